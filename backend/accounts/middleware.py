@@ -1,0 +1,89 @@
+"""Authentication for every request: a bearer token or the session cookie becomes a ``Principal``.
+
+* ``Authorization: Bearer <token>`` — apps and scripts. An invalid or expired token answers 401.
+* ``dq_session`` cookie (HttpOnly) — the PWA. A stale cookie is treated as no cookie. Because a
+  browser attaches cookies by itself, every unsafe request (POST/PUT/PATCH/DELETE) authenticated by
+  the cookie must echo the session's CSRF token in ``X-CSRF-Token`` (signed double-submit: the token
+  is an HMAC of the session id, also handed out in the readable ``dq_csrf`` cookie and the login reply).
+  Bearer-authenticated and anonymous requests carry no ambient authority and need no CSRF token.
+  On a public action (signing in, later filing a report) a cookie without the token is ignored and
+  the request runs anonymously instead of failing.
+
+The lookup uses the request's own database session (kept in the ASGI scope by the advanced-alchemy
+plugin), so a request costs one connection, and no query at all when it carries no credentials.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from litestar.connection import ASGIConnection
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from backend.accounts.sessions import CSRF_HEADER, SESSION_COOKIE, resolve_session
+from backend.core.authz import ACTIONS
+from backend.core.config import Settings
+from backend.core.errors import Forbidden, Unauthenticated
+from backend.core.security import constant_time_equal, csrf_token
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, alchemy: SQLAlchemyAsyncConfig, settings: Settings) -> None:
+        self.app = app
+        self.alchemy = alchemy
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        token, via_cookie = _credentials(connection)
+        principal = None
+        if token:
+            db = self.alchemy.provide_session(scope["app"].state, scope)
+            principal = await resolve_session(db, token, via_cookie=via_cookie)
+            if principal is None and not via_cookie:
+                raise Unauthenticated(
+                    "The sign-in token is invalid or has expired",
+                    detail_zh="登录已失效，请重新登录",
+                    code="invalid_token",
+                )
+            if principal is not None and via_cookie and scope.get("method", "GET") not in SAFE_METHODS:
+                sent = connection.headers.get(CSRF_HEADER, "")
+                expected = csrf_token(self.settings.secret_key, str(principal.session_id))
+                if not sent or not constant_time_equal(sent, expected):
+                    if _is_public(scope):
+                        # A public action (signing in, filing a report) does not need the session's
+                        # authority: without the CSRF token it simply runs anonymously.
+                        principal = None
+                    else:
+                        raise Forbidden(
+                            "Missing or wrong X-CSRF-Token header for a cookie-authenticated request",
+                            detail_zh="安全校验失败，请刷新页面后重试",
+                            code="csrf_failed",
+                        )
+        scope["user"] = principal
+        await self.app(scope, receive, send)
+
+
+def _is_public(scope: Scope) -> bool:
+    handler = scope.get("route_handler")
+    name = handler.opt.get("action") if handler is not None else None
+    return name is not None and ACTIONS[name].public
+
+
+def _credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str | None, bool]:
+    authorization = connection.headers.get("authorization")
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip(), False
+        raise Unauthenticated("Use 'Authorization: Bearer <token>'", detail_zh="身份凭证格式错误", code="invalid_token")
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return cookie, True
+    return None, False

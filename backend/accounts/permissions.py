@@ -1,0 +1,11 @@
+"""Declared rules for account actions."""
+
+from backend.core.authz import Role, action
+
+SIGNED_IN = frozenset(Role)
+
+REQUEST_CODE = action("auth.request_code", "request a sign-in code", roles=None)
+VERIFY_CODE = action("auth.verify_code", "sign in with a code", roles=None)
+LOGIN = action("auth.login", "sign in with a password", roles=None)
+LOGOUT = action("auth.logout", "sign out", roles=SIGNED_IN)
+READ_ME = action("accounts.read_me", "read your own account", roles=SIGNED_IN)

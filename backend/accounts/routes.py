@@ -1,0 +1,135 @@
+"""Sign-in (SMS code or password), sign-out and the caller's own account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie, State
+from litestar.di import Provide
+from litestar.status_codes import HTTP_202_ACCEPTED
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts import permissions as P
+from backend.accounts import service
+from backend.accounts.models import Account, AuthSession
+from backend.accounts.schemas import (
+    AccountOut,
+    LoggedOut,
+    LoginRequest,
+    OtpRequest,
+    OtpRequested,
+    OtpVerify,
+    SessionOut,
+)
+from backend.accounts.sessions import CSRF_COOKIE, SESSION_COOKIE, revoke_session
+from backend.core.authz import Principal, requires
+from backend.core.config import Settings
+from backend.core.deps import client_address
+from backend.core.errors import error_responses
+from backend.core.security import csrf_token
+
+
+async def _session_response(
+    db: AsyncSession, settings: Settings, account: Account, status_code: int = 200
+) -> Response[SessionOut]:
+    token, session = await service.start_session(db, settings, account)
+    csrf = csrf_token(settings.secret_key, str(session.id))
+    max_age = settings.session_ttl_hours * 3600
+    body = SessionOut(
+        token=token, expires_at=session.expires_at, csrf_token=csrf, account=await service.account_out(db, account)
+    )
+    return Response(
+        body,
+        status_code=status_code,
+        cookies=[
+            Cookie(
+                key=SESSION_COOKIE,
+                value=token,
+                httponly=True,
+                samesite="lax",
+                secure=settings.cookie_secure,
+                max_age=max_age,
+                path="/",
+            ),
+            Cookie(
+                key=CSRF_COOKIE,
+                value=csrf,
+                httponly=False,
+                samesite="lax",
+                secure=settings.cookie_secure,
+                max_age=max_age,
+                path="/",
+            ),
+        ],
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["accounts · 账号"]
+    dependencies = {"client": Provide(client_address, sync_to_thread=False)}
+
+    @post(
+        "/code",
+        status_code=HTTP_202_ACCEPTED,
+        opt=requires(P.REQUEST_CODE),
+        responses=error_responses(400, 429),
+        summary="Send a sign-in code by SMS / 发送短信验证码",
+    )
+    async def request_code(self, db: AsyncSession, state: State, data: OtpRequest, client: str) -> OtpRequested:
+        """The answer is the same whether or not the number has an account."""
+        settings: Settings = state.settings
+        await service.request_code(db, settings, state.sms, data.phone, client)
+        return OtpRequested(resend_after_s=settings.otp_resend_seconds, expires_in_s=settings.otp_ttl_seconds)
+
+    @post(
+        "/code/verify",
+        opt=requires(P.VERIFY_CODE),
+        responses=error_responses(400, 401, 422, 429),
+        summary="Sign in with the SMS code / 验证码登录",
+    )
+    async def verify_code(self, db: AsyncSession, state: State, data: OtpVerify, client: str) -> Response[SessionOut]:
+        """Parents sign in (and sign up on first use) with their phone. Sets the session cookie too."""
+        account = await service.verify_code(db, state.settings, data.phone, data.code, client)
+        return await _session_response(db, state.settings, account)
+
+    @post(
+        "/login",
+        opt=requires(P.LOGIN),
+        responses=error_responses(401, 429),
+        summary="Sign in with a password / 密码登录",
+    )
+    async def login(self, db: AsyncSession, state: State, data: LoginRequest, client: str) -> Response[SessionOut]:
+        """For any account with a password (staff, officers, administrators, demo accounts)."""
+        account = await service.login(db, state.settings, data.login, data.password, client)
+        return await _session_response(db, state.settings, account)
+
+    @post(
+        "/logout",
+        opt=requires(P.LOGOUT),
+        responses=error_responses(401, 403),
+        summary="Sign out this device / 退出登录",
+    )
+    async def logout(self, db: AsyncSession, request: Request[Principal, Any, Any]) -> Response[LoggedOut]:
+        await revoke_session(db, request.user.session_id)
+        await db.commit()
+        response = Response(LoggedOut())
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(CSRF_COOKIE, path="/")
+        return response
+
+
+class MeController(Controller):
+    path = "/api/me"
+    tags = ["accounts · 账号"]
+
+    @get("/", opt=requires(P.READ_ME), responses=error_responses(401, 403), summary="My account / 我的账号")
+    async def me(self, db: AsyncSession, request: Request[Principal, Any, Any]) -> AccountOut:
+        account = (await db.execute(select(Account).where(Account.id == request.user.account_id))).scalar_one()
+        return await service.account_out(db, account)
+
+
+__all__ = ["AuthController", "AuthSession", "MeController"]

@@ -1,0 +1,68 @@
+"""Signed-in sessions: opaque tokens stored by digest, checked on every request, revocable at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.models import AuthSession
+from backend.core.authz import Grant, Principal, Role
+from backend.core.config import Settings
+from backend.core.security import new_session_token, token_digest
+
+SESSION_COOKIE = "dq_session"
+CSRF_COOKIE = "dq_csrf"
+CSRF_HEADER = "x-csrf-token"
+
+# One round trip: the live session, its account and all role grants.
+_RESOLVE = text(
+    """
+    SELECT s.id AS session_id, s.account_id,
+           coalesce(array_agg(g.role ORDER BY g.role) FILTER (WHERE g.role IS NOT NULL), '{}') AS roles,
+           coalesce(array_agg(g.institution_id ORDER BY g.role) FILTER (WHERE g.role IS NOT NULL), '{}') AS institutions,
+           coalesce(array_agg(g.department_code ORDER BY g.role) FILTER (WHERE g.role IS NOT NULL), '{}') AS departments,
+           coalesce(array_agg(g.unit_code ORDER BY g.role) FILTER (WHERE g.role IS NOT NULL), '{}') AS units
+    FROM auth_sessions s
+    JOIN accounts a ON a.id = s.account_id
+    LEFT JOIN role_grants g ON g.account_id = s.account_id
+    WHERE s.token_hash = :digest AND s.revoked_at IS NULL AND s.expires_at > now() AND a.disabled_at IS NULL
+    GROUP BY s.id, s.account_id
+    """
+)
+
+
+async def create_session(db: AsyncSession, settings: Settings, account_id: uuid.UUID) -> tuple[str, AuthSession]:
+    token = new_session_token()
+    session = AuthSession(
+        id=uuid.uuid4(),
+        token_hash=token_digest(token),
+        account_id=account_id,
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=settings.session_ttl_hours),
+    )
+    db.add(session)
+    await db.flush()
+    return token, session
+
+
+async def resolve_session(db: AsyncSession, token: str, *, via_cookie: bool) -> Principal | None:
+    row = (await db.execute(_RESOLVE, {"digest": token_digest(token)})).one_or_none()
+    if row is None:
+        return None
+    grants = tuple(
+        Grant(Role(role), institution_id, department_code, unit_code)
+        for role, institution_id, department_code, unit_code in zip(
+            row.roles, row.institutions, row.departments, row.units, strict=True
+        )
+    )
+    return Principal(account_id=row.account_id, session_id=row.session_id, grants=grants, via_cookie=via_cookie)
+
+
+async def revoke_session(db: AsyncSession, session_id: uuid.UUID) -> None:
+    await db.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=dt.datetime.now(dt.UTC))
+    )

@@ -1,0 +1,132 @@
+"""The Litestar application: one function that wires every domain together."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.static_files import create_static_files_router
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backend.accounts.middleware import AuthMiddleware
+from backend.accounts.routes import AuthController, MeController
+from backend.accounts.sms import sms_sender
+from backend.core.authz import action, action_guard
+from backend.core.config import REPO_ROOT, Settings
+from backend.core.db import alchemy_config, alchemy_plugin, create_engine
+from backend.core.deps import provide_settings
+from backend.core.errors import EXCEPTION_HANDLERS
+from backend.core.openapi import AllowHeaderMiddleware, finalize_openapi
+from backend.families.routes import ChildrenController
+from backend.government.routes import GovernmentController
+from backend.health.routes import health
+from backend.institutions.routes import InstitutionController
+from backend.models import import_all_models
+
+import_all_models()
+
+PWA_STATIC = action("pwa.static", "load the web app", roles=None)
+OPENAPI = action("openapi.read", "read the API documentation", roles=None)
+
+DESCRIPTION = """
+大庆市婴幼儿照护服务平台 API — the Daqing childcare platform for children under 3.
+
+Authentication: `POST /api/auth/login` (password) or `POST /api/auth/code` then `/api/auth/code/verify`
+(SMS code) return a bearer token and set an HttpOnly session cookie. Send `Authorization: Bearer <token>`,
+or rely on the cookie and echo `X-CSRF-Token` on writes.
+
+Errors always answer `{"status_code", "code", "detail", "detail_zh", "extra"}`.
+Coordinates are WGS-84. Prices are in fen (分).
+""".strip()
+
+
+def pwa_directory() -> Path:
+    """The built PWA if there is one, else the placeholder page."""
+    built = REPO_ROOT / "pwa" / "dist"
+    return built if (built / "index.html").exists() else REPO_ROOT / "pwa" / "public"
+
+
+def create_app(settings: Settings, *, database_url: str | None = None, engine: AsyncEngine | None = None) -> Litestar:
+    """Build the app. Pass ``engine`` to share one (tests), or a ``database_url`` (default: settings')."""
+    if engine is None:
+        url = database_url or settings.database_url
+        if url is None:
+            raise RuntimeError("no database URL: run through `python -m backend` or set DATABASE_URL")
+        engine = create_engine(settings, url)
+    alchemy = alchemy_config(engine)
+
+    openapi = OpenAPIConfig(
+        title="大庆市婴幼儿照护服务平台 Daqing Childcare Platform",
+        version="0.1.0",
+        description=DESCRIPTION,
+        path="/schema",
+        openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt={"action": OPENAPI.name}),
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", description="Session token from sign-in"),
+            }
+        ),
+        security=[{}, {"bearer": []}],
+        tags=[
+            Tag(name="accounts · 账号", description="Sign-in and the caller's account"),
+            Tag(name="families · 家庭", description="A parent's children"),
+            Tag(name="institutions · 托育机构", description="Registry and nearby search"),
+            Tag(name="government · 行政区划与部门", description="Units and departments"),
+            Tag(name="health · 运行状态", description="Service health"),
+        ],
+    )
+
+    app = Litestar(
+        route_handlers=[
+            health,
+            AuthController,
+            MeController,
+            ChildrenController,
+            InstitutionController,
+            GovernmentController,
+            create_static_files_router(
+                path="/",
+                directories=[pwa_directory()],
+                html_mode=True,
+                include_in_schema=False,
+                opt={"action": PWA_STATIC.name},
+                name="pwa",
+            ),
+        ],
+        plugins=[alchemy_plugin(alchemy)],
+        middleware=[AllowHeaderMiddleware, DefineMiddleware(AuthMiddleware, alchemy=alchemy, settings=settings)],
+        guards=[action_guard],
+        dependencies={"settings": Provide(provide_settings, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        cors_config=CORSConfig(
+            allow_origins=list(settings.allowed_origins),
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["authorization", "content-type", "x-csrf-token", "idempotency-key"],
+        ),
+        openapi_config=openapi,
+        request_max_body_size=settings.max_body_bytes,
+        state=State({"settings": settings, "sms": sms_sender(settings.sms_backend), "alchemy": alchemy}),
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            log_exceptions="never",
+            disable_existing_loggers=False,
+        ),
+        debug=False,
+    )
+    finalize_openapi(app)
+    return app
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,181 @@
+"""Settings, read once from environment variables.
+
+Every variable is listed in README.md ("Configuration"). Development defaults are safe to use on a
+laptop; ``APP_ENV=production`` refuses to start with any of them where a default would be unsafe.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+Environment = Literal["development", "test", "production"]
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a configuration the app refuses to run with."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _env_list(name: str, default: list[str]) -> list[str]:
+    raw = _env(name)
+    if raw is None:
+        return list(default)
+    return [item.strip().rstrip("/") for item in raw.split(",") if item.strip()]
+
+
+def to_async_url(url: str) -> str:
+    """Accept ``postgres://``/``postgresql://`` URLs and point SQLAlchemy at asyncpg."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ConfigError(f"database URL must start with postgresql://, got {url.split(':', 1)[0]}://")
+
+
+def _sms_backend(raw: str | None) -> Literal["log"]:
+    if raw != "log":
+        raise ConfigError(f"SMS_BACKEND must be 'log' (the only sender so far), got {raw!r}")
+    return "log"
+
+
+def _load_or_create_secret(var_dir: Path) -> str:
+    """Development only: one random key per checkout, kept in ./var/secret_key (git-ignored)."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: Environment = "development"
+    # None means "start (or attach to) the embedded PostgreSQL under var/pg".
+    database_url: str | None = None
+    secret_key: str = field(default="", repr=False)
+    allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8000", "http://localhost:8000")
+    public_base_url: str = "http://127.0.0.1:8000"
+    var_dir: Path = REPO_ROOT / "var"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout_s: int = 5
+    db_statement_timeout_ms: int = 15_000
+    session_ttl_hours: int = 24 * 30
+    otp_ttl_seconds: int = 300
+    otp_resend_seconds: int = 60
+    otp_max_per_phone_per_hour: int = 5
+    otp_max_per_client_per_hour: int = 30
+    otp_max_attempts: int = 5
+    login_max_failures_per_hour: int = 10
+    sms_backend: Literal["log"] = "log"
+    max_body_bytes: int = 1_048_576
+    log_level: str = "INFO"
+    trusted_proxies: tuple[str, ...] = ()
+    seed_demo: bool = True
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def cookie_secure(self) -> bool:
+        return urlsplit(self.public_base_url).scheme == "https"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = _env("APP_ENV", "development")
+        if env not in ("development", "test", "production"):
+            raise ConfigError(f"APP_ENV must be development, test or production, got {env!r}")
+        var_dir = Path(_env("VAR_DIR", str(REPO_ROOT / "var"))).resolve()  # type: ignore[arg-type]
+        database_url = _env("DATABASE_URL")
+        if database_url is not None:
+            database_url = to_async_url(database_url)
+        secret_key = _env("SECRET_KEY")
+        public_base_url = (_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+        default_origins = sorted({public_base_url, "http://127.0.0.1:8000", "http://localhost:8000"})
+        allowed_origins = tuple(_env_list("ALLOWED_ORIGINS", default_origins))
+
+        if env == "production":
+            problems = []
+            if database_url is None:
+                problems.append("DATABASE_URL must be set (the embedded database is for development)")
+            if secret_key is None or len(secret_key) < 32:
+                problems.append("SECRET_KEY must be set to at least 32 random characters")
+            if urlsplit(public_base_url).scheme != "https":
+                problems.append("PUBLIC_BASE_URL must be an https:// URL")
+            if any(o.startswith("http://") for o in allowed_origins):
+                problems.append("ALLOWED_ORIGINS must list https:// origins only")
+            if _env("SMS_BACKEND") is None:
+                problems.append("SMS_BACKEND must be chosen explicitly ('log' writes sign-in codes to the log)")
+            if problems:
+                raise ConfigError("refusing to start in production: " + "; ".join(problems))
+        if secret_key is None:
+            secret_key = _load_or_create_secret(var_dir)
+
+        return cls(
+            env=env,  # type: ignore[arg-type]
+            database_url=database_url,
+            secret_key=secret_key,
+            allowed_origins=allowed_origins,
+            public_base_url=public_base_url,
+            var_dir=var_dir,
+            host=_env("HOST", "127.0.0.1") or "127.0.0.1",
+            port=_env_int("PORT", 8000),
+            workers=_env_int("WORKERS", 1),
+            db_pool_size=_env_int("DB_POOL_SIZE", 10),
+            db_max_overflow=_env_int("DB_MAX_OVERFLOW", 10),
+            db_pool_timeout_s=_env_int("DB_POOL_TIMEOUT_S", 5),
+            db_statement_timeout_ms=_env_int("DB_STATEMENT_TIMEOUT_MS", 15_000),
+            session_ttl_hours=_env_int("SESSION_TTL_HOURS", 24 * 30),
+            otp_ttl_seconds=_env_int("OTP_TTL_SECONDS", 300),
+            otp_resend_seconds=_env_int("OTP_RESEND_SECONDS", 60),
+            otp_max_per_phone_per_hour=_env_int("OTP_MAX_PER_PHONE_PER_HOUR", 5),
+            otp_max_per_client_per_hour=_env_int("OTP_MAX_PER_CLIENT_PER_HOUR", 30),
+            otp_max_attempts=_env_int("OTP_MAX_ATTEMPTS", 5),
+            login_max_failures_per_hour=_env_int("LOGIN_MAX_FAILURES_PER_HOUR", 10),
+            max_body_bytes=_env_int("MAX_BODY_BYTES", 1_048_576),
+            log_level=(_env("LOG_LEVEL", "INFO") or "INFO").upper(),
+            trusted_proxies=tuple(_env_list("TRUSTED_PROXIES", [])),
+            sms_backend=_sms_backend(_env("SMS_BACKEND", "log")),
+            seed_demo=_env_bool("SEED_DEMO", env != "production"),
+        )

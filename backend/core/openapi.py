@@ -1,0 +1,140 @@
+"""Make the OpenAPI document say exactly what the server enforces.
+
+Litestar 2.x's generator loses some constraints: bounds equal to zero on optional fields and
+parameters (``ge=0`` is dropped as falsy), constraints on list items, and ``forbid_unknown_fields``.
+Request and response bodies are validated by msgspec, whose own JSON Schema generator is exact, so
+the component schemas of our Structs are replaced by msgspec's; zero bounds lost from parameters
+are restored from the handlers' declarations. ``tests/test_api_fuzz.py`` holds the server to the
+result with schemathesis.
+
+Also here: a fix for the ``Allow`` header of automatic OPTIONS answers (litestar#4169).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+from litestar.openapi.spec import OpenAPI, Reference, Schema
+from litestar.routes import HTTPRoute
+
+from backend.core.schemas import Input, Output
+
+_SPECIAL_KEYS = {"not": "schema_not", "if": "schema_if", "else": "schema_else"}
+
+
+def _snake(key: str) -> str:
+    return _SPECIAL_KEYS.get(key) or re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def _to_spec(value: Any) -> Any:
+    """JSON Schema (a dict from msgspec) to Litestar's spec objects."""
+    if isinstance(value, list):
+        return [_to_spec(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "$ref" in value:
+        return Reference(ref=value["$ref"])
+    kwargs: dict[str, Any] = {}
+    for key, item in value.items():
+        name = _snake(key)
+        if name in ("properties", "pattern_properties", "dependent_schemas"):
+            kwargs[name] = {k: _to_spec(v) for k, v in item.items()}
+        elif name in ("enum", "required", "examples", "default", "const"):
+            kwargs[name] = item
+        else:
+            kwargs[name] = _to_spec(item)
+    return Schema(**kwargs)
+
+
+def _our_structs() -> dict[str, type[msgspec.Struct]]:
+    found: dict[str, type[msgspec.Struct]] = {}
+    stack: list[type] = [Input, Output]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            found[sub.__name__] = sub
+            stack.append(sub)
+    from backend.core.errors import ErrorBody
+
+    found["ErrorBody"] = ErrorBody
+    return found
+
+
+def _exact_struct_components(openapi: OpenAPI) -> None:
+    schemas = openapi.components.schemas if openapi.components else None
+    if not schemas:
+        return
+    structs = _our_structs()
+    used = [structs[name] for name in schemas if name in structs]
+    _, components = msgspec.json.schema_components(used, ref_template="#/components/schemas/{name}")
+    for name, json_schema in components.items():
+        schemas[name] = _to_spec(json_schema)
+
+
+def _untyped(path: str) -> str:
+    """'/a/{id:uuid}' -> '/a/{id}', as OpenAPI and the ASGI scope's path_template write it."""
+    return re.sub(r"{(\w+):[^}]+}", r"{\1}", path)
+
+
+_BOUNDS = (("ge", "minimum"), ("gt", "exclusive_minimum"), ("le", "maximum"), ("lt", "exclusive_maximum"))
+
+
+def _restore_zero_bounds(app: Litestar, openapi: OpenAPI) -> None:
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or openapi.paths is None:
+            continue
+        path_item = openapi.paths.get(_untyped(route.path))
+        if path_item is None:
+            continue
+        for handler in route.route_handlers:
+            for method in handler.http_methods:
+                operation = getattr(path_item, method.lower(), None)
+                for parameter in getattr(operation, "parameters", None) or []:
+                    field = handler.parsed_fn_signature.parameters.get(parameter.name)
+                    kwarg = getattr(field, "kwarg_definition", None)
+                    if kwarg is None or not isinstance(parameter.schema, Schema):
+                        continue
+                    for attr, key in _BOUNDS:
+                        bound = getattr(kwarg, attr, None)
+                        if bound is not None and getattr(parameter.schema, key) is None:
+                            setattr(parameter.schema, key, bound)
+
+
+def finalize_openapi(app: Litestar) -> None:
+    """Build the document once, now, and correct it before anyone reads it."""
+    from litestar._openapi.plugin import OpenAPIPlugin
+
+    openapi = app.plugins.get(OpenAPIPlugin).provide_openapi()
+    _exact_struct_components(openapi)
+    _restore_zero_bounds(app, openapi)
+
+
+class AllowHeaderMiddleware:
+    """Litestar 2.x's automatic OPTIONS answer lists only the first handler's method when several
+    handlers share a path (litestar#4169, fixed in Litestar 3). Put the route's real methods in ``Allow``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._methods: dict[str, str] | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        if self._methods is None:
+            self._methods = {
+                _untyped(r.path): ", ".join(sorted(r.methods)) for r in scope["app"].routes if hasattr(r, "methods")
+            }
+        allow = self._methods.get(scope.get("path_template", ""))
+
+        async def send_with_allow(message: Any) -> None:
+            if allow and message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+                if len(headers) != len(message.get("headers", [])):
+                    message = {**message, "headers": [*headers, (b"allow", allow.encode())]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_allow)

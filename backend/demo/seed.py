@@ -1,0 +1,148 @@
+"""Load the Daqing demo data. Idempotent: running it again changes nothing it already created.
+
+Institutions are upserted (so improved demo text reaches existing databases), classes and accounts
+are inserted only when missing (so enrolment counts and passwords changed later are kept).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.accounts.models import Account, RoleGrant
+from backend.core.config import Settings
+from backend.core.db import create_engine
+from backend.core.security import hash_password
+from backend.demo.data import ACCOUNTS, CHILDREN, DEMO_PASSWORD, build_institutions, demo_id
+from backend.families.models import Child, Guardianship
+from backend.government.models import Unit
+from backend.institutions.models import CareClass, Institution, InstitutionMode
+
+FLAG_COLUMNS = {
+    "inclusive": "is_inclusive",
+    "demonstration": "is_demonstration",
+    "employer_run": "is_employer_run",
+    "community_run": "is_community_run",
+    "kindergarten_class": "is_kindergarten_class",
+    "home_based": "is_home_based",
+}
+
+
+async def seed(url: str, settings: Settings) -> dict[str, int]:
+    engine = create_engine(settings, url)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as db:
+            counts = await seed_session(db)
+            await db.commit()
+            return counts
+    finally:
+        await engine.dispose()
+
+
+async def seed_session(db: AsyncSession) -> dict[str, int]:
+    units = {u.code: (u.name_zh, u.center_lat, u.center_lng) for u in (await db.execute(select(Unit))).scalars()}
+    institutions = build_institutions(units)
+    for inst in institutions:
+        values: dict[str, Any] = {
+            "id": inst.id,
+            "name": inst.name,
+            "legal_form": inst.legal_form,
+            "registration_no": inst.registration_no,
+            "filing_status": inst.filing_status,
+            "unit_code": inst.unit_code,
+            "address": inst.address,
+            "lat": inst.lat,
+            "lng": inst.lng,
+            "phone": inst.phone,
+            "ownership": inst.ownership,
+            "opening_hours": inst.opening_hours,
+            "description": inst.description,
+            "is_demo": True,
+            **{FLAG_COLUMNS[k]: v for k, v in inst.flags.items()},
+        }
+        update = {k: v for k, v in values.items() if k not in ("id", "registration_no")}
+        await db.execute(insert(Institution).values(values).on_conflict_do_update(index_elements=["id"], set_=update))
+        for mode, (price, unit) in inst.modes.items():
+            await db.execute(
+                insert(InstitutionMode)
+                .values(institution_id=inst.id, mode=mode, price_fen=price, price_unit=unit)
+                .on_conflict_do_update(
+                    index_elements=["institution_id", "mode"], set_={"price_fen": price, "price_unit": unit}
+                )
+            )
+        for cls in inst.classes:
+            await db.execute(
+                insert(CareClass)
+                .values(
+                    id=demo_id("class", f"{inst.id}:{cls.name}"),
+                    institution_id=inst.id,
+                    name=cls.name,
+                    class_type=str(cls.class_type),
+                    capacity=cls.capacity,
+                    carers=cls.carers,
+                    enrolled_count=cls.enrolled,
+                )
+                .on_conflict_do_nothing()
+            )
+
+    password_hash = hash_password(DEMO_PASSWORD)
+    inst_ids = {f"{i.unit_code}-{n}": i.id for n, i in _indexed(institutions)}
+    account_ids = {}
+    for acc in ACCOUNTS:
+        account_id = demo_id("account", acc.key)
+        account_ids[acc.key] = account_id
+        await db.execute(
+            insert(Account)
+            .values(
+                id=account_id,
+                phone=acc.phone,
+                email=acc.email,
+                display_name=acc.display_name,
+                password_hash=password_hash,
+                is_demo=True,
+            )
+            .on_conflict_do_nothing()
+        )
+        for role, inst_key, department, unit in acc.grants:
+            await db.execute(
+                insert(RoleGrant)
+                .values(
+                    id=demo_id("grant", f"{acc.key}:{role}:{inst_key}:{department}:{unit}"),
+                    account_id=account_id,
+                    role=role,
+                    institution_id=inst_ids[inst_key] if inst_key else None,
+                    department_code=department,
+                    unit_code=unit,
+                )
+                .on_conflict_do_nothing()
+            )
+
+    today = dt.date.today()
+    for parent_key, child_key, name, age_days, relation in CHILDREN:
+        child_id = demo_id("child", child_key)
+        await db.execute(
+            insert(Child)
+            .values(id=child_id, name=name, birth_date=today - dt.timedelta(days=age_days))
+            .on_conflict_do_nothing()
+        )
+        await db.execute(
+            insert(Guardianship)
+            .values(child_id=child_id, account_id=account_ids[parent_key], relation=relation)
+            .on_conflict_do_nothing()
+        )
+    return {"institutions": len(institutions), "accounts": len(ACCOUNTS), "children": len(CHILDREN)}
+
+
+def _indexed(institutions: list[Any]) -> list[tuple[int, Any]]:
+    """(index within its unit, institution), matching the keys build_institutions uses."""
+    seen: dict[int, int] = {}
+    out = []
+    for inst in institutions:
+        n = seen.get(inst.unit_code, 0)
+        seen[inst.unit_code] = n + 1
+        out.append((n, inst))
+    return out

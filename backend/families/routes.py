@@ -1,0 +1,48 @@
+"""A parent's children (name and birth date only)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, delete, get, patch, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.core.authz import Principal, requires
+from backend.core.errors import error_responses
+from backend.families import permissions as P
+from backend.families import service
+from backend.families.schemas import ChildIn, ChildOut, ChildPatch
+
+
+class ChildrenController(Controller):
+    path = "/api/me/children"
+    tags = ["families · 家庭"]
+
+    @get("/", opt=requires(P.LIST_CHILDREN), responses=error_responses(401, 403), summary="My children / 我的孩子")
+    async def list_children(self, db: AsyncSession, request: Request[Principal, Any, Any]) -> list[ChildOut]:
+        return await service.list_children(db, request.user)
+
+    @post("/", opt=requires(P.ADD_CHILD), responses=error_responses(401, 403, 422), summary="Add a child / 添加孩子")
+    async def add_child(self, db: AsyncSession, request: Request[Principal, Any, Any], data: ChildIn) -> ChildOut:
+        return await service.add_child(db, request.user, data)
+
+    @patch(
+        "/{child_id:uuid}",
+        opt=requires(P.UPDATE_CHILD),
+        responses=error_responses(401, 403, 404, 422),
+        summary="Correct a child's record / 修改孩子信息",
+    )
+    async def update_child(
+        self, db: AsyncSession, request: Request[Principal, Any, Any], child_id: uuid.UUID, data: ChildPatch
+    ) -> ChildOut:
+        return await service.update_child(db, request.user, child_id, data)
+
+    @delete(
+        "/{child_id:uuid}",
+        opt=requires(P.REMOVE_CHILD),
+        responses=error_responses(401, 403, 404),
+        summary="Remove a child / 删除孩子",
+    )
+    async def remove_child(self, db: AsyncSession, request: Request[Principal, Any, Any], child_id: uuid.UUID) -> None:
+        await service.remove_child(db, request.user, child_id)

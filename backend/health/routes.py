@@ -1,0 +1,36 @@
+"""Liveness and readiness: the process answers and the database is reachable."""
+
+from __future__ import annotations
+
+import asyncio
+
+from litestar import Response, get
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.core.authz import action, requires
+from backend.core.errors import error_responses
+from backend.core.schemas import Output
+
+HEALTH = action("health.read", "check service health", roles=None)
+
+
+class Health(Output):
+    status: str
+    database: str
+
+
+@get(
+    "/health",
+    opt=requires(HEALTH),
+    tags=["health · 运行状态"],
+    responses=error_responses(503),
+    summary="Health check / 健康检查",
+    cache_control=None,
+)
+async def health(db: AsyncSession) -> Response[Health]:
+    try:
+        await asyncio.wait_for(db.execute(text("SELECT 1")), timeout=2)
+    except Exception:
+        return Response(Health(status="degraded", database="unavailable"), status_code=503)
+    return Response(Health(status="ok", database="ok"))

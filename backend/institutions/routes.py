@@ -1,0 +1,213 @@
+"""The institution registry: public search and details; staff edit their own institution."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.core.authz import Principal, requires
+from backend.core.errors import error_responses
+from backend.institutions import permissions as P
+from backend.institutions import queries, service
+from backend.institutions.rules import ServiceMode
+from backend.institutions.schemas import (
+    ClassIn,
+    ClassOut,
+    ClassPatch,
+    InstitutionDetail,
+    InstitutionIn,
+    InstitutionPage,
+    InstitutionPatch,
+    ModeIn,
+    ModeName,
+    ModeOut,
+    NearbyPage,
+)
+
+
+def _json(body: bytes, status_code: int = 200) -> Response[Any]:
+    """Pass JSON that PostgreSQL built straight through (see queries.py)."""
+    return Response(body, media_type=MediaType.JSON, status_code=status_code)
+
+
+Limit = Annotated[int, Parameter(ge=1, le=50, description="Page size")]
+Cursor = Annotated[
+    str | None,
+    Parameter(
+        min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of the previous page"
+    ),
+]
+Query = Annotated[str | None, Parameter(min_length=1, max_length=50, description="Text in the name or address")]
+
+
+class InstitutionController(Controller):
+    path = "/api/institutions"
+    tags = ["institutions · 托育机构"]
+
+    @get("/", opt=requires(P.LIST), responses=error_responses(400, 422), summary="List institutions / 机构列表")
+    async def list_institutions(
+        self,
+        db: AsyncSession,
+        unit: Annotated[int | None, Parameter(ge=100000, le=999999, description="Unit code, e.g. 230602")] = None,
+        mode: ModeName | None = None,
+        inclusive: bool = False,
+        q: Query = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Response[InstitutionPage]:
+        """Alphabetical, with classes, vacancies, modes and prices."""
+        return _json(
+            await queries.list_institutions(
+                db, unit_code=unit, mode=mode, inclusive=inclusive, q=q, limit=limit, cursor=cursor
+            )
+        )
+
+    @get(
+        "/nearby",
+        opt=requires(P.NEARBY),
+        responses=error_responses(400, 422),
+        summary="Childcare near a point / 附近的托育机构",
+    )
+    async def nearby(
+        self,
+        db: AsyncSession,
+        lat: Annotated[float, Parameter(ge=-90, le=90, description="WGS-84 latitude")],
+        lng: Annotated[float, Parameter(ge=-180, le=180, description="WGS-84 longitude")],
+        radius_m: Annotated[float, Parameter(gt=0, le=200_000, description="Search radius in metres")] = 5000,
+        mode: ModeName | None = None,
+        age_months: Annotated[
+            int | None, Parameter(ge=0, le=35, description="Child's age in whole months: only classes that fit")
+        ] = None,
+        vacancy: Annotated[bool, Parameter(description="Only places with a free place")] = False,
+        inclusive: Annotated[bool, Parameter(description="Only 普惠 (inclusive, price-capped) places")] = False,
+        q: Query = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> Response[NearbyPage]:
+        """Nearest first, with `distance_m` (great-circle metres). With `age_months`, each institution shows only
+        the classes that fit that age, and institutions without one are left out."""
+        return _json(
+            await queries.nearby(
+                db,
+                queries.NearbyQuery(
+                    lat=round(lat, 7),
+                    lng=round(lng, 7),
+                    radius_m=radius_m,
+                    mode=mode,
+                    age_months=age_months,
+                    vacancy=vacancy,
+                    inclusive=inclusive,
+                    q=q,
+                    limit=limit,
+                    cursor=cursor,
+                ),
+            )
+        )
+
+    @get(
+        "/{institution_id:uuid}",
+        opt=requires(P.READ),
+        responses=error_responses(404),
+        summary="Institution details / 机构详情",
+    )
+    async def detail(self, db: AsyncSession, institution_id: uuid.UUID) -> Response[InstitutionDetail]:
+        return _json(await queries.institution_detail(db, institution_id))
+
+    @post(
+        "/",
+        opt=requires(P.CREATE),
+        responses=error_responses(401, 403, 409, 422),
+        summary="Register an institution / 登记机构",
+    )
+    async def create(self, db: AsyncSession, data: InstitutionIn) -> Response[InstitutionDetail]:
+        institution_id = await service.create_institution(db, data)
+        return _json(await queries.institution_detail(db, institution_id), status_code=201)
+
+    @patch(
+        "/{institution_id:uuid}",
+        opt=requires(P.UPDATE),
+        responses=error_responses(401, 403, 404, 422),
+        summary="Edit an institution / 修改机构信息",
+    )
+    async def update(
+        self,
+        db: AsyncSession,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        data: InstitutionPatch,
+    ) -> Response[InstitutionDetail]:
+        await service.update_institution(db, request.user, institution_id, data)
+        return _json(await queries.institution_detail(db, institution_id))
+
+    @post(
+        "/{institution_id:uuid}/classes",
+        opt=requires(P.MANAGE_CLASSES),
+        responses=error_responses(401, 403, 404, 409, 422),
+        summary="Add a class / 新增班级",
+    )
+    async def add_class(
+        self, db: AsyncSession, request: Request[Principal, Any, Any], institution_id: uuid.UUID, data: ClassIn
+    ) -> ClassOut:
+        return await service.add_class(db, request.user, institution_id, data)
+
+    @patch(
+        "/{institution_id:uuid}/classes/{class_id:uuid}",
+        opt=requires(P.MANAGE_CLASSES),
+        responses=error_responses(401, 403, 404, 409, 422),
+        summary="Change a class / 修改班级",
+    )
+    async def update_class(
+        self,
+        db: AsyncSession,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        class_id: uuid.UUID,
+        data: ClassPatch,
+    ) -> ClassOut:
+        return await service.update_class(db, request.user, institution_id, class_id, data)
+
+    @delete(
+        "/{institution_id:uuid}/classes/{class_id:uuid}",
+        opt=requires(P.MANAGE_CLASSES),
+        responses=error_responses(401, 403, 404, 409),
+        summary="Remove an empty class / 删除班级",
+    )
+    async def remove_class(
+        self,
+        db: AsyncSession,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        class_id: uuid.UUID,
+    ) -> None:
+        await service.remove_class(db, request.user, institution_id, class_id)
+
+    @put(
+        "/{institution_id:uuid}/modes/{mode:str}",
+        opt=requires(P.MANAGE_MODES),
+        responses=error_responses(401, 403, 404, 422),
+        summary="Offer a mode at a price / 设置服务方式与价格",
+    )
+    async def set_mode(
+        self,
+        db: AsyncSession,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        mode: ModeName,
+        data: ModeIn,
+    ) -> ModeOut:
+        return await service.set_mode(db, request.user, institution_id, ServiceMode(mode), data)
+
+    @delete(
+        "/{institution_id:uuid}/modes/{mode:str}",
+        opt=requires(P.MANAGE_MODES),
+        responses=error_responses(401, 403, 404),
+        summary="Stop offering a mode / 停止某服务方式",
+    )
+    async def remove_mode(
+        self, db: AsyncSession, request: Request[Principal, Any, Any], institution_id: uuid.UUID, mode: ModeName
+    ) -> None:
+        await service.remove_mode(db, request.user, institution_id, ServiceMode(mode))

@@ -1,0 +1,9 @@
+"""Every table's model, imported in one place so metadata (and Alembic) sees the whole schema."""
+
+
+def import_all_models() -> None:
+    import backend.accounts.models
+    import backend.core.ratelimit
+    import backend.families.models
+    import backend.government.models
+    import backend.institutions.models  # noqa: F401

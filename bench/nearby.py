@@ -1,0 +1,296 @@
+"""Benchmark: nearby search, raw SQL through asyncpg versus the HTTP endpoint, in one run.
+
+    .venv/bin/python bench/nearby.py [--institutions 100000] [--requests 3000] [--seconds 15]
+
+1. Creates the database ``bench_nearby`` on the embedded server (or on DATABASE_URL's server),
+   migrates it and loads N institutions (default 100,000) spread around Daqing's ten units in
+   proportion to population, each with 1-3 classes and 1-3 service modes (COPY, then ANALYZE).
+2. Raw: the exact statement the endpoint runs (compiled by SQLAlchemy for asyncpg), executed with
+   asyncpg directly at concurrency 1 and 32.
+3. HTTP: starts the server as ``make run`` does (``python -m backend serve``, one worker) and
+   requests ``GET /api/institutions/nearby`` with aiohttp at concurrency 1 and 32, for the same
+   query points (a parent within 3 km of a unit centre, radius 5 km, 20 results).
+4. Prints p50/p99 latency, requests/s and the HTTP/raw ratios; BENCHMARKS.md records the output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import math
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from backend.core import migrate, pgserver  # noqa: E402
+from backend.core.config import Settings  # noqa: E402
+from backend.institutions import queries  # noqa: E402
+from backend.institutions.rules import CLASS_RULES, MODE_PRICE_UNITS, ClassType, uscc_check_char  # noqa: E402
+
+DB_NAME = "bench_nearby"
+UNITS = {  # code: (lat, lng, population) — approximate, as in the foundation migration
+    230602: (46.63, 125.11, 520_000),
+    230604: (46.65, 124.87, 500_000),
+    230603: (46.56, 125.14, 380_000),
+    230605: (46.40, 124.89, 165_000),
+    230606: (46.04, 124.82, 190_000),
+    230671: (46.58, 125.20, 140_000),
+    230621: (45.70, 125.27, 280_000),
+    230622: (45.52, 125.08, 290_000),
+    230623: (47.19, 124.86, 160_000),
+    230624: (46.87, 124.44, 155_000),
+}
+
+
+def jitter(rng: random.Random, lat: float, lng: float, sigma_km: float) -> tuple[float, float]:
+    dlat = rng.gauss(0, sigma_km) / 111.32
+    dlng = rng.gauss(0, sigma_km) / (111.32 * math.cos(math.radians(lat)))
+    return lat + dlat, lng + dlng
+
+
+def copy_rows(n: int, seed: int = 42) -> tuple[bytes, bytes, bytes]:
+    rng = random.Random(seed)
+    codes = list(UNITS)
+    weights = [UNITS[c][2] for c in codes]
+    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    inst, cls, modes = io.StringIO(), io.StringIO(), io.StringIO()
+    types = list(ClassType)
+    for i in range(n):
+        unit = rng.choices(codes, weights)[0]
+        lat, lng = jitter(rng, UNITS[unit][0], UNITS[unit][1], 6.0)
+        first17 = "91" + str(unit) + "".join(rng.choice(chars) for _ in range(9))
+        iid = uuid.UUID(int=rng.getrandbits(128), version=4)
+        inclusive = "t" if rng.random() < 0.3 else "f"
+        inst.write(
+            f"{iid}\t基准机构{i}\tfor_profit\t{first17}{uscc_check_char(first17)}\tfiled\t{unit}\t"
+            f"大庆市测试路{i}号\t{lat:.6f}\t{lng:.6f}\t0459-1234567\tprivate\t{inclusive}\n"
+        )
+        for k, t in enumerate(rng.sample(types, rng.randint(1, 3))):
+            rule = CLASS_RULES[t]
+            cap = rng.randint(5, rule.max_children)
+            carers = math.ceil(cap / rule.children_per_carer)
+            cls.write(
+                f"{uuid.UUID(int=rng.getrandbits(128), version=4)}\t{iid}\t班{k}\t{t}\t{cap}\t{carers}\t"
+                f"{rng.randint(0, cap)}\n"
+            )
+        for mode in rng.sample(list(MODE_PRICE_UNITS), rng.randint(1, 3)):
+            unit_name = sorted(MODE_PRICE_UNITS[mode])[0]
+            modes.write(f"{iid}\t{mode}\t{rng.randint(1000, 400000)}\t{unit_name}\n")
+    return inst.getvalue().encode(), cls.getvalue().encode(), modes.getvalue().encode()
+
+
+async def load(url: str, n: int) -> None:
+    conn = await asyncpg.connect(pgserver.asyncpg_dsn(url))
+    try:
+        inst, cls, modes = copy_rows(n)
+        t0 = time.perf_counter()
+        await conn.copy_to_table(
+            "institutions",
+            source=io.BytesIO(inst),
+            columns=[
+                "id",
+                "name",
+                "legal_form",
+                "registration_no",
+                "filing_status",
+                "unit_code",
+                "address",
+                "lat",
+                "lng",
+                "phone",
+                "ownership",
+                "is_inclusive",
+            ],
+        )
+        await conn.copy_to_table(
+            "classes",
+            source=io.BytesIO(cls),
+            columns=["id", "institution_id", "name", "class_type", "capacity", "carers", "enrolled_count"],
+        )
+        await conn.copy_to_table(
+            "institution_modes", source=io.BytesIO(modes), columns=["institution_id", "mode", "price_fen", "price_unit"]
+        )
+        await conn.execute("VACUUM ANALYZE institutions")
+        await conn.execute("VACUUM ANALYZE classes")
+        await conn.execute("VACUUM ANALYZE institution_modes")
+        print(f"loaded {n:,} institutions in {time.perf_counter() - t0:.1f}s")
+    finally:
+        await conn.close()
+
+
+def query_points(count: int, seed: int = 7) -> list[tuple[float, float]]:
+    rng = random.Random(seed)
+    codes = list(UNITS)
+    weights = [UNITS[c][2] for c in codes]
+    out = []
+    for _ in range(count):
+        unit = rng.choices(codes, weights)[0]
+        out.append(jitter(rng, UNITS[unit][0], UNITS[unit][1], 3.0))
+    return out
+
+
+def compiled_sql() -> tuple[str, list[str], dict[str, object]]:
+    """The endpoint's statement as asyncpg receives it: SQL text, parameter order, default values."""
+    stmt, params = queries.nearby_statement(queries.NearbyQuery(lat=0.0, lng=0.0, radius_m=5000, limit=20))
+    compiled = stmt.compile(dialect=asyncpg_dialect())
+    return str(compiled), list(compiled.positiontup or []), params
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def drive(concurrency: int, points: list[tuple[float, float]], seconds: float, call) -> dict[str, float]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    counter = 0
+
+    async def worker() -> None:
+        nonlocal counter
+        while time.perf_counter() < deadline:
+            lat, lng = points[counter % len(points)]
+            counter += 1
+            t0 = time.perf_counter()
+            await call(lat, lng)
+            latencies.append(time.perf_counter() - t0)
+
+    t_start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - t_start
+    return {
+        "n": len(latencies),
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "rps": len(latencies) / elapsed,
+    }
+
+
+async def bench_raw(url: str, points: list[tuple[float, float]], seconds: float) -> dict[int, dict[str, float]]:
+    sql, names, defaults = compiled_sql()
+    pool = await asyncpg.create_pool(pgserver.asyncpg_dsn(url), min_size=32, max_size=32)
+    results = {}
+    try:
+
+        async def call(lat: float, lng: float) -> None:
+            values = {**defaults, "lat": lat, "lng": lng}
+            async with pool.acquire() as conn:
+                rows = await conn.fetch(sql, *[values[n] for n in names])
+                assert rows is not None
+
+        await drive(8, points, 2, call)  # warm-up: prepared statements, caches
+        for c in (1, 32):
+            results[c] = await drive(c, points, seconds, call)
+    finally:
+        await pool.close()
+    return results
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def wait_healthy(base: str, proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    async with aiohttp.ClientSession() as http:
+        for _ in range(200):
+            if proc.poll() is not None:
+                raise RuntimeError("server exited")
+            try:
+                async with http.get(base + "/health") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("server did not become healthy")
+
+
+async def bench_http(url: str, points: list[tuple[float, float]], seconds: float) -> dict[int, dict[str, float]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PORT": str(port),
+        "WORKERS": "1",
+        "LOG_LEVEL": "WARNING",
+        "SEED_DEMO": "false",
+        "DB_POOL_SIZE": "32",
+        "DB_MAX_OVERFLOW": "0",
+        "PYTHONWARNINGS": "ignore",
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=env)  # noqa: ASYNC220
+    base = f"http://127.0.0.1:{port}"
+    results = {}
+    try:
+        await wait_healthy(base, proc)
+        connector = aiohttp.TCPConnector(limit=64)
+        async with aiohttp.ClientSession(connector=connector) as http:
+
+            async def call(lat: float, lng: float) -> None:
+                params = {"lat": f"{lat:.6f}", "lng": f"{lng:.6f}", "radius_m": "5000", "limit": "20"}
+                async with http.get(base + "/api/institutions/nearby", params=params) as r:
+                    await r.read()
+                    assert r.status == 200, r.status
+
+            await drive(8, points, 2, call)
+            for c in (1, 32):
+                results[c] = await drive(c, points, seconds, call)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return results
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--institutions", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=15.0, help="duration of each measurement")
+    parser.add_argument("--keep", action="store_true", help="reuse an already loaded bench database")
+    args = parser.parse_args()
+
+    settings = Settings.from_env()
+    server = (
+        pgserver.with_database(settings.database_url, "postgres")
+        if settings.database_url
+        else pgserver.start_embedded(settings.var_dir / "pg", stop_at_exit=False)
+    )
+    url = pgserver.with_database(server, DB_NAME)
+    if not args.keep:
+        await pgserver.drop_database(server, DB_NAME)
+        await pgserver.create_database(server, DB_NAME)
+        await asyncio.to_thread(migrate.upgrade, url)
+        await load(url, args.institutions)
+
+    points = query_points(2000)
+    raw = await bench_raw(url, points, args.seconds)
+    http = await bench_http(url, points, args.seconds)
+
+    print(f"\nnearby search, {args.institutions:,} institutions, radius 5 km, 20 results, {args.seconds:.0f}s per row")
+    print(f"{'path':<6} {'conc':>4} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    for name, res in (("raw", raw), ("http", http)):
+        for c, r in res.items():
+            print(f"{name:<6} {c:>4} {r['n']:>9,} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps']:>8.0f}")
+    print(f"\nHTTP/raw p50 at concurrency 1: {http[1]['p50_ms'] / raw[1]['p50_ms']:.2f}x (aim <= 2x)")
+    print(
+        f"HTTP/raw req/s at concurrency 32: {http[32]['rps'] / raw[32]['rps']:.2f}x; "
+        f"HTTP req/s at 32: {http[32]['rps']:.0f} (aim >= 1,500)"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,70 @@
+import stat
+
+import pytest
+
+from backend.core.config import ConfigError, Settings, to_async_url
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    for name in (
+        "APP_ENV",
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "ALLOWED_ORIGINS",
+        "PUBLIC_BASE_URL",
+        "SMS_BACKEND",
+        "SEED_DEMO",
+        "PORT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    return monkeypatch
+
+
+def test_development_defaults_generate_and_keep_a_secret(clean_env, tmp_path):
+    first = Settings.from_env()
+    assert first.env == "development"
+    assert first.database_url is None  # embedded
+    key_file = tmp_path / "var" / "secret_key"
+    assert key_file.exists()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first.secret_key) == 64
+    assert Settings.from_env().secret_key == first.secret_key  # kept across restarts
+    assert "http://127.0.0.1:8000" in first.allowed_origins
+    assert first.seed_demo is True
+
+
+def test_production_refuses_unsafe_defaults(clean_env):
+    clean_env.setenv("APP_ENV", "production")
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env()
+    message = str(err.value)
+    for name in ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "SMS_BACKEND"):
+        assert name in message
+
+
+def test_production_accepts_a_complete_configuration(clean_env):
+    clean_env.setenv("APP_ENV", "production")
+    clean_env.setenv("DATABASE_URL", "postgresql://app:pw@db:5432/daqing")
+    clean_env.setenv("SECRET_KEY", "k" * 40)
+    clean_env.setenv("PUBLIC_BASE_URL", "https://tuoyu.daqing.example")
+    clean_env.setenv("ALLOWED_ORIGINS", "https://tuoyu.daqing.example")
+    clean_env.setenv("SMS_BACKEND", "log")
+    settings = Settings.from_env()
+    assert settings.database_url == "postgresql+asyncpg://app:pw@db:5432/daqing"
+    assert settings.cookie_secure is True
+    assert settings.seed_demo is False
+
+
+def test_bad_values_are_reported(clean_env):
+    clean_env.setenv("PORT", "eighty")
+    with pytest.raises(ConfigError, match="PORT"):
+        Settings.from_env()
+
+
+def test_database_urls_are_normalised_to_asyncpg():
+    assert to_async_url("postgres://u@h/db") == "postgresql+asyncpg://u@h/db"
+    assert to_async_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
+    with pytest.raises(ConfigError):
+        to_async_url("mysql://u@h/db")

@@ -1,0 +1,39 @@
+"""Every route declares its action (one rule per action); every declared action is reachable."""
+
+from litestar.routes import HTTPRoute
+
+from backend.core.authz import ACTIONS
+
+
+def _handlers(app):
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if getattr(handler, "http_methods", None) == {"OPTIONS"}:
+                continue  # Litestar's automatic OPTIONS handler: describes the route, performs nothing
+            yield route, handler
+
+
+def test_every_route_declares_a_known_action(app):
+    missing = [
+        f"{sorted(getattr(h, 'http_methods', ['WS']))} {route.path}"
+        for route, h in _handlers(app)
+        if h.opt.get("action") not in ACTIONS
+    ]
+    assert missing == []
+
+
+def test_every_declared_action_is_used_by_a_route(app):
+    used = {h.opt.get("action") for _, h in _handlers(app)}
+    unused = sorted(set(ACTIONS) - used)
+    assert unused == []
+
+
+def test_write_routes_are_never_public_except_sign_in(app):
+    public_writes = sorted(
+        f"{m} {route.path}"
+        for route, h in _handlers(app)
+        if isinstance(route, HTTPRoute)
+        for m in h.http_methods
+        if m in {"POST", "PUT", "PATCH", "DELETE"} and ACTIONS[h.opt["action"]].public
+    )
+    assert public_writes == ["POST /api/auth/code", "POST /api/auth/code/verify", "POST /api/auth/login"]

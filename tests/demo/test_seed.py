@@ -1,0 +1,88 @@
+"""The Daqing demo data: plenty, varied, clearly marked, and loading it twice changes nothing."""
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from backend.app import create_app
+from backend.core import migrate, pgserver
+from backend.demo.data import ACCOUNTS, DEMO_MARK, DEMO_PASSWORD
+from backend.demo.seed import seed
+
+
+@pytest.fixture(scope="module")
+def demo_url(server_url, settings):
+    name = f"dq_demo_{uuid.uuid4().hex[:8]}"
+    asyncio.run(pgserver.create_database(server_url, name, exist_ok=False))
+    url = pgserver.with_database(server_url, name)
+    migrate.upgrade(url)
+    asyncio.run(seed(url, settings))
+    yield url
+    asyncio.run(pgserver.drop_database(server_url, name))
+
+
+async def _scalars(url, sql):
+    eng = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with eng.connect() as conn:
+            return (await conn.execute(text(sql))).all()
+    finally:
+        await eng.dispose()
+
+
+COUNTS = """
+SELECT (SELECT count(*) FROM institutions), (SELECT count(*) FROM classes), (SELECT count(*) FROM institution_modes),
+       (SELECT count(*) FROM accounts), (SELECT count(*) FROM role_grants), (SELECT count(*) FROM children),
+       (SELECT count(*) FROM guardianships)
+"""
+
+
+async def test_seeding_twice_changes_nothing(demo_url, settings):
+    before = await _scalars(demo_url, COUNTS)
+    await seed(demo_url, settings)
+    assert await _scalars(demo_url, COUNTS) == before
+
+
+async def test_demo_data_covers_the_city_and_every_kind_of_care(demo_url):
+    rows = await _scalars(
+        demo_url,
+        f"""
+        SELECT count(*), count(DISTINCT unit_code), bool_and(is_demo), bool_and(starts_with(description, '{DEMO_MARK}')),
+               count(*) FILTER (WHERE is_inclusive), count(*) FILTER (WHERE is_demonstration),
+               count(DISTINCT unit_code) FILTER (WHERE is_demonstration),
+               count(*) FILTER (WHERE is_home_based), count(*) FILTER (WHERE is_kindergarten_class),
+               count(*) FILTER (WHERE is_employer_run), count(*) FILTER (WHERE is_community_run)
+        FROM institutions""",
+    )
+    total, units, all_demo, all_marked, inclusive, demonstration, demo_units, home, kg, employer, community = rows[0]
+    assert total >= 80 and units == 10 and all_demo and all_marked
+    assert inclusive > 10 and demonstration == 10 and demo_units == 10  # one demonstration centre per unit
+    assert home and kg and employer and community
+    types = {r[0] for r in await _scalars(demo_url, "SELECT DISTINCT class_type FROM classes")}
+    assert types == {"infant", "toddler", "older_toddler", "mixed"}
+    modes = {r[0] for r in await _scalars(demo_url, "SELECT DISTINCT mode FROM institution_modes")}
+    assert modes == {"full_day", "half_day", "hourly", "temporary"}
+    full = await _scalars(demo_url, "SELECT count(*) FROM classes WHERE enrolled_count = capacity")
+    assert full[0][0] > 5
+    # Demo positions stay near Daqing (WGS-84).
+    box = await _scalars(demo_url, "SELECT min(lat), max(lat), min(lng), max(lng) FROM institutions")
+    min_lat, max_lat, min_lng, max_lng = box[0]
+    assert min_lat > 45.3 and max_lat < 47.4 and min_lng > 124.2 and max_lng < 125.5
+
+
+async def test_every_role_has_a_demo_account_that_signs_in(demo_url, settings):
+    roles = {r[0] for r in await _scalars(demo_url, "SELECT DISTINCT role FROM role_grants")}
+    assert roles == {"parent", "institution_staff", "institution_admin", "officer", "city_admin"}
+    app = create_app(settings, database_url=demo_url)
+    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        for account in ACCOUNTS:
+            login = account.email or account.phone
+            r = await c.post("/api/auth/login", json={"login": login, "password": DEMO_PASSWORD})
+            assert r.status_code == 200, (login, r.text)
+        near = await c.get("/api/institutions/nearby", params={"lat": 46.63, "lng": 125.11, "radius_m": 5000})
+        assert len(near.json()["items"]) >= 5

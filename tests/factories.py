@@ -1,0 +1,136 @@
+"""Factories for test data, created through the project's own models and session functions."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.accounts.models import Account, RoleGrant
+from backend.accounts.sessions import create_session
+from backend.core.authz import Role
+from backend.core.config import Settings
+from backend.families.models import Child, Guardianship
+from backend.institutions.models import CareClass, Institution, InstitutionMode
+from backend.institutions.rules import uscc_check_char
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def random_phone() -> str:
+    return "1" + random.choice("3456789") + "".join(random.choice("0123456789") for _ in range(9))
+
+
+def random_uscc(unit_code: int = 230602) -> str:
+    first17 = "91" + str(unit_code) + "".join(random.choice(_USCC_CHARS) for _ in range(9))
+    return first17 + uscc_check_char(first17)
+
+
+class Factory:
+    def __init__(self, db: AsyncSession, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    async def account(
+        self,
+        role: Role = Role.PARENT,
+        *,
+        institution_id: uuid.UUID | None = None,
+        department: str | None = None,
+        unit: int | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+        password_hash: str | None = None,
+    ) -> Account:
+        acc = Account(
+            id=uuid.uuid4(),
+            phone=phone or (random_phone() if email is None else None),
+            email=email,
+            password_hash=password_hash,
+        )
+        self.db.add(acc)
+        await self.db.flush()
+        self.db.add(
+            RoleGrant(
+                account_id=acc.id, role=role, institution_id=institution_id, department_code=department, unit_code=unit
+            )
+        )
+        await self.db.commit()
+        return acc
+
+    async def token(self, account: Account) -> str:
+        token, _ = await create_session(self.db, self.settings, account.id)
+        await self.db.commit()
+        return token
+
+    async def signed_in(self, role: Role = Role.PARENT, **kw: Any) -> tuple[Account, dict[str, str]]:
+        acc = await self.account(role, **kw)
+        return acc, {"Authorization": f"Bearer {await self.token(acc)}"}
+
+    async def institution(
+        self,
+        *,
+        lat: float = 46.63,
+        lng: float = 125.11,
+        unit_code: int = 230602,
+        classes: list[tuple[str, int, int, int]] | None = None,
+        modes: dict[str, tuple[int, str]] | None = None,
+        **fields: Any,
+    ) -> Institution:
+        """``classes``: (class_type, capacity, carers, enrolled); ``modes``: mode -> (price_fen, unit)."""
+        values: dict[str, Any] = {
+            "name": f"测试托育中心{random.randint(1000, 9999)}",
+            "legal_form": "for_profit",
+            "registration_no": random_uscc(unit_code),
+            "unit_code": unit_code,
+            "address": "大庆市萨尔图区测试路1号",
+            "lat": lat,
+            "lng": lng,
+            "phone": "0459-1234567",
+            "ownership": "private",
+            "opening_hours": [{"days": [1, 2, 3, 4, 5], "opens": "07:30", "closes": "17:30"}],
+        }
+        values.update(fields)
+        inst = Institution(id=uuid.uuid4(), **values)
+        self.db.add(inst)
+        await self.db.flush()
+        for i, (class_type, capacity, carers, enrolled) in enumerate(
+            classes if classes is not None else [("toddler", 15, 3, 5)]
+        ):
+            self.db.add(
+                CareClass(
+                    id=uuid.uuid4(),
+                    institution_id=inst.id,
+                    name=f"{class_type}-{i}",
+                    class_type=class_type,
+                    capacity=capacity,
+                    carers=carers,
+                    enrolled_count=enrolled,
+                )
+            )
+        for mode, (price, unit) in (modes if modes is not None else {"full_day": (250000, "month")}).items():
+            self.db.add(InstitutionMode(institution_id=inst.id, mode=mode, price_fen=price, price_unit=unit))
+        await self.db.commit()
+        return inst
+
+    async def child(self, guardian: Account, *, name: str = "测试宝宝", birth_date: Any = None) -> Child:
+        import datetime as dt
+
+        child = Child(id=uuid.uuid4(), name=name, birth_date=birth_date or dt.date.today() - dt.timedelta(days=400))
+        self.db.add(child)
+        await self.db.flush()
+        self.db.add(Guardianship(child_id=child.id, account_id=guardian.id, relation="mother"))
+        await self.db.commit()
+        return child
+
+
+@pytest.fixture
+def factory(db: AsyncSession, settings: Settings) -> Factory:
+    return Factory(db, settings)
+
+
+MakeAuth = Callable[..., Awaitable[tuple[Account, dict[str, str]]]]

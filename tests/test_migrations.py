@@ -1,0 +1,75 @@
+"""The schema exists only through Alembic: the migrations build exactly what the models describe."""
+
+import asyncio
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from backend.core import migrate, pgserver
+from backend.core.db import Base
+from backend.models import import_all_models
+
+import_all_models()
+
+
+def _diff(connection):
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+async def test_models_and_migrations_agree(engine):
+    async with engine.connect() as conn:
+        diff = await conn.run_sync(_diff)
+    assert diff == []
+
+
+async def test_reference_data_is_loaded(db):
+    units = (await db.execute(text("SELECT code, name_zh, population FROM units ORDER BY sort_order"))).all()
+    assert len(units) == 10
+    assert units[0].name_zh == "萨尔图区"
+    assert 2_700_000 < sum(u.population for u in units) < 2_850_000  # ≈ 2.78 million (2020 census)
+    governments = await db.scalar(text("SELECT count(*) FROM departments WHERE kind = 'unit_government'"))
+    assert governments == 10
+    health = await db.scalar(text("SELECT short_zh FROM departments WHERE code = 'health'"))
+    assert health == "市卫健委"
+    for extension in ("cube", "earthdistance", "btree_gist"):
+        assert await db.scalar(text("SELECT 1 FROM pg_extension WHERE extname = :e"), {"e": extension}) == 1
+
+
+@pytest.fixture
+def scratch_url(server_url):
+    name = f"dq_scratch_{uuid.uuid4().hex[:8]}"
+    asyncio.run(pgserver.create_database(server_url, name, exist_ok=False))
+    yield pgserver.with_database(server_url, name)
+    asyncio.run(pgserver.drop_database(server_url, name))
+
+
+def test_downgrade_to_base_and_upgrade_again(scratch_url):
+    migrate.upgrade(scratch_url)
+    migrate.downgrade(scratch_url, "base")
+
+    async def tables() -> list[str]:
+        eng = create_async_engine(scratch_url, poolclass=NullPool)
+        async with eng.connect() as conn:
+            rows = (
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        await eng.dispose()
+        return sorted(rows)
+
+    assert asyncio.run(tables()) == []
+    migrate.upgrade(scratch_url)
+    assert "institutions" in asyncio.run(tables())
