@@ -25,6 +25,7 @@ from backend.core.config import REPO_ROOT, Settings
 from backend.core.db import alchemy_config, alchemy_plugin, create_engine
 from backend.core.deps import provide_settings
 from backend.core.errors import EXCEPTION_HANDLERS
+from backend.core.maintenance import maintenance_loop
 from backend.core.openapi import AllowHeaderMiddleware, finalize_openapi
 from backend.families.routes import ChildrenController
 from backend.government.routes import GovernmentController
@@ -122,6 +123,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             log_exceptions="never",
             disable_existing_loggers=False,
         ),
+        lifespan=[maintenance_loop],
         debug=False,
     )
     finalize_openapi(app)

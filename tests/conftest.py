@@ -38,6 +38,7 @@ def make_settings(**overrides: Any) -> Settings:
         "var_dir": REPO_ROOT / "var" / "test",
         "db_pool_size": 5,
         "db_max_overflow": 5,
+        "maintenance_interval_s": 0,
     }
     base.update(overrides)
     return Settings(**base)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import text, update
+from sqlalchemy import delete, func, or_, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.accounts.models import AuthSession
+from backend.accounts.models import AuthSession, OtpCode
 from backend.core.authz import Grant, Principal, Role
 from backend.core.config import Settings
+from backend.core.maintenance import purge
 from backend.core.security import new_session_token, token_digest
 
 SESSION_COOKIE = "dq_session"
@@ -58,6 +59,27 @@ async def resolve_session(db: AsyncSession, token: str, *, via_cookie: bool) -> 
         )
     )
     return Principal(account_id=row.account_id, session_id=row.session_id, grants=grants, via_cookie=via_cookie)
+
+
+@purge("auth_sessions")
+async def purge_sessions(db: AsyncSession) -> int:
+    """Expired or revoked sessions are kept a week (for support questions), then deleted."""
+    result = await db.execute(
+        delete(AuthSession).where(
+            or_(
+                AuthSession.expires_at < func.now() - dt.timedelta(days=7),
+                AuthSession.revoked_at < func.now() - dt.timedelta(days=7),
+            )
+        )
+    )
+    return result.rowcount or 0
+
+
+@purge("otp_codes")
+async def purge_codes(db: AsyncSession) -> int:
+    """Sign-in codes (and the phone numbers they were sent to) are deleted a day after they were sent."""
+    result = await db.execute(delete(OtpCode).where(OtpCode.created_at < func.now() - dt.timedelta(days=1)))
+    return result.rowcount or 0
 
 
 async def revoke_session(db: AsyncSession, session_id: uuid.UUID) -> None:

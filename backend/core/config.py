@@ -112,6 +112,7 @@ class Settings:
     log_level: str = "INFO"
     trusted_proxies: tuple[str, ...] = ()
     seed_demo: bool = True
+    maintenance_interval_s: int = 600
 
     @property
     def is_production(self) -> bool:
@@ -178,4 +179,5 @@ class Settings:
             trusted_proxies=tuple(_env_list("TRUSTED_PROXIES", [])),
             sms_backend=_sms_backend(_env("SMS_BACKEND", "log")),
             seed_demo=_env_bool("SEED_DEMO", env != "production"),
+            maintenance_interval_s=_env_int("MAINTENANCE_INTERVAL_S", 600),
         )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.core.db import Base
 from backend.core.errors import RateLimited
+from backend.core.maintenance import purge
 from backend.core.security import keyed_digest
 
 
@@ -52,6 +53,7 @@ async def enforce(db: AsyncSession, secret_key: str, key: str, *, limit: int, wi
         raise RateLimited(retry_after, **error)
 
 
+@purge("rate_limit_counters")
 async def purge_expired(db: AsyncSession) -> int:
     result = await db.execute(
         text(

@@ -1,0 +1,69 @@
+"""Periodic housekeeping: delete what is no longer needed (expired codes, sessions, counters).
+
+Domains register purge functions with ``@purge``. Every app process runs the loop, but an advisory
+lock lets only one of them work at a time. ``MAINTENANCE_INTERVAL_S=0`` turns the loop off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+log = logging.getLogger("backend.maintenance")
+
+Purge = Callable[[AsyncSession], Awaitable[int]]
+PURGES: dict[str, Purge] = {}
+_LOCK_KEY = 0x64716D61696E  # "dqmain"
+
+
+def purge(name: str) -> Callable[[Purge], Purge]:
+    def register(fn: Purge) -> Purge:
+        PURGES[name] = fn
+        return fn
+
+    return register
+
+
+async def run_once(db: AsyncSession) -> dict[str, int] | None:
+    """Run every purge in one transaction; None if another process holds the lock."""
+    if not await db.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}):
+        await db.rollback()
+        return None
+    counts = {name: await fn(db) for name, fn in PURGES.items()}
+    await db.commit()
+    return counts
+
+
+@contextlib.asynccontextmanager
+async def maintenance_loop(app: Any) -> AsyncIterator[None]:
+    """Lifespan: run ``run_once`` every MAINTENANCE_INTERVAL_S seconds in the background."""
+    interval = app.state.settings.maintenance_interval_s
+    if interval <= 0:
+        yield
+        return
+
+    async def loop() -> None:
+        maker = app.state[app.state.alchemy.session_maker_app_state_key]
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with maker() as db:
+                    counts = await run_once(db)
+                if counts:
+                    log.info("maintenance: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+            except Exception:
+                log.warning("maintenance round failed", exc_info=True)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

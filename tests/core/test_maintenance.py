@@ -1,0 +1,39 @@
+"""Housekeeping deletes what is no longer needed, and only that."""
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from backend.accounts.models import AuthSession, OtpCode
+from backend.core import maintenance
+from backend.core.authz import Role
+from backend.core.ratelimit import RateLimitCounter
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+async def test_purges_expired_codes_sessions_and_counters(db, factory):
+    acc = await factory.account(Role.PARENT)
+    db.add_all(
+        [
+            OtpCode(phone=acc.phone, code_hash=b"x" * 32, created_at=NOW - dt.timedelta(days=2), expires_at=NOW),
+            OtpCode(phone=acc.phone, code_hash=b"y" * 32, expires_at=NOW + dt.timedelta(minutes=5)),
+            AuthSession(token_hash=b"a" * 32, account_id=acc.id, expires_at=NOW - dt.timedelta(days=8)),
+            AuthSession(
+                token_hash=b"b" * 32,
+                account_id=acc.id,
+                expires_at=NOW + dt.timedelta(days=8),
+                revoked_at=NOW - dt.timedelta(days=9),
+            ),
+            AuthSession(token_hash=b"c" * 32, account_id=acc.id, expires_at=NOW + dt.timedelta(days=8)),
+            RateLimitCounter(key_hash=b"k" * 32, window_start=NOW - dt.timedelta(days=3), window_seconds=3600, hits=3),
+            RateLimitCounter(key_hash=b"k" * 32, window_start=NOW, window_seconds=3600, hits=1),
+        ]
+    )
+    await db.commit()
+
+    counts = await maintenance.run_once(db)
+    assert counts == {"rate_limit_counters": 1, "auth_sessions": 2, "otp_codes": 1}
+    assert await db.scalar(select(func.count()).select_from(OtpCode).where(OtpCode.phone == acc.phone)) == 1
+    left = (await db.execute(select(AuthSession.token_hash).where(AuthSession.account_id == acc.id))).scalars().all()
+    assert left == [b"c" * 32]
