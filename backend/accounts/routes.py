@@ -35,6 +35,7 @@ async def _session_response(
     db: AsyncSession, settings: Settings, account: Account, status_code: int = 200
 ) -> Response[SessionOut]:
     token, session = await service.start_session(db, settings, account)
+    await db.commit()
     csrf = csrf_token(settings.secret_key, str(session.id))
     max_age = settings.session_ttl_hours * 3600
     body = SessionOut(

@@ -171,9 +171,7 @@ async def login(db: AsyncSession, settings: Settings, login_name: str, password:
 
 
 async def start_session(db: AsyncSession, settings: Settings, account: Account) -> tuple[str, AuthSession]:
-    token, session = await create_session(db, settings, account.id)
-    await db.commit()
-    return token, session
+    return await create_session(db, settings, account.id)
 
 
 async def _roles(db: AsyncSession, account_id: uuid.UUID) -> list[str]:

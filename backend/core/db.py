@@ -1,9 +1,10 @@
 """Database plumbing shared by every domain: the declarative base, the engine and the Litestar plugin.
 
 Transactions: a request gets one ``AsyncSession`` (the advanced-alchemy plugin keeps it in the ASGI
-scope, so the auth middleware and the handler share it). Services that write call
-``await db.commit()`` themselves at the end of their unit of work; anything not committed is rolled
-back when the response is sent. Nothing commits implicitly, so a failing request writes nothing.
+scope, so the auth middleware and the handler share it). Services do their work and flush; the
+route handler that called them commits (one transaction per request, like eVaka's controllers).
+Anything not committed is rolled back when the response is sent, so a failing request writes
+nothing. The one exception is sign-in, which commits rate-limit counts before refusing a request.
 """
 
 from __future__ import annotations

@@ -25,7 +25,9 @@ class ChildrenController(Controller):
 
     @post("/", opt=requires(P.ADD_CHILD), responses=error_responses(401, 403, 422), summary="Add a child / 添加孩子")
     async def add_child(self, db: AsyncSession, request: Request[Principal, Any, Any], data: ChildIn) -> ChildOut:
-        return await service.add_child(db, request.user, data)
+        out = await service.add_child(db, request.user, data)
+        await db.commit()
+        return out
 
     @patch(
         "/{child_id:uuid}",
@@ -36,7 +38,9 @@ class ChildrenController(Controller):
     async def update_child(
         self, db: AsyncSession, request: Request[Principal, Any, Any], child_id: uuid.UUID, data: ChildPatch
     ) -> ChildOut:
-        return await service.update_child(db, request.user, child_id, data)
+        out = await service.update_child(db, request.user, child_id, data)
+        await db.commit()
+        return out
 
     @delete(
         "/{child_id:uuid}",
@@ -46,3 +50,4 @@ class ChildrenController(Controller):
     )
     async def remove_child(self, db: AsyncSession, request: Request[Principal, Any, Any], child_id: uuid.UUID) -> None:
         await service.remove_child(db, request.user, child_id)
+        await db.commit()

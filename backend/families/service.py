@@ -67,7 +67,7 @@ async def add_child(db: AsyncSession, p: Principal, data: ChildIn) -> ChildOut:
     db.add(child)
     await db.flush()
     db.add(Guardianship(child_id=child.id, account_id=p.account_id, relation=data.relation))
-    await db.commit()
+    await db.flush()
     return _out(child, data.relation)
 
 
@@ -87,7 +87,7 @@ async def update_child(db: AsyncSession, p: Principal, child_id: uuid.UUID, data
         child.birth_date = data.birth_date
     if data.name is not msgspec.UNSET:
         child.name = data.name.strip()
-    await db.commit()
+    await db.flush()
     return _out(child, relation)
 
 
@@ -100,4 +100,4 @@ async def remove_child(db: AsyncSession, p: Principal, child_id: uuid.UUID) -> N
     remaining = await db.scalar(select(func.count()).select_from(Guardianship).where(Guardianship.child_id == child.id))
     if not remaining:
         await db.execute(delete(Child).where(Child.id == child.id))
-    await db.commit()
+    await db.flush()

@@ -125,6 +125,7 @@ class InstitutionController(Controller):
     )
     async def create(self, db: AsyncSession, data: InstitutionIn) -> Response[InstitutionDetail]:
         institution_id = await service.create_institution(db, data)
+        await db.commit()
         return _json(await queries.institution_detail(db, institution_id), status_code=201)
 
     @patch(
@@ -141,6 +142,7 @@ class InstitutionController(Controller):
         data: InstitutionPatch,
     ) -> Response[InstitutionDetail]:
         await service.update_institution(db, request.user, institution_id, data)
+        await db.commit()
         return _json(await queries.institution_detail(db, institution_id))
 
     @post(
@@ -152,7 +154,9 @@ class InstitutionController(Controller):
     async def add_class(
         self, db: AsyncSession, request: Request[Principal, Any, Any], institution_id: uuid.UUID, data: ClassIn
     ) -> ClassOut:
-        return await service.add_class(db, request.user, institution_id, data)
+        out = await service.add_class(db, request.user, institution_id, data)
+        await db.commit()
+        return out
 
     @patch(
         "/{institution_id:uuid}/classes/{class_id:uuid}",
@@ -168,7 +172,9 @@ class InstitutionController(Controller):
         class_id: uuid.UUID,
         data: ClassPatch,
     ) -> ClassOut:
-        return await service.update_class(db, request.user, institution_id, class_id, data)
+        out = await service.update_class(db, request.user, institution_id, class_id, data)
+        await db.commit()
+        return out
 
     @delete(
         "/{institution_id:uuid}/classes/{class_id:uuid}",
@@ -184,6 +190,7 @@ class InstitutionController(Controller):
         class_id: uuid.UUID,
     ) -> None:
         await service.remove_class(db, request.user, institution_id, class_id)
+        await db.commit()
 
     @put(
         "/{institution_id:uuid}/modes/{mode:str}",
@@ -199,7 +206,9 @@ class InstitutionController(Controller):
         mode: ModeName,
         data: ModeIn,
     ) -> ModeOut:
-        return await service.set_mode(db, request.user, institution_id, ServiceMode(mode), data)
+        out = await service.set_mode(db, request.user, institution_id, ServiceMode(mode), data)
+        await db.commit()
+        return out
 
     @delete(
         "/{institution_id:uuid}/modes/{mode:str}",
@@ -211,3 +220,4 @@ class InstitutionController(Controller):
         self, db: AsyncSession, request: Request[Principal, Any, Any], institution_id: uuid.UUID, mode: ModeName
     ) -> None:
         await service.remove_mode(db, request.user, institution_id, ServiceMode(mode))
+        await db.commit()

@@ -119,7 +119,7 @@ async def create_institution(db: AsyncSession, data: InstitutionIn) -> uuid.UUID
         **{col: getattr(data.flags, flag) for flag, col in _FLAG_COLUMNS.items()},
     )
     db.add(inst)
-    await db.commit()
+    await db.flush()
     return inst.id
 
 
@@ -142,7 +142,7 @@ async def update_institution(db: AsyncSession, p: Principal, institution_id: uui
         for flag, col in _FLAG_COLUMNS.items():
             setattr(inst, col, current[flag])
         await _recheck_classes(db, inst)
-    await db.commit()
+    await db.flush()
 
 
 async def _recheck_classes(db: AsyncSession, inst: Institution) -> None:
@@ -196,7 +196,7 @@ async def add_class(db: AsyncSession, p: Principal, institution_id: uuid.UUID, d
         enrolled_count=0,
     )
     db.add(cls)
-    await db.commit()
+    await db.flush()
     return _class_out(cls)
 
 
@@ -250,7 +250,7 @@ async def update_class(
             raise Conflict("A class with this name already exists", detail_zh="班级名称已存在", code="class_name_taken")
         cls.name = data.name.strip()
     cls.capacity, cls.carers = capacity, carers
-    await db.commit()
+    await db.flush()
     return _class_out(cls)
 
 
@@ -270,7 +270,7 @@ async def remove_class(db: AsyncSession, p: Principal, institution_id: uuid.UUID
             code="class_not_empty",
         )
     await db.execute(delete(CareClass).where(CareClass.id == cls.id))
-    await db.commit()
+    await db.flush()
 
 
 async def set_mode(
@@ -293,7 +293,7 @@ async def set_mode(
         )
     else:
         row.price_fen, row.price_unit = data.price_fen, data.price_unit
-    await db.commit()
+    await db.flush()
     return ModeOut(mode=mode, mode_zh=MODE_NAMES_ZH[mode], price_fen=data.price_fen, price_unit=data.price_unit)
 
 
@@ -304,4 +304,4 @@ async def remove_mode(db: AsyncSession, p: Principal, institution_id: uuid.UUID,
     )
     if not result.rowcount:
         raise NotFound("service mode")
-    await db.commit()
+    await db.flush()
