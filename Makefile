@@ -39,6 +39,7 @@ test-external: install
 
 bench: install
 	$(BIN)/python bench/nearby.py
+	$(BIN)/python bench/booking.py
 
 lint: install
 	$(BIN)/ruff check backend tests bench migrations

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backend.accounts.middleware import AuthMiddleware
 from backend.accounts.routes import AuthController, MeController
 from backend.accounts.sms import sms_sender
+from backend.bookings.routes import BookingController, SlotController
 from backend.core.authz import action, action_guard
 from backend.core.config import REPO_ROOT, Settings
 from backend.core.db import alchemy_config, alchemy_plugin, create_engine
@@ -27,6 +28,7 @@ from backend.core.deps import provide_settings
 from backend.core.errors import EXCEPTION_HANDLERS
 from backend.core.maintenance import maintenance_loop
 from backend.core.openapi import AllowHeaderMiddleware, finalize_openapi
+from backend.enrolment.routes import ApplicationController, EnrolmentDeskController
 from backend.families.routes import ChildrenController
 from backend.government.routes import GovernmentController
 from backend.health.routes import health
@@ -82,6 +84,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             Tag(name="accounts · 账号", description="Sign-in and the caller's account"),
             Tag(name="families · 家庭", description="A parent's children"),
             Tag(name="institutions · 托育机构", description="Registry and nearby search"),
+            Tag(name="enrolment · 入托申请", description="Full-day and half-day applications, waitlists, the desk"),
+            Tag(name="bookings · 计时托与临时托", description="Hourly and temporary care: slots and bookings"),
             Tag(name="government · 行政区划与部门", description="Units and departments"),
             Tag(name="health · 运行状态", description="Service health"),
         ],
@@ -94,6 +98,10 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             MeController,
             ChildrenController,
             InstitutionController,
+            ApplicationController,
+            EnrolmentDeskController,
+            BookingController,
+            SlotController,
             GovernmentController,
             create_static_files_router(
                 path="/",

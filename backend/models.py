@@ -3,7 +3,11 @@
 
 def import_all_models() -> None:
     import backend.accounts.models
+    import backend.bookings.models
+    import backend.core.idempotency
+    import backend.core.outbox
     import backend.core.ratelimit
+    import backend.enrolment.models
     import backend.families.models
     import backend.government.models
     import backend.institutions.models  # noqa: F401

@@ -19,26 +19,18 @@ import argparse
 import asyncio
 import io
 import math
-import os
 import random
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import aiohttp
 import asyncpg
+from common import fresh_database, percentile, served
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from backend.core import migrate, pgserver  # noqa: E402
-from backend.core.config import Settings  # noqa: E402
-from backend.institutions import queries  # noqa: E402
-from backend.institutions.rules import CLASS_RULES, MODE_PRICE_UNITS, ClassType, uscc_check_char  # noqa: E402
+from backend.core import pgserver
+from backend.institutions import queries
+from backend.institutions.rules import CLASS_RULES, MODE_PRICE_UNITS, ClassType, uscc_check_char
 
 DB_NAME = "bench_nearby"
 UNITS = {  # code: (lat, lng, population) — approximate, as in the foundation migration
@@ -149,11 +141,6 @@ def compiled_sql() -> tuple[str, list[str], dict[str, object]]:
     return str(compiled), list(compiled.positiontup or []), params
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 async def drive(concurrency: int, points: list[tuple[float, float]], seconds: float, call) -> dict[str, float]:
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
@@ -199,45 +186,9 @@ async def bench_raw(url: str, points: list[tuple[float, float]], seconds: float)
     return results
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def wait_healthy(base: str, proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            if proc.poll() is not None:
-                raise RuntimeError("server exited")
-            try:
-                async with http.get(base + "/health") as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("server did not become healthy")
-
-
 async def bench_http(url: str, points: list[tuple[float, float]], seconds: float) -> dict[int, dict[str, float]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "PORT": str(port),
-        "WORKERS": "1",
-        "LOG_LEVEL": "WARNING",
-        "SEED_DEMO": "false",
-        "DB_POOL_SIZE": "32",
-        "DB_MAX_OVERFLOW": "0",
-        "PYTHONWARNINGS": "ignore",
-    }
-    proc = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=env)  # noqa: ASYNC220
-    base = f"http://127.0.0.1:{port}"
     results = {}
-    try:
-        await wait_healthy(base, proc)
+    async with served(url, DB_POOL_SIZE="32", DB_MAX_OVERFLOW="0") as base:
         connector = aiohttp.TCPConnector(limit=64)
         async with aiohttp.ClientSession(connector=connector) as http:
 
@@ -250,9 +201,6 @@ async def bench_http(url: str, points: list[tuple[float, float]], seconds: float
             await drive(8, points, 2, call)
             for c in (1, 32):
                 results[c] = await drive(c, points, seconds, call)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     return results
 
 
@@ -263,17 +211,8 @@ async def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse an already loaded bench database")
     args = parser.parse_args()
 
-    settings = Settings.from_env()
-    server = (
-        pgserver.with_database(settings.database_url, "postgres")
-        if settings.database_url
-        else pgserver.start_embedded(settings.var_dir / "pg", stop_at_exit=False)
-    )
-    url = pgserver.with_database(server, DB_NAME)
+    url = await fresh_database(DB_NAME, keep=args.keep)
     if not args.keep:
-        await pgserver.drop_database(server, DB_NAME)
-        await pgserver.create_database(server, DB_NAME)
-        await asyncio.to_thread(migrate.upgrade, url)
         await load(url, args.institutions)
 
     points = query_points(2000)

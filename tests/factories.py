@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,17 @@ def random_phone() -> str:
 def random_uscc(unit_code: int = 230602) -> str:
     first17 = "91" + str(unit_code) + "".join(random.choice(_USCC_CHARS) for _ in range(9))
     return first17 + uscc_check_char(first17)
+
+
+def months_ago(months: int, days: int = 7) -> dt.date:
+    """A birth date making a child ``months`` whole months old today (and for a few days more)."""
+    today = dt.date.today()
+    y, m = divmod(today.month - 1 - months, 12)
+    day = min(today.day, 28)
+    return dt.date(today.year + y, m + 1, day) - dt.timedelta(days=days)
+
+
+EVERY_DAY = [{"days": [1, 2, 3, 4, 5, 6, 7], "opens": "07:00", "closes": "19:00"}]
 
 
 class Factory:
@@ -109,7 +121,7 @@ class Factory:
                     class_type=class_type,
                     capacity=capacity,
                     carers=carers,
-                    enrolled_count=enrolled,
+                    offline_count=enrolled,
                 )
             )
         for mode, (price, unit) in (modes if modes is not None else {"full_day": (250000, "month")}).items():
@@ -117,9 +129,12 @@ class Factory:
         await self.db.commit()
         return inst
 
-    async def child(self, guardian: Account, *, name: str = "测试宝宝", birth_date: Any = None) -> Child:
-        import datetime as dt
-
+    async def child(
+        self, guardian: Account, *, name: str = "测试宝宝", birth_date: Any = None, age_months: int | None = None
+    ) -> Child:
+        """A child of ``guardian``; ``age_months`` gives a birth date that many months (and a week) ago."""
+        if age_months is not None:
+            birth_date = months_ago(age_months)
         child = Child(id=uuid.uuid4(), name=name, birth_date=birth_date or dt.date.today() - dt.timedelta(days=400))
         self.db.add(child)
         await self.db.flush()

@@ -73,3 +73,22 @@ def test_downgrade_to_base_and_upgrade_again(scratch_url):
     assert asyncio.run(tables()) == []
     migrate.upgrade(scratch_url)
     assert "institutions" in asyncio.run(tables())
+
+
+async def test_constraints_in_the_database_are_the_models_constraints(db):
+    """Autogenerate does not compare CHECK and EXCLUDE constraints: compare their names here."""
+    from sqlalchemy import CheckConstraint, UniqueConstraint
+    from sqlalchemy.dialects.postgresql import ExcludeConstraint
+
+    expected = set()
+    for table in Base.metadata.tables.values():
+        for c in table.constraints:
+            if isinstance(c, CheckConstraint | UniqueConstraint | ExcludeConstraint) and c.name:
+                expected.add((table.name, str(c.name)))
+    rows = await db.execute(
+        text("""
+        SELECT cl.relname, co.conname FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid
+        JOIN pg_namespace n ON n.oid = cl.relnamespace
+        WHERE n.nspname = 'public' AND co.contype IN ('c', 'u', 'x') AND cl.relname <> 'alembic_version'""")
+    )
+    assert {(r[0], r[1]) for r in rows} == expected

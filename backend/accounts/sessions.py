@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.accounts.models import AuthSession, OtpCode
 from backend.core.authz import Grant, Principal, Role
 from backend.core.config import Settings
-from backend.core.maintenance import purge
+from backend.core.maintenance import periodic
 from backend.core.security import new_session_token, token_digest
 
 SESSION_COOKIE = "dq_session"
@@ -61,8 +61,8 @@ async def resolve_session(db: AsyncSession, token: str, *, via_cookie: bool) -> 
     return Principal(account_id=row.account_id, session_id=row.session_id, grants=grants, via_cookie=via_cookie)
 
 
-@purge("auth_sessions")
-async def purge_sessions(db: AsyncSession) -> int:
+@periodic("auth_sessions")
+async def purge_sessions(db: AsyncSession, _settings: Settings) -> int:
     """Expired or revoked sessions are kept a week (for support questions), then deleted."""
     result = await db.execute(
         delete(AuthSession).where(
@@ -75,8 +75,8 @@ async def purge_sessions(db: AsyncSession) -> int:
     return result.rowcount or 0
 
 
-@purge("otp_codes")
-async def purge_codes(db: AsyncSession) -> int:
+@periodic("otp_codes")
+async def purge_codes(db: AsyncSession, _settings: Settings) -> int:
     """Sign-in codes (and the phone numbers they were sent to) are deleted a day after they were sent."""
     result = await db.execute(delete(OtpCode).where(OtpCode.created_at < func.now() - dt.timedelta(days=1)))
     return result.rowcount or 0

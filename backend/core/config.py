@@ -113,6 +113,9 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     seed_demo: bool = True
     maintenance_interval_s: int = 600
+    offer_expiry_days: int = 3
+    booking_cancel_cutoff_minutes: int = 120
+    booking_horizon_days: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -180,4 +183,7 @@ class Settings:
             sms_backend=_sms_backend(_env("SMS_BACKEND", "log")),
             seed_demo=_env_bool("SEED_DEMO", env != "production"),
             maintenance_interval_s=_env_int("MAINTENANCE_INTERVAL_S", 600),
+            offer_expiry_days=_env_int("OFFER_EXPIRY_DAYS", 3),
+            booking_cancel_cutoff_minutes=_env_int("BOOKING_CANCEL_CUTOFF_MINUTES", 120),
+            booking_horizon_days=_env_int("BOOKING_HORIZON_DAYS", 60),
         )

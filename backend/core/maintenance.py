@@ -1,6 +1,7 @@
-"""Periodic housekeeping: delete what is no longer needed (expired codes, sessions, counters).
+"""Periodic jobs: housekeeping (expired codes, sessions, counters) and timed transitions (offers
+that expire).
 
-Domains register purge functions with ``@purge``. Every app process runs the loop, but an advisory
+Domains register jobs with ``@periodic``. Every app process runs the loop, but an advisory
 lock lets only one of them work at a time. ``MAINTENANCE_INTERVAL_S=0`` turns the loop off.
 """
 
@@ -15,27 +16,31 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.core.config import Settings
+
 log = logging.getLogger("backend.maintenance")
 
-Purge = Callable[[AsyncSession], Awaitable[int]]
-PURGES: dict[str, Purge] = {}
+Job = Callable[[AsyncSession, Settings], Awaitable[int]]
+JOBS: dict[str, Job] = {}
 _LOCK_KEY = 0x64716D61696E  # "dqmain"
 
 
-def purge(name: str) -> Callable[[Purge], Purge]:
-    def register(fn: Purge) -> Purge:
-        PURGES[name] = fn
+def periodic(name: str) -> Callable[[Job], Job]:
+    """Register a job; it returns how many rows it handled."""
+
+    def register(fn: Job) -> Job:
+        JOBS[name] = fn
         return fn
 
     return register
 
 
-async def run_once(db: AsyncSession) -> dict[str, int] | None:
-    """Run every purge in one transaction; None if another process holds the lock."""
+async def run_once(db: AsyncSession, settings: Settings) -> dict[str, int] | None:
+    """Run every job in one transaction; None if another process holds the lock."""
     if not await db.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}):
         await db.rollback()
         return None
-    counts = {name: await fn(db) for name, fn in PURGES.items()}
+    counts = {name: await fn(db, settings) for name, fn in JOBS.items()}
     await db.commit()
     return counts
 
@@ -54,7 +59,7 @@ async def maintenance_loop(app: Any) -> AsyncIterator[None]:
             await asyncio.sleep(interval)
             try:
                 async with maker() as db:
-                    counts = await run_once(db)
+                    counts = await run_once(db, app.state.settings)
                 if counts:
                     log.info("maintenance: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
             except Exception:

@@ -14,9 +14,10 @@ from sqlalchemy import LargeBinary, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend.core.config import Settings
 from backend.core.db import Base
 from backend.core.errors import RateLimited
-from backend.core.maintenance import purge
+from backend.core.maintenance import periodic
 from backend.core.security import keyed_digest
 
 
@@ -53,8 +54,8 @@ async def enforce(db: AsyncSession, secret_key: str, key: str, *, limit: int, wi
         raise RateLimited(retry_after, **error)
 
 
-@purge("rate_limit_counters")
-async def purge_expired(db: AsyncSession) -> int:
+@periodic("rate_limit_counters")
+async def purge_expired(db: AsyncSession, _settings: Settings) -> int:
     result = await db.execute(
         text(
             "DELETE FROM rate_limit_counters WHERE window_start + make_interval(secs => window_seconds) < now() - interval '1 day'"

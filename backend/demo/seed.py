@@ -14,6 +14,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.accounts.models import Account, RoleGrant
+from backend.bookings.models import Slot
+from backend.core.clock import local_today, minutes
 from backend.core.config import Settings
 from backend.core.db import create_engine
 from backend.core.security import hash_password
@@ -84,10 +86,12 @@ async def seed_session(db: AsyncSession) -> dict[str, int]:
                     class_type=str(cls.class_type),
                     capacity=cls.capacity,
                     carers=cls.carers,
-                    enrolled_count=cls.enrolled,
+                    offline_count=cls.enrolled,
                 )
                 .on_conflict_do_nothing()
             )
+
+    slots = await _seed_slots(db, institutions)
 
     password_hash = hash_password(DEMO_PASSWORD)
     inst_ids = {f"{i.unit_code}-{n}": i.id for n, i in _indexed(institutions)}
@@ -134,7 +138,47 @@ async def seed_session(db: AsyncSession) -> dict[str, int]:
             .values(child_id=child_id, account_id=account_ids[parent_key], relation=relation)
             .on_conflict_do_nothing()
         )
-    return {"institutions": len(institutions), "accounts": len(ACCOUNTS), "children": len(CHILDREN)}
+    return {"institutions": len(institutions), "accounts": len(ACCOUNTS), "children": len(CHILDREN), "new_slots": slots}
+
+
+SLOT_DAYS = 14
+
+
+async def _seed_slots(db: AsyncSession, institutions: list[Any]) -> int:
+    """Hourly/temporary slots for the next two weeks, inside opening hours, where those modes are
+    offered: 60-minute slots for 托小 and 托大 ages, 3-6 places. Days already published stay as they are."""
+    rows = []
+    today = local_today()
+    for inst in institutions:
+        if not {"hourly", "temporary"} & set(inst.modes):
+            continue
+        places = 3 + int(inst.id.hex[:2], 16) % 4
+        for offset in range(SLOT_DAYS):
+            day = today + dt.timedelta(days=offset)
+            for period in inst.opening_hours:
+                if day.isoweekday() not in period["days"]:
+                    continue
+                opens = -(-minutes(period["opens"]) // 60) * 60  # first whole hour inside the period
+                closes = minutes(period["closes"]) // 60 * 60
+                for band in ("toddler", "older_toddler"):
+                    rows += [
+                        {
+                            "institution_id": inst.id,
+                            "day": day,
+                            "band": band,
+                            "start_min": m,
+                            "end_min": m + 60,
+                            "capacity": places,
+                        }
+                        for m in range(opens, closes, 60)
+                    ]
+    created = 0
+    for chunk in range(0, len(rows), 1000):
+        result = await db.execute(
+            insert(Slot).values(rows[chunk : chunk + 1000]).on_conflict_do_nothing().returning(Slot.id)
+        )
+        created += len(result.all())
+    return created
 
 
 def _indexed(institutions: list[Any]) -> list[tuple[int, Any]]:

@@ -9,8 +9,11 @@ import msgspec
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core.authz import Principal
-from backend.core.errors import NotFound, RuleViolation
+from backend.bookings.models import Booking, BookingStatus
+from backend.core.authz import Action, Principal
+from backend.core.clock import local_today
+from backend.core.errors import Conflict, NotFound, RuleViolation
+from backend.enrolment.models import ACTIVE, Application
 from backend.families import permissions as P
 from backend.families.models import Child, Guardianship
 from backend.families.schemas import ChildIn, ChildOut, ChildPatch
@@ -19,12 +22,8 @@ from backend.institutions.rules import age_in_months
 MAX_AGE_YEARS = 6
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).date()
-
-
 def _check_birth_date(birth_date: dt.date) -> None:
-    today = _today()
+    today = local_today()
     if birth_date > today or birth_date < today.replace(year=today.year - MAX_AGE_YEARS):
         raise RuleViolation(
             f"The birth date must be in the past {MAX_AGE_YEARS} years",
@@ -38,7 +37,7 @@ def _out(child: Child, relation: str) -> ChildOut:
         id=child.id,
         name=child.name,
         birth_date=child.birth_date,
-        age_months=age_in_months(child.birth_date, _today()),
+        age_months=age_in_months(child.birth_date, local_today()),
         relation=relation,  # type: ignore[arg-type]
     )
 
@@ -71,7 +70,7 @@ async def add_child(db: AsyncSession, p: Principal, data: ChildIn) -> ChildOut:
     return _out(child, data.relation)
 
 
-async def _load(db: AsyncSession, p: Principal, child_id: uuid.UUID, action: P.Action) -> tuple[Child, str]:
+async def _load(db: AsyncSession, p: Principal, child_id: uuid.UUID, action: Action) -> tuple[Child, str]:
     row = (
         await db.execute(_scoped(p).where(Child.id == child_id, action.where(p)).with_for_update(of=Child))
     ).one_or_none()
@@ -91,9 +90,25 @@ async def update_child(db: AsyncSession, p: Principal, child_id: uuid.UUID, data
     return _out(child, relation)
 
 
+async def _in_care(db: AsyncSession, child_id: uuid.UUID) -> bool:
+    application = await db.scalar(
+        select(Application.id).where(Application.child_id == child_id, Application.status.in_([str(s) for s in ACTIVE]))
+    )
+    booking = await db.scalar(
+        select(Booking.id).where(Booking.child_id == child_id, Booking.status == BookingStatus.BOOKED)
+    )
+    return application is not None or booking is not None
+
+
 async def remove_child(db: AsyncSession, p: Principal, child_id: uuid.UUID) -> None:
     """Remove this guardian's link; the record itself goes when its last guardian removes it."""
     child, _ = await _load(db, p, child_id, P.REMOVE_CHILD)
+    if await _in_care(db, child.id):
+        raise Conflict(
+            "The child has applications or bookings in progress; withdraw or cancel them first",
+            detail_zh="该幼儿仍有进行中的申请或预约，请先撤回或取消",
+            code="child_in_care",
+        )
     await db.execute(
         delete(Guardianship).where(Guardianship.child_id == child.id, Guardianship.account_id == p.account_id)
     )

@@ -97,7 +97,8 @@ class CareClass(Base):
         CheckConstraint("carers >= 0", name="carers_nonnegative"),
         CheckConstraint(f"capacity <= {_case_by_class_type('max_children')}", name="class_cap"),
         CheckConstraint(f"capacity <= carers * {_case_by_class_type('children_per_carer')}", name="carer_ratio"),
-        CheckConstraint("enrolled_count BETWEEN 0 AND capacity", name="enrolled_within_capacity"),
+        CheckConstraint("offline_count >= 0 AND offered_count >= 0 AND enrolled_count >= 0", name="counts_nonnegative"),
+        CheckConstraint("offline_count + offered_count + enrolled_count <= capacity", name="places_within_capacity"),
         CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
         UniqueConstraint("institution_id", "name"),
     )
@@ -108,9 +109,18 @@ class CareClass(Base):
     class_type: Mapped[str] = mapped_column(String(16))
     capacity: Mapped[int] = mapped_column(SmallInteger)
     carers: Mapped[int] = mapped_column(SmallInteger)
-    enrolled_count: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"), default=0)
     created_at: Mapped[dt.datetime] = created_at()
     updated_at: Mapped[dt.datetime] = updated_at()
+    # Places taken: children enrolled before or outside the platform (entered by staff), applications
+    # holding an offer (offered or accepted), applications enrolled. Kept in step with the
+    # applications table in the same transactions; the CHECK keeps their sum within capacity.
+    offline_count: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"), default=0)
+    offered_count: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"), default=0)
+    enrolled_count: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"), default=0)
+
+    @property
+    def places_taken(self) -> int:
+        return self.offline_count + self.offered_count + self.enrolled_count
 
 
 register_constraint_messages(
@@ -121,9 +131,9 @@ register_constraint_messages(
             "班额超过国家规定上限",
         ),
         "ck_classes_carer_ratio": ("carer_ratio", "Too few carers for this many children", "保育人员配比不足"),
-        "ck_classes_enrolled_within_capacity": (
+        "ck_classes_places_within_capacity": (
             "capacity_below_enrolled",
-            "Capacity cannot go below the children enrolled",
+            "Capacity cannot go below the places already taken",
             "班额不能低于已入托人数",
         ),
         "uq_classes_institution_id_name": (

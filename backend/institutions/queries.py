@@ -92,8 +92,8 @@ def _class_json(c: Any) -> Any:
         age_max_months=_by_class_type(c.class_type, "age_max_months"),
         capacity=c.capacity,
         carers=c.carers,
-        enrolled=c.enrolled_count,
-        vacancies=c.capacity - c.enrolled_count,
+        enrolled=c.offline_count + c.enrolled_count,
+        vacancies=c.capacity - c.offline_count - c.offered_count - c.enrolled_count,
         carer_ratio_ok=c.capacity <= c.carers * _by_class_type(c.class_type, "children_per_carer"),
     )
 
@@ -111,7 +111,9 @@ def _classes_lateral(institution_id: Any, age_filtered: bool) -> Any:
             func.coalesce(func.json_agg(aggregate_order_by(_class_json(c), c.class_type, c.name)), _EMPTY).label(
                 "list"
             ),
-            func.coalesce(func.sum(c.capacity - c.enrolled_count), _sql_literal(0)).label("vacancies"),
+            func.coalesce(
+                func.sum(c.capacity - c.offline_count - c.offered_count - c.enrolled_count), _sql_literal(0)
+            ).label("vacancies"),
         )
         .where(cond)
         .lateral("cls")
@@ -253,7 +255,9 @@ def _filters(*, age_filtered: bool, mode: bool, vacancy: bool, inclusive: bool, 
         if age_filtered:
             class_cond.append(CareClass.class_type == any_(bindparam("class_types", type_=ARRAY(String))))
         if vacancy:
-            class_cond.append(CareClass.enrolled_count < CareClass.capacity)
+            class_cond.append(
+                CareClass.offline_count + CareClass.offered_count + CareClass.enrolled_count < CareClass.capacity
+            )
         conds.append(exists().where(*class_cond))
     if inclusive:
         conds.append(Institution.is_inclusive.is_(True))

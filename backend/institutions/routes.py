@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
+from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -167,12 +168,13 @@ class InstitutionController(Controller):
     async def update_class(
         self,
         db: AsyncSession,
+        state: State,
         request: Request[Principal, Any, Any],
         institution_id: uuid.UUID,
         class_id: uuid.UUID,
         data: ClassPatch,
     ) -> ClassOut:
-        out = await service.update_class(db, request.user, institution_id, class_id, data)
+        out = await service.update_class(db, state.settings, request.user, institution_id, class_id, data)
         await db.commit()
         return out
 

@@ -92,6 +92,10 @@ class ClassPatch(Input):
     name: ClassName | msgspec.UnsetType = msgspec.UNSET
     capacity: Capacity | msgspec.UnsetType = msgspec.UNSET
     carers: Carers | msgspec.UnsetType = msgspec.UNSET
+    offline_enrolled: (
+        Annotated[int, msgspec.Meta(ge=0, le=20, description="Children enrolled outside the platform")]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
 
 
 class ModeIn(Input):

@@ -14,7 +14,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.authz import Action, Principal
+from backend.core.config import Settings
 from backend.core.errors import Conflict, NotFound, RuleViolation
+from backend.enrolment.models import Application
+from backend.enrolment.service import class_capacity_changed
 from backend.government.models import Unit
 from backend.institutions import permissions as P
 from backend.institutions.models import CareClass, Institution, InstitutionMode
@@ -193,7 +196,6 @@ async def add_class(db: AsyncSession, p: Principal, institution_id: uuid.UUID, d
         class_type=data.class_type,
         capacity=data.capacity,
         carers=data.carers,
-        enrolled_count=0,
     )
     db.add(cls)
     await db.flush()
@@ -212,14 +214,19 @@ def _class_out(cls: CareClass) -> ClassOut:
         age_max_months=rule.age_max_months,
         capacity=cls.capacity,
         carers=cls.carers,
-        enrolled=cls.enrolled_count,
-        vacancies=cls.capacity - cls.enrolled_count,
+        enrolled=cls.offline_count + cls.enrolled_count,
+        vacancies=cls.capacity - cls.places_taken,
         carer_ratio_ok=cls.capacity <= cls.carers * rule.children_per_carer,
     )
 
 
 async def update_class(
-    db: AsyncSession, p: Principal, institution_id: uuid.UUID, class_id: uuid.UUID, data: ClassPatch
+    db: AsyncSession,
+    settings: Settings,
+    p: Principal,
+    institution_id: uuid.UUID,
+    class_id: uuid.UUID,
+    data: ClassPatch,
 ) -> ClassOut:
     inst = await load_scoped(db, p, institution_id, P.MANAGE_CLASSES)
     cls = (
@@ -231,11 +238,12 @@ async def update_class(
         raise NotFound("class")
     capacity = cls.capacity if data.capacity is msgspec.UNSET else data.capacity
     carers = cls.carers if data.carers is msgspec.UNSET else data.carers
+    offline = cls.offline_count if data.offline_enrolled is msgspec.UNSET else data.offline_enrolled
     breach = check_class(
         ClassType(cls.class_type),
         capacity,
         carers,
-        enrolled=cls.enrolled_count,
+        enrolled=offline + cls.offered_count + cls.enrolled_count,
         is_home_based=inst.is_home_based,
         is_kindergarten_class=inst.is_kindergarten_class,
         other_classes_capacity=await _other_capacity(db, inst.id, cls.id),
@@ -249,8 +257,13 @@ async def update_class(
         if taken:
             raise Conflict("A class with this name already exists", detail_zh="班级名称已存在", code="class_name_taken")
         cls.name = data.name.strip()
-    cls.capacity, cls.carers = capacity, carers
+    frees_places = capacity - offline > cls.capacity - cls.offline_count
+    cls.capacity, cls.carers, cls.offline_count = capacity, carers, offline
     await db.flush()
+    if frees_places:
+        # More room: the waitlist is served at once (see enrolment.service).
+        await class_capacity_changed(db, settings, cls.id)
+        await db.refresh(cls)
     return _class_out(cls)
 
 
@@ -263,10 +276,11 @@ async def remove_class(db: AsyncSession, p: Principal, institution_id: uuid.UUID
     ).scalar_one_or_none()
     if cls is None:
         raise NotFound("class")
-    if cls.enrolled_count > 0:
+    has_applications = await db.scalar(select(Application.id).where(Application.class_id == cls.id).limit(1))
+    if cls.places_taken > 0 or has_applications is not None:
         raise Conflict(
-            "A class with enrolled children cannot be removed",
-            detail_zh="班级内仍有在托幼儿，不能删除",
+            "A class with children or applications cannot be removed",
+            detail_zh="班级内仍有幼儿或申请记录，不能删除",
             code="class_not_empty",
         )
     await db.execute(delete(CareClass).where(CareClass.id == cls.id))

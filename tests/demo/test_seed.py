@@ -67,7 +67,7 @@ async def test_demo_data_covers_the_city_and_every_kind_of_care(demo_url):
     assert types == {"infant", "toddler", "older_toddler", "mixed"}
     modes = {r[0] for r in await _scalars(demo_url, "SELECT DISTINCT mode FROM institution_modes")}
     assert modes == {"full_day", "half_day", "hourly", "temporary"}
-    full = await _scalars(demo_url, "SELECT count(*) FROM classes WHERE enrolled_count = capacity")
+    full = await _scalars(demo_url, "SELECT count(*) FROM classes WHERE offline_count = capacity")
     assert full[0][0] > 5
     # Demo positions stay near Daqing (WGS-84).
     box = await _scalars(demo_url, "SELECT min(lat), max(lat), min(lng), max(lng) FROM institutions")
@@ -86,3 +86,28 @@ async def test_every_role_has_a_demo_account_that_signs_in(demo_url, settings):
             assert r.status_code == 200, (login, r.text)
         near = await c.get("/api/institutions/nearby", params={"lat": 46.63, "lng": 125.11, "radius_m": 5000})
         assert len(near.json()["items"]) >= 5
+
+        # The demo parent books an hourly slot for their older child at a demo institution.
+        token = (await c.post("/api/auth/login", json={"login": "13800000001", "password": DEMO_PASSWORD})).json()
+        headers = {"Authorization": f"Bearer {token['token']}"}
+        child = max((await c.get("/api/me/children", headers=headers)).json(), key=lambda ch: ch["age_months"])
+        ((inst_id, day, start),) = await _scalars(
+            demo_url,
+            """
+            SELECT s.institution_id, s.day, s.start_min FROM slots s JOIN institution_modes m
+              ON m.institution_id = s.institution_id AND m.mode = 'hourly'
+            WHERE s.band = 'older_toddler' AND s.day > current_date ORDER BY s.day, s.start_min LIMIT 1""",
+        )
+        r = await c.post(
+            "/api/bookings",
+            headers=headers,
+            json={
+                "child_id": child["id"],
+                "institution_id": str(inst_id),
+                "mode": "hourly",
+                "day": day.isoformat(),
+                "start": f"{start // 60:02d}:00",
+                "end": f"{start // 60 + 1:02d}:00",
+            },
+        )
+        assert r.status_code == 201, r.text

@@ -191,9 +191,9 @@ async def test_the_database_enforces_the_same_rules(db, factory, inst):
             "ck_classes_carer_ratio",
         ),
         (
-            "UPDATE classes SET enrolled_count = capacity + 1 WHERE institution_id = :i",
+            "UPDATE classes SET offline_count = capacity + 1 WHERE institution_id = :i",
             IntegrityError,
-            "ck_classes_enrolled_within_capacity",
+            "ck_classes_places_within_capacity",
         ),
         ("UPDATE institutions SET is_home_based = true WHERE id = :i", DBAPIError, "home_based_cap"),
     ]
@@ -227,7 +227,14 @@ async def test_city_admin_registers_an_institution(client, factory, db):
     assert dup.status_code == 409 and dup.json()["code"] == "registration_no_taken"
 
     bad = [
-        ({**body, "registration_no": body["registration_no"][:-1] + "Q"}, 422, "registration_no_invalid"),
+        (
+            {
+                **body,
+                "registration_no": body["registration_no"][:-1] + ("Q" if body["registration_no"][-1] != "Q" else "R"),
+            },
+            422,
+            "registration_no_invalid",
+        ),
         ({**body, "registration_no": random_uscc(), "unit_code": 999999}, 422, "unknown_unit"),
         ({**body, "registration_no": random_uscc(), "lat": 91}, 400, None),
         ({**body, "registration_no": random_uscc(), "legal_form": "corporation"}, 400, None),

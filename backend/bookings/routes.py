@@ -1,0 +1,156 @@
+"""Hourly and temporary care: slots, bookings, cancellations, attendance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.bookings import permissions as P
+from backend.bookings import service
+from backend.bookings.schemas import (
+    AttendanceIn,
+    BandName,
+    BookingDetail,
+    BookingIn,
+    BookingOut,
+    CancelIn,
+    DaySlots,
+    SlotsIn,
+)
+from backend.core import idempotency
+from backend.core.authz import Principal, requires
+from backend.core.errors import error_responses
+from backend.enrolment.routes import WRITE_ERRORS, IdempotencyKey
+
+
+class SlotController(Controller):
+    path = "/api/institutions/{institution_id:uuid}"
+    tags = ["bookings · 计时托与临时托"]
+
+    @get(
+        "/slots",
+        opt=requires(P.VIEW_SLOTS),
+        responses=error_responses(400, 404),
+        summary="Free places per slot on a day / 某日各时段余位",
+    )
+    async def slots(
+        self, db: AsyncSession, institution_id: uuid.UUID, day: dt.date, band: BandName | None = None
+    ) -> DaySlots:
+        return await service.public_day_slots(db, institution_id, day, band)
+
+    @put(
+        "/slots",
+        opt=requires(P.PUBLISH_SLOTS),
+        responses=WRITE_ERRORS,
+        summary="Publish a day's slots for an age band / 发布某日某年龄段的可预约时段",
+    )
+    async def publish(
+        self, db: AsyncSession, request: Request[Principal, Any, Any], institution_id: uuid.UUID, data: SlotsIn
+    ) -> DaySlots:
+        """Creates the slots that do not exist yet and sets the capacity of those that do
+        (never below their bookings). Must lie inside the opening hours."""
+        out = await service.publish_slots(db, request.user, institution_id, data)
+        await db.commit()
+        return out
+
+    @get(
+        "/bookings",
+        opt=requires(P.LIST_INSTITUTION),
+        responses=error_responses(401, 403, 404),
+        summary="The day's bookings / 当日预约",
+    )
+    async def day_bookings(
+        self,
+        db: AsyncSession,
+        state: State,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        day: dt.date,
+    ) -> list[BookingOut]:
+        return await service.institution_bookings(db, state.settings, request.user, institution_id, day)
+
+    @post(
+        "/bookings/{booking_id:uuid}/attendance",
+        opt=requires(P.MARK_ATTENDANCE),
+        responses=WRITE_ERRORS,
+        status_code=200,
+        summary="Mark attended or no-show / 登记到园或未到",
+    )
+    async def attendance(
+        self,
+        db: AsyncSession,
+        state: State,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        booking_id: uuid.UUID,
+        data: AttendanceIn,
+    ) -> BookingDetail:
+        await service.mark_attendance(db, request.user, institution_id, booking_id, data.status)
+        await db.commit()
+        return await service.booking_view(db, state.settings, booking_id)
+
+
+class BookingController(Controller):
+    path = "/api/bookings"
+    tags = ["bookings · 计时托与临时托"]
+
+    @post(
+        "/",
+        opt=requires(P.BOOK),
+        responses=error_responses(401, 403, 404, 409, 422),
+        summary="Book hourly or temporary care / 预约计时托或临时托",
+    )
+    async def book(
+        self,
+        db: AsyncSession,
+        state: State,
+        request: Request[Principal, Any, Any],
+        data: BookingIn,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[BookingDetail]:
+        """Every slot from `start` to `end` must have room for the child's age band. Send an
+        `Idempotency-Key` to make retries safe."""
+
+        async def create() -> BookingDetail:
+            return await service.book(db, state.settings, request.user, data)
+
+        return await idempotency.create_once(db, request, request.user.account_id, idempotency_key, data, create)
+
+    @get("/", opt=requires(P.LIST_MINE), responses=error_responses(401, 403), summary="My bookings / 我的预约")
+    async def mine(self, db: AsyncSession, state: State, request: Request[Principal, Any, Any]) -> list[BookingOut]:
+        return await service.my_bookings(db, state.settings, request.user)
+
+    @get(
+        "/{booking_id:uuid}",
+        opt=requires(P.READ),
+        responses=error_responses(401, 403, 404),
+        summary="A booking with its history / 预约详情",
+    )
+    async def detail(
+        self, db: AsyncSession, state: State, request: Request[Principal, Any, Any], booking_id: uuid.UUID
+    ) -> BookingDetail:
+        return await service.booking_detail(db, state.settings, request.user, booking_id)
+
+    @post(
+        "/{booking_id:uuid}/cancel",
+        opt=requires(P.CANCEL),
+        responses=WRITE_ERRORS,
+        status_code=200,
+        summary="Cancel, with a reason / 取消预约",
+    )
+    async def cancel(
+        self,
+        db: AsyncSession,
+        state: State,
+        request: Request[Principal, Any, Any],
+        booking_id: uuid.UUID,
+        data: CancelIn,
+    ) -> BookingDetail:
+        await service.cancel(db, state.settings, request.user, booking_id, data.reason)
+        await db.commit()
+        return await service.booking_view(db, state.settings, booking_id)

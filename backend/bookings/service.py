@@ -1,0 +1,497 @@
+"""Hourly (计时托) and temporary (临时托) care.
+
+Institutions publish, per day and age band, a grid of 30- or 60-minute slots with a number of
+places, inside their opening hours. A booking covers whole slots from ``start`` to ``end``; each of
+them must have room. Places are taken by one ``UPDATE slots SET booked = booked + 1 WHERE … AND
+booked < capacity`` over the covered slots, after locking them in time order; if fewer rows than
+slots come back, the transaction is rolled back (409). A CHECK keeps ``booked <= capacity`` and an
+exclusion constraint keeps one child out of two overlapping bookings anywhere.
+
+Modes: an hourly booking lasts 30 minutes to 4 hours; a temporary booking is a half day (3 to
+6 hours) or a whole day (6 hours or more). Cancelling is possible until BOOKING_CANCEL_CUTOFF_MINUTES
+before the start and gives the places back. Staff mark attendance (attended / no-show) from the
+booking's day on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.bookings import permissions as P
+from backend.bookings.models import BOOKING_STATUS_ZH, Band, Booking, BookingStatus, Slot
+from backend.bookings.schemas import (
+    BookingDetail,
+    BookingHistoryItem,
+    BookingIn,
+    BookingOut,
+    DaySlots,
+    SlotOut,
+    SlotsIn,
+)
+from backend.core.authz import Principal
+from backend.core.clock import hhmm, local_instant, local_today, minutes, utcnow
+from backend.core.config import Settings
+from backend.core.errors import Conflict, NotFound, RuleViolation
+from backend.core.outbox import Event, emit, history
+from backend.enrolment.service import guardians_of, load_institution
+from backend.families.models import Child, Guardianship
+from backend.families.permissions import LIST_CHILDREN
+from backend.institutions.models import Institution, InstitutionMode
+from backend.institutions.rules import CLASS_RULES, ClassType, age_in_months
+
+SLOT_HORIZON_DAYS = 90
+HOURLY_MAX_MINUTES = 240
+TEMPORARY_MIN_MINUTES = 180
+WHOLE_DAY_MINUTES = 360
+
+
+def band_for_age(age_months: int) -> Band | None:
+    for band in Band:
+        rule = CLASS_RULES[ClassType(band.value)]
+        if rule.age_min_months <= age_months < rule.age_max_months:
+            return band
+    return None
+
+
+def _within_opening_hours(opening_hours: list[Any], day: dt.date, start: int, end: int) -> bool:
+    for period in opening_hours:
+        if (
+            day.isoweekday() in period["days"]
+            and minutes(period["opens"]) <= start
+            and end <= minutes(period["closes"])
+        ):
+            return True
+    return False
+
+
+def _outside_hours() -> RuleViolation:
+    return RuleViolation(
+        "The time lies outside the institution's opening hours",
+        detail_zh="所选时间不在机构营业时间内",
+        code="outside_opening_hours",
+    )
+
+
+# ---------------------------------------------------------------------------------------------- slots
+
+
+async def publish_slots(db: AsyncSession, p: Principal, institution_id: uuid.UUID, data: SlotsIn) -> DaySlots:
+    institution = await load_institution(db, p, institution_id, P.PUBLISH_SLOTS)
+    modes = set(
+        (
+            await db.execute(
+                select(InstitutionMode.mode).where(
+                    InstitutionMode.institution_id == institution.id,
+                    InstitutionMode.mode.in_(["hourly", "temporary"]),
+                )
+            )
+        ).scalars()
+    )
+    if not modes:
+        raise RuleViolation(
+            "Offer hourly or temporary care (service modes) before publishing slots",
+            detail_zh="请先开通计时托或临时托服务",
+            code="mode_not_offered",
+        )
+    today = local_today()
+    if not today <= data.day <= today + dt.timedelta(days=SLOT_HORIZON_DAYS):
+        raise RuleViolation(
+            f"Slots can be published from today up to {SLOT_HORIZON_DAYS} days ahead",
+            detail_zh=f"只能发布今天起{SLOT_HORIZON_DAYS}天内的时段",
+            code="day_out_of_range",
+        )
+    start, end, step = minutes(data.opens), minutes(data.closes), data.granularity_minutes
+    if start >= end or start % step or end % step:
+        raise RuleViolation(
+            f"Opening and closing times must be on {step}-minute boundaries, opening first",
+            detail_zh=f"开始和结束时间须为{step}分钟的整数倍，且开始早于结束",
+            code="slot_bounds_invalid",
+        )
+    if not _within_opening_hours(institution.opening_hours, data.day, start, end):
+        raise _outside_hours()
+    existing = {
+        (s.start_min, s.end_min): s
+        for s in (
+            await db.execute(
+                select(Slot)
+                .where(
+                    Slot.institution_id == institution.id,
+                    Slot.day == data.day,
+                    Slot.band == data.band,
+                    Slot.start_min < end,
+                    Slot.end_min > start,
+                )
+                .with_for_update()
+            )
+        ).scalars()
+    }
+    for slot_start in range(start, end, step):
+        slot = existing.get((slot_start, slot_start + step))
+        if slot is None:
+            db.add(
+                Slot(
+                    institution_id=institution.id,
+                    day=data.day,
+                    band=data.band,
+                    start_min=slot_start,
+                    end_min=slot_start + step,
+                    capacity=data.capacity,
+                )
+            )
+        elif slot.booked > data.capacity:
+            raise Conflict(
+                f"The {hhmm(slot.start_min)} slot already has {slot.booked} bookings",
+                detail_zh=f"{hhmm(slot.start_min)}时段已有{slot.booked}人预约，名额不能少于此数",
+                code="capacity_below_booked",
+            )
+        else:
+            slot.capacity = data.capacity
+    await db.flush()
+    return await day_slots(db, institution.id, data.day, band=data.band)
+
+
+def _slot_out(s: Slot) -> SlotOut:
+    return SlotOut(
+        id=s.id,
+        band=s.band,  # type: ignore[arg-type]
+        start=hhmm(s.start_min),
+        end=hhmm(s.end_min),
+        capacity=s.capacity,
+        booked=s.booked,
+        free=s.capacity - s.booked,
+    )
+
+
+async def day_slots(db: AsyncSession, institution_id: uuid.UUID, day: dt.date, band: str | None = None) -> DaySlots:
+    stmt = select(Slot).where(Slot.institution_id == institution_id, Slot.day == day)
+    if band is not None:
+        stmt = stmt.where(Slot.band == band)
+    rows = (await db.execute(stmt.order_by(Slot.band, Slot.start_min))).scalars()
+    return DaySlots(institution_id=institution_id, day=day, slots=[_slot_out(s) for s in rows])
+
+
+async def public_day_slots(db: AsyncSession, institution_id: uuid.UUID, day: dt.date, band: str | None) -> DaySlots:
+    if await db.get(Institution, institution_id) is None:
+        raise NotFound("institution")
+    return await day_slots(db, institution_id, day, band)
+
+
+# ---------------------------------------------------------------------------------------------- booking
+
+
+def _price(unit: str, price_fen: int, duration: int) -> int:
+    if unit == "hour":
+        return math.ceil(price_fen * duration / 60)
+    if unit == "half_day":
+        return price_fen * (2 if duration >= WHOLE_DAY_MINUTES else 1)
+    return price_fen if duration >= WHOLE_DAY_MINUTES else math.ceil(price_fen / 2)
+
+
+def _check_duration(mode: str, duration: int) -> None:
+    if mode == "hourly" and duration > HOURLY_MAX_MINUTES:
+        raise RuleViolation(
+            "Hourly care lasts at most 4 hours; book temporary care for longer",
+            detail_zh="计时托单次最长4小时，更长时间请预约临时托",
+            code="duration_out_of_range",
+        )
+    if mode == "temporary" and duration < TEMPORARY_MIN_MINUTES:
+        raise RuleViolation(
+            "Temporary care is a half day (3 hours or more) or a whole day",
+            detail_zh="临时托为半日（3小时以上）或全日",
+            code="duration_out_of_range",
+        )
+
+
+def _child_with_guardians(p: Principal) -> Any:
+    """The caller's child (scoped by the declared rule) with all its guardians, in one query."""
+    guardians = select(func.array_agg(Guardianship.account_id)).where(Guardianship.child_id == Child.id)
+    return select(Child.id, Child.name, Child.birth_date, guardians.scalar_subquery().label("guardians")).where(
+        Child.id == bindparam("child_id"), LIST_CHILDREN.where(p)
+    )
+
+
+_INSTITUTION_AND_MODE = (
+    select(Institution.name, Institution.opening_hours, InstitutionMode.price_fen, InstitutionMode.price_unit)
+    .outerjoin(
+        InstitutionMode,
+        (InstitutionMode.institution_id == Institution.id) & (InstitutionMode.mode == bindparam("mode")),
+    )
+    .where(Institution.id == bindparam("institution_id"))
+)
+
+_COVERING_SLOTS = (
+    select(Slot.id, Slot.start_min, Slot.end_min, Slot.booked, Slot.capacity)
+    .where(
+        Slot.institution_id == bindparam("institution_id"),
+        Slot.day == bindparam("day"),
+        Slot.band == bindparam("band"),
+        Slot.start_min >= bindparam("start"),
+        Slot.end_min <= bindparam("end"),
+    )
+    .order_by(Slot.start_min)
+)
+
+
+def _slot_full() -> Conflict:
+    return Conflict("No place left in one of the slots", detail_zh="所选时段名额已满", code="slot_full")
+
+
+async def book(db: AsyncSession, settings: Settings, p: Principal, data: BookingIn) -> BookingDetail:
+    """Book, and return the booking as the caller will see it (no second read)."""
+    child = (await db.execute(_child_with_guardians(p), {"child_id": data.child_id})).one_or_none()
+    if child is None:
+        raise NotFound("child")
+    inst = (
+        await db.execute(_INSTITUTION_AND_MODE, {"institution_id": data.institution_id, "mode": data.mode})
+    ).one_or_none()
+    if inst is None:
+        raise NotFound("institution")
+    if inst.price_fen is None:
+        raise RuleViolation(
+            f"This institution does not offer {data.mode} care",
+            detail_zh="该机构不提供此服务方式",
+            code="mode_not_offered",
+        )
+    start, end = minutes(data.start), minutes(data.end)
+    if start >= end:
+        raise RuleViolation("The start must come before the end", detail_zh="开始时间须早于结束时间", code="time_order")
+    _check_duration(data.mode, end - start)
+    today = local_today()
+    if data.day < today or data.day > today + dt.timedelta(days=settings.booking_horizon_days):
+        raise RuleViolation(
+            f"Bookings are for today up to {settings.booking_horizon_days} days ahead",
+            detail_zh=f"只能预约今天起{settings.booking_horizon_days}天内的托育",
+            code="day_out_of_range",
+        )
+    starts_at, ends_at = local_instant(data.day, start), local_instant(data.day, end)
+    if starts_at <= utcnow():
+        raise RuleViolation("The start time has passed", detail_zh="开始时间已过", code="start_in_past")
+    if not _within_opening_hours(inst.opening_hours, data.day, start, end):
+        raise _outside_hours()
+    age = age_in_months(child.birth_date, data.day)
+    band = band_for_age(age)
+    if band is None:
+        code, zh = ("child_too_young", "6个月以上") if age < 6 else ("child_too_old", "3岁以下")
+        raise RuleViolation(
+            f"The child is {age} months old; hourly and temporary care take children from 6 to 35 months",
+            detail_zh=f"幼儿{age}个月，计时托、临时托招收{zh}婴幼儿",
+            code=code,
+        )
+
+    params = {"institution_id": data.institution_id, "day": data.day, "band": str(band), "start": start, "end": end}
+    slots = (await db.execute(_COVERING_SLOTS, params)).all()
+    edges = [start] + [s.end_min for s in slots]
+    if not slots or edges[-1] != end or any(s.start_min != edges[n] for n, s in enumerate(slots)):
+        raise RuleViolation(
+            "No published slots cover this time for the child's age band",
+            detail_zh="该时段未开放适合该年龄段的预约",
+            code="slots_not_published",
+        )
+    if any(s.booked >= s.capacity for s in slots):
+        raise _slot_full()  # fail fast, without waiting for locks; the UPDATE below decides the rest
+    # The decision: one UPDATE takes a place in every covered slot that still has one (row locks are
+    # taken in index order); if any slot had none, the transaction is rolled back.
+    taken = (
+        await db.execute(
+            update(Slot)
+            .where(Slot.id.in_([s.id for s in slots]), Slot.booked < Slot.capacity)
+            .values(booked=Slot.booked + 1)
+            .returning(Slot.id)
+        )
+    ).all()
+    if len(taken) < len(slots):
+        raise _slot_full()
+    booking = Booking(
+        id=uuid.uuid4(),
+        child_id=child.id,
+        booked_by=p.account_id,
+        institution_id=data.institution_id,
+        mode=data.mode,
+        day=data.day,
+        band=band,
+        start_min=start,
+        end_min=end,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        price_fen=_price(inst.price_unit, inst.price_fen, end - start),
+        status=BookingStatus.BOOKED,
+    )
+    db.add(booking)
+    event = _event(db, booking, None, child.guardians)
+    await db.flush()
+    return BookingDetail(
+        **_fields(settings, booking, child.name, inst.name),
+        history=[BookingHistoryItem(event_id=event.id, type=event.type, status=booking.status, at=event.created_at)],  # type: ignore[arg-type]
+    )
+
+
+def _event(db: AsyncSession, booking: Booking, previous: str | None, guardians: list[uuid.UUID]) -> Event:
+    return emit(
+        db,
+        f"booking.{booking.status}",
+        subject_type="booking",
+        subject_id=booking.id,
+        accounts=guardians,
+        institution_id=booking.institution_id,
+        payload={
+            "booking_id": str(booking.id),
+            "institution_id": str(booking.institution_id),
+            "day": booking.day.isoformat(),
+            "start": hhmm(booking.start_min),
+            "end": hhmm(booking.end_min),
+            "status": booking.status,
+            "previous_status": previous,
+        },
+    )
+
+
+async def _emit(db: AsyncSession, booking: Booking, previous: str | None) -> None:
+    _event(db, booking, previous, await guardians_of(db, booking.child_id))
+
+
+async def _release_slots(db: AsyncSession, booking: Booking) -> None:
+    await db.execute(
+        update(Slot)
+        .where(
+            Slot.institution_id == booking.institution_id,
+            Slot.day == booking.day,
+            Slot.band == booking.band,
+            Slot.start_min >= booking.start_min,
+            Slot.end_min <= booking.end_min,
+        )
+        .values(booked=Slot.booked - 1)
+    )
+
+
+def cancellable_until(settings: Settings, booking: Booking) -> dt.datetime:
+    return booking.starts_at - dt.timedelta(minutes=settings.booking_cancel_cutoff_minutes)
+
+
+async def cancel(db: AsyncSession, settings: Settings, p: Principal, booking_id: uuid.UUID, reason: str) -> None:
+    booking = (
+        await db.execute(select(Booking).where(Booking.id == booking_id, P.CANCEL.where(p)).with_for_update())
+    ).scalar_one_or_none()
+    if booking is None:
+        raise NotFound("booking")
+    if booking.status != BookingStatus.BOOKED:
+        raise Conflict(
+            "Only a booked visit can be cancelled", detail_zh="该预约当前不能取消", code="invalid_transition"
+        )
+    if utcnow() > cancellable_until(settings, booking):
+        raise Conflict(
+            f"Cancelling closes {settings.booking_cancel_cutoff_minutes} minutes before the start",
+            detail_zh=f"开始前{settings.booking_cancel_cutoff_minutes}分钟内不能取消",
+            code="too_late_to_cancel",
+        )
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = utcnow()
+    booking.cancel_reason = reason
+    await _release_slots(db, booking)
+    await db.flush()
+    await _emit(db, booking, BookingStatus.BOOKED)
+
+
+async def mark_attendance(
+    db: AsyncSession, p: Principal, institution_id: uuid.UUID, booking_id: uuid.UUID, status: str
+) -> None:
+    booking = (
+        await db.execute(
+            select(Booking)
+            .where(Booking.id == booking_id, Booking.institution_id == institution_id, P.MARK_ATTENDANCE.where(p))
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if booking is None:
+        raise NotFound("booking")
+    if booking.status not in (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW):
+        raise Conflict(
+            "A cancelled booking has no attendance", detail_zh="已取消的预约不能登记考勤", code="invalid_transition"
+        )
+    if booking.day > local_today():
+        raise Conflict(
+            "Attendance is marked on or after the day", detail_zh="只能在预约当天或之后登记考勤", code="too_early"
+        )
+    previous = booking.status
+    booking.status = status
+    booking.attendance_marked_at = utcnow()
+    await db.flush()
+    await _emit(db, booking, previous)
+
+
+# ---------------------------------------------------------------------------------------------- reads
+
+
+def _booking_select() -> Any:
+    return (
+        select(Booking, Child.name.label("child_name"), Institution.name.label("institution_name"))
+        .join(Child, Child.id == Booking.child_id)
+        .join(Institution, Institution.id == Booking.institution_id)
+    )
+
+
+def _booking_fields(settings: Settings, row: Any) -> dict[str, Any]:
+    return _fields(settings, row.Booking, row.child_name, row.institution_name)
+
+
+def _fields(settings: Settings, b: Booking, child_name: str, institution_name: str) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "child_id": b.child_id,
+        "child_name": child_name,
+        "institution_id": b.institution_id,
+        "institution_name": institution_name,
+        "mode": b.mode,
+        "day": b.day,
+        "start": hhmm(b.start_min),
+        "end": hhmm(b.end_min),
+        "band": b.band,
+        "price_fen": b.price_fen,
+        "status": b.status,
+        "status_zh": BOOKING_STATUS_ZH[BookingStatus(b.status)],
+        "created_at": b.created_at,
+        "cancellable_until": cancellable_until(settings, b),
+        "cancelled_at": b.cancelled_at,
+        "cancel_reason": b.cancel_reason,
+    }
+
+
+async def my_bookings(db: AsyncSession, settings: Settings, p: Principal) -> list[BookingOut]:
+    rows = await db.execute(_booking_select().where(P.LIST_MINE.where(p)).order_by(Booking.starts_at.desc()))
+    return [BookingOut(**_booking_fields(settings, r)) for r in rows]
+
+
+async def booking_view(db: AsyncSession, settings: Settings, booking_id: uuid.UUID) -> BookingDetail:
+    row = (await db.execute(_booking_select().where(Booking.id == booking_id))).one_or_none()
+    if row is None:
+        raise NotFound("booking")
+    events = await history(db, "booking", booking_id)
+    return BookingDetail(
+        **_booking_fields(settings, row),
+        history=[
+            BookingHistoryItem(event_id=e.id, type=e.type, status=e.payload["status"], at=e.created_at) for e in events
+        ],
+    )
+
+
+async def booking_detail(db: AsyncSession, settings: Settings, p: Principal, booking_id: uuid.UUID) -> BookingDetail:
+    if await db.scalar(select(Booking.id).where(Booking.id == booking_id, P.READ.where(p))) is None:
+        raise NotFound("booking")
+    return await booking_view(db, settings, booking_id)
+
+
+async def institution_bookings(
+    db: AsyncSession, settings: Settings, p: Principal, institution_id: uuid.UUID, day: dt.date
+) -> list[BookingOut]:
+    await load_institution(db, p, institution_id, P.LIST_INSTITUTION)
+    rows = await db.execute(
+        _booking_select()
+        .where(Booking.institution_id == institution_id, Booking.day == day)
+        .order_by(Booking.start_min, Booking.created_at)
+    )
+    return [BookingOut(**_booking_fields(settings, r)) for r in rows]

@@ -1,0 +1,276 @@
+"""Enrolment: parents apply and answer offers; staff work the queue at the enrolment desk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.bookings.service import day_slots
+from backend.core import idempotency
+from backend.core.authz import Principal, requires
+from backend.core.clock import local_today
+from backend.core.errors import error_responses
+from backend.enrolment import permissions as P
+from backend.enrolment import service
+from backend.enrolment.schemas import (
+    ApplicationDetail,
+    ApplicationIn,
+    ApplicationOut,
+    Desk,
+    DeskClass,
+    OptionalReasonIn,
+    PriorityIn,
+    QueueItem,
+    ReasonIn,
+    SlotUse,
+    StatusName,
+)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header=idempotency.HEADER,
+        pattern=idempotency.KEY_PATTERN,
+        description="Retry-safe creation: the same key and body replay the first response for 24 hours",
+    ),
+]
+WRITE_ERRORS = error_responses(401, 403, 404, 409, 422)
+
+
+async def _committed(db: AsyncSession, application_id: uuid.UUID) -> ApplicationDetail:
+    """Commit the transition, then answer with the application as it now stands."""
+    await db.commit()
+    return await service.application_view(db, application_id)
+
+
+class ApplicationController(Controller):
+    path = "/api/applications"
+    tags = ["enrolment · 入托申请"]
+
+    @post(
+        "/",
+        opt=requires(P.APPLY),
+        responses=error_responses(401, 403, 404, 409, 422),
+        summary="Apply for a full-day or half-day place / 申请全日托或半日托",
+    )
+    async def apply(
+        self,
+        db: AsyncSession,
+        request: Request[Principal, Any, Any],
+        data: ApplicationIn,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ApplicationDetail]:
+        """The child's age on the start date must fit a class the institution runs. Send an
+        `Idempotency-Key` to make retries safe."""
+
+        async def create() -> ApplicationDetail:
+            return await service.application_view(db, await service.apply(db, request.user, data))
+
+        return await idempotency.create_once(db, request, request.user.account_id, idempotency_key, data, create)
+
+    @get("/", opt=requires(P.LIST_MINE), responses=error_responses(401, 403), summary="My applications / 我的申请")
+    async def mine(self, db: AsyncSession, request: Request[Principal, Any, Any]) -> list[ApplicationOut]:
+        return await service.my_applications(db, request.user)
+
+    @get(
+        "/{application_id:uuid}",
+        opt=requires(P.READ),
+        responses=error_responses(401, 403, 404),
+        summary="An application with its history / 申请详情与进度",
+    )
+    async def detail(
+        self, db: AsyncSession, request: Request[Principal, Any, Any], application_id: uuid.UUID
+    ) -> ApplicationDetail:
+        return await service.application_detail(db, request.user, application_id)
+
+    @post(
+        "/{application_id:uuid}/accept",
+        opt=requires(P.ACCEPT),
+        responses=WRITE_ERRORS,
+        status_code=200,
+        summary="Accept an offered place / 接受录取",
+    )
+    async def accept(
+        self, db: AsyncSession, state: State, request: Request[Principal, Any, Any], application_id: uuid.UUID
+    ) -> ApplicationDetail:
+        await service.accept(db, state.settings, request.user, application_id)
+        return await _committed(db, application_id)
+
+    @post(
+        "/{application_id:uuid}/withdraw",
+        opt=requires(P.WITHDRAW),
+        responses=WRITE_ERRORS,
+        status_code=200,
+        summary="Withdraw an application or give up a place / 撤回申请或放弃名额",
+    )
+    async def withdraw(
+        self,
+        db: AsyncSession,
+        state: State,
+        request: Request[Principal, Any, Any],
+        application_id: uuid.UUID,
+        data: OptionalReasonIn,
+    ) -> ApplicationDetail:
+        await service.withdraw(db, state.settings, request.user, application_id, data.reason)
+        return await _committed(db, application_id)
+
+
+class EnrolmentDeskController(Controller):
+    path = "/api/institutions/{institution_id:uuid}"
+    tags = ["enrolment · 入托申请"]
+
+    @get(
+        "/desk",
+        opt=requires(P.DESK),
+        responses=error_responses(401, 403, 404),
+        summary="Enrolment desk: classes, places, waitlists, today's slots / 招生工作台",
+    )
+    async def desk(
+        self,
+        db: AsyncSession,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        day: Annotated[dt.date | None, Parameter(description="Slot use on this day (default today)")] = None,
+    ) -> Desk:
+        await service.load_institution(db, request.user, institution_id, P.DESK)
+        day = day or local_today()
+        slots = await day_slots(db, institution_id, day)
+        return Desk(
+            institution_id=institution_id,
+            day=day,
+            classes=[DeskClass(**c) for c in await service.desk_classes(db, institution_id)],
+            slots=[
+                SlotUse(band=s.band, start=s.start, end=s.end, capacity=s.capacity, booked=s.booked)
+                for s in slots.slots
+            ],
+        )
+
+    @get(
+        "/applications",
+        opt=requires(P.QUEUE),
+        responses=error_responses(401, 403, 404),
+        summary="The application queue / 申请队列",
+    )
+    async def queue(
+        self,
+        db: AsyncSession,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        status: StatusName | None = None,
+        class_id: uuid.UUID | None = None,
+    ) -> list[QueueItem]:
+        """Offers first, then new applications, then each class's waitlist in queue order."""
+        return await service.queue(db, request.user, institution_id, status, class_id)
+
+    @post(
+        "/applications/{application_id:uuid}/offer",
+        opt=requires(P.OFFER),
+        responses=WRITE_ERRORS,
+        status_code=200,
+        summary="Offer a place / 录取",
+    )
+    async def offer(
+        self,
+        db: AsyncSession,
+        state: State,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        application_id: uuid.UUID,
+    ) -> ApplicationDetail:
+        await service.offer(db, state.settings, request.user, institution_id, application_id)
+        return await _committed(db, application_id)
+
+    @post(
+        "/applications/{application_id:uuid}/waitlist",
+        opt=requires(P.WAITLIST),
+        responses=WRITE_ERRORS,
+        status_code=200,
+        summary="Put on the waitlist / 列入候补",
+    )
+    async def waitlist(
+        self,
+        db: AsyncSession,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        application_id: uuid.UUID,
+    ) -> ApplicationDetail:
+        await service.waitlist(db, request.user, institution_id, application_id)
+        return await _committed(db, application_id)
+
+    @post(
+        "/applications/{application_id:uuid}/reject",
+        opt=requires(P.REJECT),
+        responses=WRITE_ERRORS,
+        status_code=200,
+        summary="Reject, with a reason / 不予录取（须说明理由）",
+    )
+    async def reject(
+        self,
+        db: AsyncSession,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        application_id: uuid.UUID,
+        data: ReasonIn,
+    ) -> ApplicationDetail:
+        await service.reject(db, request.user, institution_id, application_id, data.reason)
+        return await _committed(db, application_id)
+
+    @post(
+        "/applications/{application_id:uuid}/enrol",
+        opt=requires(P.ENROL),
+        responses=WRITE_ERRORS,
+        status_code=200,
+        summary="Enrol an accepted child / 确认入托",
+    )
+    async def enrol(
+        self,
+        db: AsyncSession,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        application_id: uuid.UUID,
+    ) -> ApplicationDetail:
+        await service.enrol(db, request.user, institution_id, application_id)
+        return await _committed(db, application_id)
+
+    @post(
+        "/applications/{application_id:uuid}/end",
+        opt=requires(P.END),
+        responses=WRITE_ERRORS,
+        status_code=200,
+        summary="End an enrolment / 结束托育",
+    )
+    async def end(
+        self,
+        db: AsyncSession,
+        state: State,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        application_id: uuid.UUID,
+        data: OptionalReasonIn,
+    ) -> ApplicationDetail:
+        await service.end(db, state.settings, request.user, institution_id, application_id, data.reason)
+        return await _committed(db, application_id)
+
+    @post(
+        "/applications/{application_id:uuid}/priority",
+        opt=requires(P.PRIORITISE),
+        responses=WRITE_ERRORS,
+        status_code=200,
+        summary="Set queue priority, with a reason / 调整候补优先级（须说明理由）",
+    )
+    async def prioritise(
+        self,
+        db: AsyncSession,
+        request: Request[Principal, Any, Any],
+        institution_id: uuid.UUID,
+        application_id: uuid.UUID,
+        data: PriorityIn,
+    ) -> ApplicationDetail:
+        await service.prioritise(db, request.user, institution_id, application_id, data.priority, data.reason)
+        return await _committed(db, application_id)

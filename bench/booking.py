@@ -1,0 +1,157 @@
+"""Benchmark: 200 concurrent clients competing for 20 places over 10 slots.
+
+    .venv/bin/python bench/booking.py [--clients 200] [--rounds 20]
+
+Each round publishes 10 one-hour slots with 2 places each (20 places) on a new day, then 200 parents
+(one child each) all at once try to book a randomly chosen slot through `POST /api/bookings` on a
+server started as `make run` serves it (one worker). Every answer is a decision: 201 booked or
+409 full. Prints decisions per second, latency p50/p99, the outcome counts and the overbooking
+count — slots whose bookings exceed their places, or whose counter differs from the rows (must be 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import random
+import time
+import uuid
+from collections import Counter
+
+import aiohttp
+import asyncpg
+from common import fresh_database, percentile, served
+
+from backend.core import pgserver
+from backend.core.clock import local_today
+from backend.core.security import new_session_token, token_digest
+from backend.institutions.rules import uscc_check_char
+
+DB_NAME = "bench_booking"
+SLOTS = 10
+PLACES_PER_SLOT = 2
+
+
+async def setup(url: str, clients: int) -> tuple[uuid.UUID, list[tuple[uuid.UUID, str]]]:
+    conn = await asyncpg.connect(pgserver.asyncpg_dsn(url))
+    try:
+        inst = uuid.uuid4()
+        first17 = "91230602BENCH0001"
+        await conn.execute(
+            "INSERT INTO institutions (id, name, legal_form, registration_no, unit_code, address, lat, lng, phone,"
+            " ownership, opening_hours) VALUES ($1, '基准预约机构', 'for_profit', $2, 230602, '测试', 46.6, 125.1,"
+            ' \'0459-1\', \'private\', \'[{"days": [1,2,3,4,5,6,7], "opens": "07:00", "closes": "19:00"}]\')',
+            inst,
+            first17 + uscc_check_char(first17),
+        )
+        await conn.execute("INSERT INTO institution_modes VALUES ($1, 'hourly', 4000, 'hour')", inst)
+        birth = local_today() - dt.timedelta(days=500)
+        families = []
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+        for n in range(clients):
+            account, child, token = uuid.uuid4(), uuid.uuid4(), new_session_token()
+            await conn.execute("INSERT INTO accounts (id, phone) VALUES ($1, $2)", account, f"139{n:08d}")
+            await conn.execute("INSERT INTO role_grants (account_id, role) VALUES ($1, 'parent')", account)
+            await conn.execute(
+                "INSERT INTO auth_sessions (account_id, token_hash, expires_at) VALUES ($1, $2, $3)",
+                account,
+                token_digest(token),
+                expires,
+            )
+            await conn.execute("INSERT INTO children (id, name, birth_date) VALUES ($1, '基准宝宝', $2)", child, birth)
+            await conn.execute(
+                "INSERT INTO guardianships (child_id, account_id, relation) VALUES ($1, $2, 'mother')", child, account
+            )
+            families.append((child, token))
+        return inst, families
+    finally:
+        await conn.close()
+
+
+async def publish(url: str, inst: uuid.UUID, day: dt.date) -> None:
+    conn = await asyncpg.connect(pgserver.asyncpg_dsn(url))
+    try:
+        await conn.executemany(
+            "INSERT INTO slots (institution_id, day, band, start_min, end_min, capacity) VALUES ($1, $2, 'toddler',"
+            " $3, $4, $5)",
+            [(inst, day, (8 + h) * 60, (9 + h) * 60, PLACES_PER_SLOT) for h in range(SLOTS)],
+        )
+    finally:
+        await conn.close()
+
+
+async def overbooked(url: str, inst: uuid.UUID) -> int:
+    conn = await asyncpg.connect(pgserver.asyncpg_dsn(url))
+    try:
+        return int(
+            await conn.fetchval(
+                """
+                SELECT count(*) FROM slots s
+                WHERE s.institution_id = $1 AND (s.booked > s.capacity OR s.booked <> (
+                    SELECT count(*) FROM bookings b
+                    WHERE b.institution_id = s.institution_id AND b.day = s.day AND b.status = 'booked'
+                      AND b.start_min <= s.start_min AND s.end_min <= b.end_min))
+                """,
+                inst,
+            )
+        )
+    finally:
+        await conn.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+
+    url = await fresh_database(DB_NAME)
+    inst, families = await setup(url, args.clients)
+    rng = random.Random(3)
+    latencies: list[float] = []
+    outcomes: Counter[int] = Counter()
+    busy = 0.0
+    async with served(url, DB_POOL_SIZE="40", DB_MAX_OVERFLOW="20") as base:
+        connector = aiohttp.TCPConnector(limit=args.clients)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            for round_ in range(args.rounds):
+                day = local_today() + dt.timedelta(days=1 + round_)
+                await publish(url, inst, day)
+                starts = [8 + rng.randrange(SLOTS) for _ in families]
+
+                async def book(child: uuid.UUID, token: str, hour: int, day: dt.date = day) -> None:
+                    body = {
+                        "child_id": str(child),
+                        "institution_id": str(inst),
+                        "mode": "hourly",
+                        "day": day.isoformat(),
+                        "start": f"{hour:02d}:00",
+                        "end": f"{hour + 1:02d}:00",
+                    }
+                    t0 = time.perf_counter()
+                    async with http.post(
+                        base + "/api/bookings", json=body, headers={"Authorization": f"Bearer {token}"}
+                    ) as r:
+                        await r.read()
+                        outcomes[r.status] += 1
+                    latencies.append(time.perf_counter() - t0)
+
+                t_round = time.perf_counter()
+                await asyncio.gather(*(book(c, t, h) for (c, t), h in zip(families, starts, strict=True)))
+                busy += time.perf_counter() - t_round
+
+    decisions = len(latencies)
+    places = args.rounds * SLOTS * PLACES_PER_SLOT
+    print(f"\n{args.clients} concurrent clients, {SLOTS} slots x {PLACES_PER_SLOT} places, {args.rounds} rounds")
+    print(f"decisions:            {decisions:,} ({dict(sorted(outcomes.items()))})")
+    print(f"places:               {places:,}; booked: {outcomes.get(201, 0):,}")
+    print(f"decisions per second: {decisions / busy:,.0f}")
+    print(
+        f"latency p50 / p99:    {percentile(latencies, 50) * 1000:.1f} ms / {percentile(latencies, 99) * 1000:.1f} ms"
+    )
+    print(f"overbooking count:    {await overbooked(url, inst)} (must be 0)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

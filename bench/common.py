@@ -1,0 +1,84 @@
+"""Shared pieces of the benchmarks: percentiles, a server started as `make run` serves, a bench database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from backend.core import migrate, pgserver  # noqa: E402
+from backend.core.config import Settings  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def fresh_database(name: str, *, keep: bool = False) -> str:
+    """A migrated database ``name`` on the embedded server (or DATABASE_URL's server); recreated unless ``keep``."""
+    settings = Settings.from_env()
+    server = (
+        pgserver.with_database(settings.database_url, "postgres")
+        if settings.database_url
+        else pgserver.start_embedded(settings.var_dir / "pg", stop_at_exit=False)
+    )
+    url = pgserver.with_database(server, name)
+    if not keep:
+        await pgserver.drop_database(server, name)
+        await pgserver.create_database(server, name)
+        await asyncio.to_thread(migrate.upgrade, url)
+    return url
+
+
+@contextlib.asynccontextmanager
+async def served(database_url: str, **env: str) -> AsyncIterator[str]:
+    """`python -m backend serve` (one uvicorn worker) on a free port; yields its base URL."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "WORKERS": "1",
+        "LOG_LEVEL": "WARNING",
+        "SEED_DEMO": "false",
+        "PYTHONWARNINGS": "ignore",
+        **env,
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=environment)  # noqa: ASYNC220
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                if proc.poll() is not None:
+                    raise RuntimeError("server exited")
+                try:
+                    async with http.get(base + "/health") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("server did not become healthy")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
