@@ -28,12 +28,15 @@ from backend.core.deps import provide_settings
 from backend.core.errors import EXCEPTION_HANDLERS
 from backend.core.maintenance import maintenance_loop
 from backend.core.openapi import AllowHeaderMiddleware, finalize_openapi
+from backend.core.strict import strict_json_body
 from backend.enrolment.routes import ApplicationController, EnrolmentDeskController
 from backend.families.routes import ChildrenController
 from backend.government.routes import GovernmentController
 from backend.health.routes import health
 from backend.institutions.routes import InstitutionController
 from backend.models import import_all_models
+from backend.realtime.routes import RealtimeController, realtime_lifespan
+from backend.realtime.ws import live
 
 import_all_models()
 
@@ -86,6 +89,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             Tag(name="institutions · 托育机构", description="Registry and nearby search"),
             Tag(name="enrolment · 入托申请", description="Full-day and half-day applications, waitlists, the desk"),
             Tag(name="bookings · 计时托与临时托", description="Hourly and temporary care: slots and bookings"),
+            Tag(name="realtime · 实时", description="WebSocket tickets, Web Push devices, notification settings"),
             Tag(name="government · 行政区划与部门", description="Units and departments"),
             Tag(name="health · 运行状态", description="Service health"),
         ],
@@ -103,6 +107,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             BookingController,
             SlotController,
             GovernmentController,
+            RealtimeController,
+            live,
             create_static_files_router(
                 path="/",
                 directories=[pwa_directory()],
@@ -115,6 +121,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
         plugins=[alchemy_plugin(alchemy)],
         middleware=[AllowHeaderMiddleware, DefineMiddleware(AuthMiddleware, alchemy=alchemy, settings=settings)],
         guards=[action_guard],
+        before_request=strict_json_body,
         dependencies={"settings": Provide(provide_settings, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         cors_config=CORSConfig(
@@ -131,7 +138,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             log_exceptions="never",
             disable_existing_loggers=False,
         ),
-        lifespan=[maintenance_loop],
+        lifespan=[maintenance_loop, realtime_lifespan],
         debug=False,
     )
     finalize_openapi(app)

@@ -59,6 +59,9 @@ def cmd_serve(settings: Settings, url: str | None = None) -> None:
         log_level=settings.log_level.lower(),
         access_log=settings.log_level == "DEBUG",
         server_header=False,
+        ws_max_size=settings.ws_max_message_bytes,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
     )
 
 

@@ -10,4 +10,5 @@ def import_all_models() -> None:
     import backend.enrolment.models
     import backend.families.models
     import backend.government.models
-    import backend.institutions.models  # noqa: F401
+    import backend.institutions.models
+    import backend.realtime.models  # noqa: F401

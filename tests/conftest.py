@@ -31,6 +31,19 @@ from backend.core.db import create_engine
 TEST_SECRET = "test-secret-key-" + "x" * 48
 
 
+def _vapid_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+TEST_VAPID_PEM = _vapid_pem()
+
+
 def make_settings(**overrides: Any) -> Settings:
     base: dict[str, Any] = {
         "env": "test",
@@ -39,6 +52,8 @@ def make_settings(**overrides: Any) -> Settings:
         "db_pool_size": 5,
         "db_max_overflow": 5,
         "maintenance_interval_s": 0,
+        "vapid_private_key": TEST_VAPID_PEM,
+        "push_worker": False,
     }
     base.update(overrides)
     return Settings(**base)
@@ -95,7 +110,11 @@ async def app(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Any]:
             await stop.wait()
 
     task = asyncio.create_task(run_lifespan())
-    await started.wait()
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait([waiter, task], return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()  # the lifespan failed: raise its error instead of hanging
     yield application
     stop.set()
     await task

@@ -19,7 +19,7 @@ import httpx
 from backend.core import migrate, pgserver
 from backend.core.config import REPO_ROOT
 from backend.demo.seed import seed
-from tests.conftest import TEST_SECRET, make_settings
+from tests.conftest import TEST_SECRET, TEST_VAPID_PEM, make_settings
 
 
 def free_port() -> int:
@@ -63,6 +63,7 @@ def live_server(database_url: str, log_dir: Path, **env: str) -> Iterator[LiveSe
         "APP_ENV": "test",
         "DATABASE_URL": database_url,
         "SECRET_KEY": TEST_SECRET,
+        "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WORKERS": "1",

@@ -19,10 +19,17 @@ from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar.connection import ASGIConnection
+from litestar.exceptions import WebSocketException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from backend.accounts.sessions import CSRF_HEADER, SESSION_COOKIE, resolve_session
-from backend.core.authz import ACTIONS
+from backend.accounts.sessions import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    redeem_ticket,
+    resolve_session,
+    resolve_session_id,
+)
+from backend.core.authz import ACTIONS, Principal
 from backend.core.config import Settings
 from backend.core.errors import Forbidden, Unauthenticated
 from backend.core.security import constant_time_equal, csrf_token
@@ -37,7 +44,11 @@ class AuthMiddleware:
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] == "websocket":
+            scope["user"] = await self._websocket_principal(scope)
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
@@ -68,6 +79,29 @@ class AuthMiddleware:
                         )
         scope["user"] = principal
         await self.app(scope, receive, send)
+
+    async def _websocket_principal(self, scope: Scope) -> Principal | None:
+        """WebSockets authenticate at the handshake: a single-use ``ticket`` query parameter (from
+        ``POST /api/realtime/ticket``), a bearer token, or the session cookie. A socket lives long,
+        so it gets a short session of its own rather than holding the request's."""
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        ticket = connection.query_params.get("ticket")
+        token, via_cookie = _credentials(connection)
+        if not ticket and not token:
+            return None
+        maker = scope["app"].state[self.alchemy.session_maker_app_state_key]
+        async with maker() as db:
+            if ticket:
+                session_id = await redeem_ticket(db, ticket)
+                await db.commit()
+                principal = await resolve_session_id(db, session_id) if session_id else None
+                if principal is None:
+                    raise WebSocketException("The ticket is invalid, used or expired", code=4401)
+                return principal
+            principal = await resolve_session(db, token, via_cookie=via_cookie)  # type: ignore[arg-type]
+            if principal is None and not via_cookie:
+                raise WebSocketException("The sign-in token is invalid or has expired", code=4401)
+            return principal
 
 
 def _is_public(scope: Scope) -> bool:

@@ -102,3 +102,14 @@ class OtpCode(Base):
     expires_at: Mapped[dt.datetime]
     attempts: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"), default=0)
     consumed_at: Mapped[dt.datetime | None]
+
+
+class WsTicket(Base):
+    """A single-use ticket, valid for seconds, to open a WebSocket without a cookie (stored as a digest)."""
+
+    __tablename__ = "ws_tickets"
+
+    ticket_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_sessions.id", ondelete="CASCADE"))
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]

@@ -62,6 +62,7 @@ class Principal:
     session_id: uuid.UUID
     grants: tuple[Grant, ...]
     via_cookie: bool = False
+    session_expires_at: Any = None
 
     def has_role(self, *roles: Role) -> bool:
         return any(g.role in roles for g in self.grants)

@@ -39,6 +39,16 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = _env(name)
     if raw is None:
@@ -84,6 +94,25 @@ def _load_or_create_secret(var_dir: Path) -> str:
     return key
 
 
+def _load_or_create_vapid(var_dir: Path) -> str:
+    """Development only: a VAPID (EC P-256) key pair generated once into ./var/vapid_private.pem."""
+    path = var_dir / "vapid_private.pem"
+    if path.exists():
+        return path.read_text()
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(pem)
+    return pem
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     env: Environment = "development"
@@ -116,6 +145,18 @@ class Settings:
     offer_expiry_days: int = 3
     booking_cancel_cutoff_minutes: int = 120
     booking_horizon_days: int = 60
+    vapid_private_key: str = field(default="", repr=False)  # PEM; generated into var/ in development
+    vapid_subject: str = "mailto:tuoyu@daqing.example"
+    push_worker: bool = True
+    push_poll_interval_s: float = 2.0
+    push_lease_s: int = 60
+    push_ttl_s: int = 24 * 3600
+    push_timeout_s: float = 10.0
+    push_max_attempts: int = 10
+    push_endpoint_allowlist: tuple[str, ...] = ()
+    ws_queue_size: int = 256
+    ws_heartbeat_s: float = 25.0
+    ws_max_message_bytes: int = 4096
 
     @property
     def is_production(self) -> bool:
@@ -149,12 +190,17 @@ class Settings:
                 problems.append("PUBLIC_BASE_URL must be an https:// URL")
             if any(o.startswith("http://") for o in allowed_origins):
                 problems.append("ALLOWED_ORIGINS must list https:// origins only")
+            if _env("VAPID_PRIVATE_KEY") is None:
+                problems.append("VAPID_PRIVATE_KEY must be set (a PEM EC P-256 key for Web Push)")
+            if _env("PUSH_ENDPOINT_ALLOWLIST") is not None:
+                problems.append("PUSH_ENDPOINT_ALLOWLIST is for tests only")
             if _env("SMS_BACKEND") is None:
                 problems.append("SMS_BACKEND must be chosen explicitly ('log' writes sign-in codes to the log)")
             if problems:
                 raise ConfigError("refusing to start in production: " + "; ".join(problems))
         if secret_key is None:
             secret_key = _load_or_create_secret(var_dir)
+        vapid_private_key = (_env("VAPID_PRIVATE_KEY") or "").replace("\\n", "\n") or _load_or_create_vapid(var_dir)
 
         return cls(
             env=env,  # type: ignore[arg-type]
@@ -183,6 +229,18 @@ class Settings:
             sms_backend=_sms_backend(_env("SMS_BACKEND", "log")),
             seed_demo=_env_bool("SEED_DEMO", env != "production"),
             maintenance_interval_s=_env_int("MAINTENANCE_INTERVAL_S", 600),
+            vapid_private_key=vapid_private_key,
+            vapid_subject=_env("VAPID_SUBJECT", "mailto:tuoyu@daqing.example") or "",
+            push_worker=_env_bool("PUSH_WORKER", True),
+            push_poll_interval_s=_env_float("PUSH_POLL_INTERVAL_S", 2.0),
+            push_lease_s=_env_int("PUSH_LEASE_S", 60),
+            push_ttl_s=_env_int("PUSH_TTL_S", 24 * 3600),
+            push_timeout_s=_env_float("PUSH_TIMEOUT_S", 10.0),
+            push_max_attempts=_env_int("PUSH_MAX_ATTEMPTS", 10),
+            push_endpoint_allowlist=tuple(_env_list("PUSH_ENDPOINT_ALLOWLIST", [])),
+            ws_queue_size=_env_int("WS_QUEUE_SIZE", 256),
+            ws_heartbeat_s=_env_float("WS_HEARTBEAT_S", 25.0),
+            ws_max_message_bytes=_env_int("WS_MAX_MESSAGE_BYTES", 4096),
             offer_expiry_days=_env_int("OFFER_EXPIRY_DAYS", 3),
             booking_cancel_cutoff_minutes=_env_int("BOOKING_CANCEL_CUTOFF_MINUTES", 120),
             booking_horizon_days=_env_int("BOOKING_HORIZON_DAYS", 60),

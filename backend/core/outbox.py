@@ -35,6 +35,11 @@ class Event(Base):
     __mapper_args__ = {"eager_defaults": True}  # id and created_at come back from the INSERT
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    # The delivery order: assigned at COMMIT by a deferred trigger under an advisory lock, so positions
+    # become visible in order and without gaps that could later fill in (see migration 0003).
+    # Readers (WebSocket fan-out, resume, Web Push) follow ``position``; it is what clients see as an
+    # event's id. NULL only inside the inserting transaction.
+    position: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     created_at: Mapped[dt.datetime] = created_at()
     type: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str] = mapped_column(String(32))

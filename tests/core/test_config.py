@@ -16,6 +16,8 @@ def clean_env(monkeypatch, tmp_path):
         "SMS_BACKEND",
         "SEED_DEMO",
         "PORT",
+        "VAPID_PRIVATE_KEY",
+        "PUSH_ENDPOINT_ALLOWLIST",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
@@ -31,6 +33,10 @@ def test_development_defaults_generate_and_keep_a_secret(clean_env, tmp_path):
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert len(first.secret_key) == 64
     assert Settings.from_env().secret_key == first.secret_key  # kept across restarts
+    vapid = tmp_path / "var" / "vapid_private.pem"
+    assert stat.S_IMODE(vapid.stat().st_mode) == 0o600
+    assert first.vapid_private_key.startswith("-----BEGIN PRIVATE KEY-----")
+    assert Settings.from_env().vapid_private_key == first.vapid_private_key
     assert "http://127.0.0.1:8000" in first.allowed_origins
     assert first.seed_demo is True
 
@@ -40,7 +46,7 @@ def test_production_refuses_unsafe_defaults(clean_env):
     with pytest.raises(ConfigError) as err:
         Settings.from_env()
     message = str(err.value)
-    for name in ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "SMS_BACKEND"):
+    for name in ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "SMS_BACKEND", "VAPID_PRIVATE_KEY"):
         assert name in message
 
 
@@ -51,7 +57,11 @@ def test_production_accepts_a_complete_configuration(clean_env):
     clean_env.setenv("PUBLIC_BASE_URL", "https://tuoyu.daqing.example")
     clean_env.setenv("ALLOWED_ORIGINS", "https://tuoyu.daqing.example")
     clean_env.setenv("SMS_BACKEND", "log")
+    from tests.conftest import TEST_VAPID_PEM
+
+    clean_env.setenv("VAPID_PRIVATE_KEY", TEST_VAPID_PEM.replace("\n", "\\n"))  # one-line form, as in .env files
     settings = Settings.from_env()
+    assert settings.vapid_private_key == TEST_VAPID_PEM
     assert settings.database_url == "postgresql+asyncpg://app:pw@db:5432/daqing"
     assert settings.cookie_secure is True
     assert settings.seed_demo is False

@@ -62,3 +62,26 @@ async def test_plain_options_request_describes_the_route(client):
     response = await client.options("/api/me")
     assert response.status_code == 204
     assert "GET" in response.headers["allow"]
+
+
+async def test_json_bodies_are_validated_strictly(client, factory):
+    """0 is not false and "3" is not 3: the server rejects what the schema rejects."""
+    from backend.core.authz import Role
+
+    _, headers = await factory.signed_in(Role.PARENT)
+    lax = await client.put(
+        "/api/me/notification-preferences",
+        headers=headers,
+        json={"preferences": [{"category": "notices", "websocket": 0, "push": True}]},
+    )
+    assert lax.status_code == 400
+    assert lax.json()["extra"][0]["key"] == "preferences[0].websocket"
+    inst = await factory.institution()
+    _, staff = await factory.signed_in(Role.INSTITUTION_STAFF, institution_id=inst.id)
+    text_number = await client.post(
+        f"/api/institutions/{inst.id}/classes",
+        headers=staff,
+        json={"name": "x", "class_type": "toddler", "capacity": "5", "carers": 1},
+    )
+    assert text_number.status_code == 400
+    assert text_number.json()["extra"][0]["key"] == "capacity"

@@ -7,7 +7,8 @@ from backend.core.authz import ACTIONS
 
 def _handlers(app):
     for route in app.routes:
-        for handler in getattr(route, "route_handlers", []):
+        handlers = getattr(route, "route_handlers", None) or [getattr(route, "route_handler", None)]
+        for handler in filter(None, handlers):
             if getattr(handler, "http_methods", None) == {"OPTIONS"}:
                 continue  # Litestar's automatic OPTIONS handler: describes the route, performs nothing
             yield route, handler

@@ -1,0 +1,131 @@
+"""What an event means to the people who receive it: who may hear it, its category, its message.
+
+Who hears an event — one rule, written twice on purpose: as SQL (for resuming from the outbox) and
+in Python (for the live fan-out), and a property test checks they agree:
+
+* the accounts named in ``account_ids`` (e.g. a child's guardians);
+* staff and admins of ``institution_id``;
+* officers of a department in ``department_codes`` — city-wide officers always, unit officers when
+  the event's unit is theirs (or the event has none);
+* city admins, for events addressed to departments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from sqlalchemy import ColumnElement, and_, false, literal, or_
+
+from backend.bookings.models import BOOKING_STATUS_ZH, BookingStatus
+from backend.core.authz import Principal, Role
+from backend.core.outbox import Event
+from backend.enrolment.models import STATUS_ZH, Status
+
+CATEGORY_BY_SUBJECT = {
+    "application": "enrolment",
+    "booking": "bookings",
+    "notice": "notices",
+    "complaint": "complaints",
+}
+
+
+def category_of(subject_type: str) -> str:
+    return CATEGORY_BY_SUBJECT.get(subject_type, "enrolment")
+
+
+# ---------------------------------------------------------------------------------------------- audience
+
+
+def audience_sql(p: Principal) -> ColumnElement[bool]:
+    """The events ``p`` may receive, as a SQL condition on ``Event``."""
+    conds: list[ColumnElement[bool]] = [Event.account_ids.any(literal(p.account_id))]
+    institutions = p.institutions()
+    if institutions:
+        conds.append(Event.institution_id.in_(institutions))
+    for department, unit in p.officer_scopes():
+        dept = Event.department_codes.any(literal(department))
+        conds.append(dept if unit is None else and_(dept, or_(Event.unit_code.is_(None), Event.unit_code == unit)))
+    if p.is_city_admin:
+        conds.append(Event.department_codes != literal([], Event.department_codes.type))
+    return or_(*conds) if conds else false()
+
+
+def audience_allows(p: Principal, event: Any) -> bool:
+    """The same rule for an event already in memory (any object with the event's audience fields)."""
+    if p.account_id in event.account_ids:
+        return True
+    if event.institution_id is not None and event.institution_id in p.institutions():
+        return True
+    for department, unit in p.officer_scopes():
+        if department in event.department_codes and (unit is None or event.unit_code in (None, unit)):
+            return True
+    return p.is_city_admin and bool(event.department_codes)
+
+
+# ---------------------------------------------------------------------------------------------- messages
+
+
+class Subject(msgspec.Struct, kw_only=True):
+    type: str
+    id: str
+
+
+class Message(msgspec.Struct, kw_only=True):
+    """What a WebSocket client receives for an event (and, trimmed, what a push carries)."""
+
+    type: str = "event"
+    id: int  # the event's position: pass it back as last_event_id to resume
+    event: str
+    category: str
+    urgency: str
+    at: dt.datetime
+    subject: Subject
+    title_zh: str
+    title: str
+    url: str
+    data: dict[str, Any]
+
+
+def _titles(event: Any) -> tuple[str, str]:
+    status = event.payload.get("status", "")
+    if event.subject_type == "application":
+        zh = STATUS_ZH.get(Status(status), status) if status in Status._value2member_map_ else status
+        return f"入托申请：{zh}", f"Application {status.replace('_', ' ')}"
+    if event.subject_type == "booking":
+        zh = (
+            BOOKING_STATUS_ZH.get(BookingStatus(status), status)
+            if status in BookingStatus._value2member_map_
+            else status
+        )
+        return f"托育预约：{zh}", f"Booking {status.replace('_', ' ')}"
+    return event.payload.get("title_zh", "新消息"), event.payload.get("title", "New update")
+
+
+_URLS = {
+    "application": "/applications/{id}",
+    "booking": "/bookings/{id}",
+    "notice": "/notices/{id}",
+    "complaint": "/complaints/{id}",
+}
+
+
+def message_for(event: Any) -> Message:
+    title_zh, title = _titles(event)
+    return Message(
+        id=event.position,
+        event=event.type,
+        category=category_of(event.subject_type),
+        urgency=event.urgency,
+        at=event.created_at,
+        subject=Subject(type=event.subject_type, id=str(event.subject_id)),
+        title_zh=title_zh,
+        title=title,
+        url=_URLS.get(event.subject_type, "/").format(id=event.subject_id),
+        data=event.payload,
+    )
+
+
+def roles_hint(p: Principal) -> list[str]:
+    return sorted({g.role.value for g in p.grants if isinstance(g.role, Role)})

@@ -1,0 +1,316 @@
+"""Live updates across two real app servers on one database: WebSocket delivery, resume, refusal,
+the listener's reconnection, session revocation, limits and preferences."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import uuid
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from backend.accounts.models import Account, AuthSession, RoleGrant
+from backend.bookings.models import Slot
+from backend.core.clock import local_today
+from backend.core.security import new_session_token, token_digest
+from backend.families.models import Child, Guardianship
+from backend.institutions.models import Institution, InstitutionMode
+from tests.factories import EVERY_DAY, months_ago, random_phone, random_uscc
+from tests.live import live_server, scratch_database
+
+ORIGIN = "http://127.0.0.1:8000"
+TOMORROW = local_today() + dt.timedelta(days=1)
+
+
+@pytest.fixture(scope="module")
+def servers(server_url, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("realtime")
+    env = {"PUSH_WORKER": "false", "WS_HEARTBEAT_S": "1"}
+    with (
+        scratch_database(server_url, demo=False) as url,
+        live_server(url, logs, **env) as a,
+        live_server(url, logs, **env) as b,
+    ):
+        yield a, b
+
+
+async def _exec(url: str, *statements: Any) -> None:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            for statement in statements:
+                await conn.execute(statement)
+    finally:
+        await engine.dispose()
+
+
+async def _account(url: str, role: str, institution_id: uuid.UUID | None = None) -> tuple[uuid.UUID, str]:
+    account_id, token = uuid.uuid4(), new_session_token()
+    await _exec(
+        url,
+        insert(Account).values(id=account_id, phone=random_phone()),
+        insert(RoleGrant).values(account_id=account_id, role=role, institution_id=institution_id),
+        insert(AuthSession).values(
+            account_id=account_id,
+            token_hash=token_digest(token),
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2),
+        ),
+    )
+    return account_id, token
+
+
+class World:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.inst = uuid.uuid4()
+
+    async def build(self) -> World:
+        await _exec(
+            self.url,
+            insert(Institution).values(
+                id=self.inst,
+                name="实时测试托育中心",
+                legal_form="for_profit",
+                registration_no=random_uscc(),
+                unit_code=230602,
+                address="测试",
+                lat=30.0,
+                lng=30.0,
+                phone="0459-1",
+                ownership="private",
+                opening_hours=EVERY_DAY,
+            ),
+            insert(InstitutionMode).values(institution_id=self.inst, mode="hourly", price_fen=3000, price_unit="hour"),
+            insert(Slot).values(
+                [
+                    {
+                        "institution_id": self.inst,
+                        "day": TOMORROW,
+                        "band": "toddler",
+                        "start_min": h * 60,
+                        "end_min": h * 60 + 60,
+                        "capacity": 50,
+                    }
+                    for h in range(7, 19)
+                ]
+            ),
+        )
+        self.staff_id, self.staff = await _account(self.url, "institution_staff", self.inst)
+        return self
+
+    async def family(self) -> tuple[uuid.UUID, uuid.UUID, str]:
+        parent, token = await _account(self.url, "parent")
+        child = uuid.uuid4()
+        await _exec(
+            self.url,
+            insert(Child).values(id=child, name="实时宝宝", birth_date=months_ago(14)),
+            insert(Guardianship).values(child_id=child, account_id=parent, relation="mother"),
+        )
+        return parent, child, token
+
+
+@pytest.fixture
+async def world(servers):
+    return await World(servers[0].database_url).build()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def ticket(server, token: str) -> str:
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        r = await http.post("/api/realtime/ticket", headers=auth(token))
+        assert r.status_code == 201, r.text
+        return r.json()["ticket"]
+
+
+def ws_url(server, **params: Any) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items() if v is not None)
+    return server.base_url.replace("http://", "ws://") + "/ws" + (f"?{query}" if query else "")
+
+
+async def open_socket(server, token: str, last_event_id: int | None = None):
+    ws = await connect(
+        ws_url(server, ticket=await ticket(server, token), last_event_id=last_event_id), origin=ORIGIN, open_timeout=10
+    )
+    return ws
+
+
+async def next_message(ws, timeout: float = 5.0, skip=("heartbeat", "pong")) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("no message")
+        message = msgspec.json.decode(await asyncio.wait_for(ws.recv(), timeout=remaining))
+        if message["type"] not in skip:
+            return message
+
+
+async def book(server, world: World, child: uuid.UUID, token: str, hour: int) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        r = await http.post(
+            "/api/bookings",
+            headers=auth(token),
+            json={
+                "child_id": str(child),
+                "institution_id": str(world.inst),
+                "mode": "hourly",
+                "day": TOMORROW.isoformat(),
+                "start": f"{hour:02d}:00",
+                "end": f"{hour + 1:02d}:00",
+            },
+        )
+        assert r.status_code == 201, r.text
+        return r.json()
+
+
+async def test_an_event_caused_on_server_b_reaches_a_socket_on_server_a_within_a_second(servers, world):
+    a, b = servers
+    _, child, parent_token = await world.family()
+    async with await open_socket(a, world.staff) as staff_ws, await open_socket(a, parent_token) as parent_ws:
+        assert (await next_message(staff_ws))["type"] == "ready"
+        assert (await next_message(parent_ws))["type"] == "ready"
+        started = time.monotonic()
+        booking = await book(b, world, child, parent_token, 9)
+        committed = time.monotonic()
+        for ws in (staff_ws, parent_ws):
+            message = await next_message(ws, timeout=1.0)
+            assert message["event"] == "booking.booked"
+            assert message["subject"] == {"type": "booking", "id": booking["id"]}
+            assert message["title_zh"] == "托育预约：已预约"
+            assert "实时宝宝" not in msgspec.json.encode(message).decode()  # no child's name in events
+        assert time.monotonic() - committed < 1.0, time.monotonic() - started
+
+
+async def test_resume_delivers_what_was_missed_exactly_once_and_in_order(servers, world):
+    a, b = servers
+    _, child, token = await world.family()
+    _, other_child, other_token = await world.family()
+    async with await open_socket(a, token) as ws:
+        assert (await next_message(ws))["type"] == "ready"
+        await book(b, world, child, token, 8)
+        first = await next_message(ws)
+    missed = [await book(b, world, child, token, hour) for hour in (10, 12, 14)]
+    await book(b, world, other_child, other_token, 10)  # another family's: never sent to this account
+    async with await open_socket(b, token, last_event_id=first["id"]) as ws:
+        replayed = [await next_message(ws) for _ in range(3)]
+        assert [m["subject"]["id"] for m in replayed] == [m["id"] for m in missed]
+        assert [m["id"] for m in replayed] == sorted(m["id"] for m in replayed)
+        ready = await next_message(ws)
+        assert ready == {"type": "ready", "last_event_id": replayed[-1]["id"]}
+        with pytest.raises(TimeoutError):
+            await next_message(ws, timeout=1.0)  # nothing twice, nothing of the other family
+        live = await book(a, world, child, token, 16)
+        assert (await next_message(ws))["subject"]["id"] == live["id"]
+
+
+async def test_connections_without_a_session_or_from_a_foreign_origin_are_refused_before_accept(servers, world):
+    a, _ = servers
+    _, _, token = await world.family()
+    with pytest.raises(InvalidStatus) as no_session:
+        await connect(ws_url(a), origin=ORIGIN)
+    assert no_session.value.response.status_code == 403
+    with pytest.raises(InvalidStatus):
+        await connect(ws_url(a, ticket="not-a-ticket"), origin=ORIGIN)
+    cookie = {"Cookie": f"dq_session={token}"}
+    with pytest.raises(InvalidStatus) as foreign:
+        await connect(ws_url(a), origin="https://evil.example", additional_headers=cookie)
+    assert foreign.value.response.status_code == 403
+    with pytest.raises(InvalidStatus):
+        await connect(ws_url(a), additional_headers=cookie)  # a cookie needs an Origin
+    used = await ticket(a, token)
+    async with await connect(ws_url(a, ticket=used), origin=ORIGIN) as ws:
+        assert (await next_message(ws))["type"] == "ready"
+    with pytest.raises(InvalidStatus):
+        await connect(ws_url(a, ticket=used), origin=ORIGIN)  # a ticket works once
+    async with await connect(ws_url(a), origin=ORIGIN, additional_headers=cookie) as ws:
+        assert (await next_message(ws))["type"] == "ready"
+
+
+async def test_the_listener_comes_back_after_its_connection_is_killed(servers, world):
+    a, b = servers
+    _, child, token = await world.family()
+    async with await open_socket(a, token) as ws:
+        assert (await next_message(ws))["type"] == "ready"
+        await _exec(
+            a.database_url,
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'daqing-listener'"),
+        )
+        booking = await book(b, world, child, token, 11)
+        message = await next_message(ws, timeout=10.0)
+        assert message["subject"]["id"] == booking["id"]
+        assert "listener: reconnected" in a.log()
+
+
+async def test_signing_out_closes_the_socket_within_a_second(servers, world):
+    a, b = servers
+    _, _, token = await world.family()
+    async with await open_socket(a, token) as ws:
+        assert (await next_message(ws))["type"] == "ready"
+        async with httpx.AsyncClient(base_url=b.base_url) as http:
+            assert (await http.post("/api/auth/logout", headers=auth(token))).status_code == 201
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_message(ws, timeout=5.0)
+        assert closed.value.rcvd.code == 4401
+        assert time.monotonic() - started < 1.0
+
+
+async def test_heartbeats_limits_and_sizes(servers, world):
+    a, _ = servers
+    _, _, token = await world.family()
+    async with await open_socket(a, token) as ws:
+        assert (await next_message(ws))["type"] == "ready"
+        assert (await next_message(ws, timeout=3.0, skip=()))["type"] == "heartbeat"
+        await ws.send('{"type": "ping"}')
+        assert (await next_message(ws, skip=("heartbeat",)))["type"] == "pong"
+    async with await open_socket(a, token) as ws:
+        for _ in range(25):
+            await ws.send('{"type": "ping"}')
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(40):
+                await next_message(ws, timeout=5.0, skip=("heartbeat", "pong", "ready"))
+        assert closed.value.rcvd.code == 1008
+    async with await open_socket(a, token) as ws:
+        await ws.send("x" * 5000)
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_message(ws, timeout=5.0, skip=("heartbeat", "ready"))
+        assert closed.value.rcvd.code == 1009
+
+
+async def test_muted_categories_are_not_sent(servers, world):
+    a, b = servers
+    _, child, token = await world.family()
+    async with httpx.AsyncClient(base_url=b.base_url) as http:
+        r = await http.put(
+            "/api/me/notification-preferences",
+            headers=auth(token),
+            json={"preferences": [{"category": "bookings", "websocket": False, "push": True}]},
+        )
+        assert r.status_code == 200
+        assert {p["category"]: p["websocket"] for p in r.json()["preferences"]}["bookings"] is False
+    async with await open_socket(a, token) as ws:
+        assert (await next_message(ws))["type"] == "ready"
+        await book(b, world, child, token, 17)
+        with pytest.raises(TimeoutError):
+            await next_message(ws, timeout=1.5)
+        async with httpx.AsyncClient(base_url=b.base_url) as http:
+            await http.put(
+                "/api/me/notification-preferences",
+                headers=auth(token),
+                json={"preferences": [{"category": "bookings", "websocket": True, "push": True}]},
+            )
+        # The change reaches server A through dq_prefs before the next event does.
+        booking = await book(b, world, child, token, 18)
+        assert (await next_message(ws, timeout=3.0))["subject"]["id"] == booking["id"]
