@@ -40,6 +40,7 @@ test-external: install
 bench: install
 	$(BIN)/python bench/nearby.py
 	$(BIN)/python bench/booking.py
+	$(BIN)/python bench/fanout.py
 
 lint: install
 	$(BIN)/ruff check backend tests bench migrations

@@ -53,8 +53,9 @@ async def maintenance_loop(app: Any) -> AsyncIterator[None]:
         yield
         return
 
+    maker = app.state.alchemy.create_session_maker()  # the engine's sessions (plugin state may not exist yet)
+
     async def loop() -> None:
-        maker = app.state[app.state.alchemy.session_maker_app_state_key]
         while True:
             await asyncio.sleep(interval)
             try:

@@ -81,17 +81,17 @@ class Connection:
     sure nothing is sent twice and everything goes out in position order."""
 
     principal: Principal
-    queue: asyncio.Queue[bytes | None]
+    queue: asyncio.Queue[str | None]
     close: Callable[[int, str], Awaitable[None]]
     muted: set[str] = field(default_factory=set)  # categories switched off for WebSocket
     last_sent: int = 0
     closing: bool = False
-    pending: list[tuple[int, str, str, bytes]] | None = None
+    pending: list[tuple[int, str, str, str]] | None = None
 
     def wants(self, position: int, category: str, urgency: str) -> bool:
         return position > self.last_sent and (category not in self.muted or urgency == "high")
 
-    def offer(self, position: int, category: str, urgency: str, message: bytes) -> bool:
+    def offer(self, position: int, category: str, urgency: str, message: str) -> bool:
         """Queue a live message; False if the client is too slow (the caller then disconnects it)."""
         if self.pending is not None:
             if len(self.pending) >= self.queue.maxsize:
@@ -184,11 +184,11 @@ class Hub:
         """Return when the listening connection is gone (terminated, or silent to a keepalive)."""
         while not self._lost.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._lost.wait(), timeout=5)
+                await asyncio.wait_for(self._lost.wait(), timeout=15)
             if self._lost.is_set():
                 return
-            try:
-                await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=3)
+            try:  # a half-open connection (network trouble) only shows when used
+                await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=10)
             except Exception:
                 return
 
@@ -261,7 +261,7 @@ class Hub:
             targets |= self._city_admins
         if not targets:
             return
-        message = msgspec.json.encode(message_for(event))
+        message = msgspec.json.encode(message_for(event)).decode()  # once, for every socket
         category = category_of(event.subject_type)
         for connection in targets:
             if connection.closing or not audience_allows(connection.principal, event):

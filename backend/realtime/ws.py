@@ -85,7 +85,7 @@ async def live(socket: WebSocket[Any, Any, Any], last_event_id: int | None = Non
         return
     await socket.accept()
 
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=settings.ws_queue_size)
+    queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=settings.ws_queue_size)
     closed = asyncio.Event()
 
     async def close(code: int, reason: str) -> None:
@@ -111,7 +111,8 @@ async def live(socket: WebSocket[Any, Any, Any], last_event_id: int | None = Non
             return
 
         tasks = [
-            asyncio.create_task(_send(socket, queue, settings.ws_heartbeat_s)),
+            asyncio.create_task(_send(socket, queue)),
+            asyncio.create_task(_heartbeat(queue, settings.ws_heartbeat_s, close)),
             asyncio.create_task(_receive(socket, settings.ws_max_message_bytes, close)),
         ]
         expires = principal.session_expires_at
@@ -130,17 +131,27 @@ async def live(socket: WebSocket[Any, Any, Any], last_event_id: int | None = Non
         await close(1000, "bye")
 
 
-async def _send(socket: WebSocket[Any, Any, Any], queue: asyncio.Queue[bytes | None], heartbeat_s: float) -> None:
-    heartbeat = msgspec.json.encode({"type": "heartbeat"}).decode()
+async def _send(socket: WebSocket[Any, Any, Any], queue: asyncio.Queue[str | None]) -> None:
+    """The socket's only writer: messages in queue order."""
     while True:
-        try:
-            message = await asyncio.wait_for(queue.get(), timeout=heartbeat_s)
-        except TimeoutError:
-            await socket.send_text(heartbeat)
-            continue
+        message = await queue.get()
         if message is None:
             return
-        await socket.send_text(message.decode())
+        await socket.send_text(message)
+
+
+HEARTBEAT = msgspec.json.encode({"type": "heartbeat"}).decode()
+
+
+async def _heartbeat(queue: asyncio.Queue[str | None], every_s: float, close: Any) -> None:
+    """A heartbeat every ``every_s`` seconds, through the queue (so it also tells a stuck reader)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            queue.put_nowait(HEARTBEAT)
+        except asyncio.QueueFull:
+            await close(1013, "too slow: messages were not read")
+            return
 
 
 async def _receive(socket: WebSocket[Any, Any, Any], max_bytes: int, close: Any) -> None:

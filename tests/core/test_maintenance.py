@@ -42,3 +42,20 @@ async def test_purges_expired_codes_sessions_and_counters(db, factory, settings)
     assert await db.scalar(select(func.count()).select_from(OtpCode).where(OtpCode.phone == acc.phone)) == 1
     left = (await db.execute(select(AuthSession.token_hash).where(AuthSession.account_id == acc.id))).scalars().all()
     assert left == [b"c" * 32]
+
+
+def test_the_loop_runs_in_a_live_server(server_url, tmp_path):
+    """The periodic loop runs inside the app (waiting until its log line shows, at most 10 s)."""
+    import re
+    import time
+
+    from tests.live import live_server, scratch_database
+
+    with (
+        scratch_database(server_url, demo=False) as url,
+        live_server(url, tmp_path, MAINTENANCE_INTERVAL_S="1", LOG_LEVEL="INFO") as server,
+    ):
+        deadline = time.monotonic() + 10
+        while not re.search(r"maintenance: .*otp_codes=0", server.log()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert re.search(r"maintenance: .*otp_codes=0", server.log()), server.log()[-2000:]
