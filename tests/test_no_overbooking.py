@@ -14,18 +14,13 @@ import uuid
 import httpx
 import pytest
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
-from backend.accounts.models import Account, AuthSession, RoleGrant
 from backend.bookings.models import Booking, Slot
 from backend.core.clock import local_today
-from backend.core.security import new_session_token, token_digest
 from backend.enrolment.models import Application
-from backend.families.models import Child, Guardianship
-from backend.institutions.models import CareClass, Institution, InstitutionMode
-from tests.factories import EVERY_DAY, months_ago, random_phone, random_uscc
+from backend.institutions.models import CareClass
 from tests.live import live_server, scratch_database
+from tests.world import World, execute
 
 ROUNDS = 20
 RACERS = 50
@@ -41,76 +36,18 @@ def server(server_url, tmp_path_factory):
         yield srv
 
 
-async def _account(conn, role: str, institution_id=None) -> tuple[uuid.UUID, str]:
-    account_id, token = uuid.uuid4(), new_session_token()
-    await conn.execute(insert(Account).values(id=account_id, phone=random_phone()))
-    await conn.execute(insert(RoleGrant).values(account_id=account_id, role=role, institution_id=institution_id))
-    await conn.execute(
-        insert(AuthSession).values(
-            account_id=account_id,
-            token_hash=token_digest(token),
-            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2),
-        )
-    )
-    return account_id, token
-
-
 @pytest.fixture(scope="module")
 def world(server):
     """An institution, a staff member and 50 families, committed in the server's database."""
 
     async def build():
-        engine = create_async_engine(server.database_url, poolclass=NullPool)
-        async with engine.begin() as conn:
-            inst_id = uuid.uuid4()
-            await conn.execute(
-                insert(Institution).values(
-                    id=inst_id,
-                    name="并发测试托育中心",
-                    legal_form="for_profit",
-                    registration_no=random_uscc(),
-                    unit_code=230602,
-                    address="测试",
-                    lat=10.0,
-                    lng=10.0,
-                    phone="0459-1",
-                    ownership="private",
-                    opening_hours=EVERY_DAY,
-                )
-            )
-            await conn.execute(
-                insert(InstitutionMode).values(
-                    [
-                        {"institution_id": inst_id, "mode": m, "price_fen": 3000, "price_unit": u}
-                        for m, u in (("hourly", "hour"), ("full_day", "month"))
-                    ]
-                )
-            )
-            _, staff_token = await _account(conn, "institution_staff", inst_id)
-            families = []
-            for _ in range(RACERS):
-                parent_id, token = await _account(conn, "parent")
-                child_id = uuid.uuid4()
-                await conn.execute(insert(Child).values(id=child_id, name="并发测试宝宝", birth_date=months_ago(14)))
-                await conn.execute(
-                    insert(Guardianship).values(child_id=child_id, account_id=parent_id, relation="mother")
-                )
-                families.append((child_id, token))
-        await engine.dispose()
-        return inst_id, staff_token, families
+        world = await World(
+            server.database_url, modes=(("hourly", "hour"), ("full_day", "month")), slots_tomorrow=False
+        ).build()
+        families = [await world.family("并发测试宝宝") for _ in range(RACERS)]
+        return world.inst, world.staff, families
 
     return asyncio.run(build())
-
-
-async def _sql(url, statement, **params):
-    """Run one statement in its own committed transaction; rows if it returns any."""
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            result = await conn.execute(statement, params)
-            return result.all() if result.returns_rows else []
-    finally:
-        await engine.dispose()
 
 
 async def test_fifty_parents_race_for_the_last_five_slot_places(server, world):
@@ -120,7 +57,7 @@ async def test_fifty_parents_race_for_the_last_five_slot_places(server, world):
     ) as http:
         for round_ in range(ROUNDS):
             day = local_today() + dt.timedelta(days=1 + round_)
-            await _sql(
+            await execute(
                 server.database_url,
                 insert(Slot).values(
                     institution_id=inst_id, day=day, band="toddler", start_min=9 * 60, end_min=10 * 60, capacity=PLACES
@@ -138,13 +75,13 @@ async def test_fifty_parents_race_for_the_last_five_slot_places(server, world):
                 }
                 return await http.post("/api/bookings", json=body, headers={"Authorization": f"Bearer {token}"})
 
-            responses = await asyncio.gather(*(book(c, t) for c, t in families))
+            responses = await asyncio.gather(*(book(c, t) for _, c, t in families))
             statuses = sorted(r.status_code for r in responses)
             assert statuses == [201] * PLACES + [409] * (RACERS - PLACES), [
                 r.text for r in responses if r.status_code not in (201, 409)
             ]
             assert {r.json()["code"] for r in responses if r.status_code == 409} == {"slot_full"}
-            ((booked, rows),) = await _sql(
+            ((booked, rows),) = await execute(
                 server.database_url,
                 select(
                     Slot.booked,
@@ -165,7 +102,7 @@ async def test_fifty_offers_race_for_the_last_five_class_places(server, world):
     ) as http:
         for round_ in range(ROUNDS):
             class_id = uuid.uuid4()
-            await _sql(
+            await execute(
                 server.database_url,
                 insert(CareClass).values(
                     id=class_id,
@@ -187,7 +124,7 @@ async def test_fifty_offers_race_for_the_last_five_class_places(server, world):
             assert statuses == [200] * PLACES + [409] * (RACERS - PLACES), [
                 r.text for r in responses if r.status_code not in (200, 409)
             ]
-            ((offered_count, rows, taken, capacity),) = await _sql(
+            ((offered_count, rows, taken, capacity),) = await execute(
                 server.database_url,
                 select(
                     CareClass.offered_count,
@@ -201,43 +138,43 @@ async def test_fifty_offers_race_for_the_last_five_class_places(server, world):
             )
             assert offered_count == rows == PLACES and taken == capacity
             # Withdraw the winners so the children are free for the next round.
-            await _sql(
+            await execute(
                 server.database_url,
-                text("UPDATE applications SET status = 'withdrawn', offer_expires_at = NULL WHERE class_id = :c"),
-                c=class_id,
+                text(
+                    "UPDATE applications SET status = 'withdrawn', offer_expires_at = NULL WHERE class_id = :c"
+                ).bindparams(c=class_id),
             )
-            await _sql(server.database_url, text("UPDATE classes SET offered_count = 0 WHERE id = :c"), c=class_id)
+            await execute(
+                server.database_url, text("UPDATE classes SET offered_count = 0 WHERE id = :c").bindparams(c=class_id)
+            )
 
 
 async def _insert_applications(url, inst_id, class_id, app_ids, families):
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            for app_id, (child_id, _) in zip(app_ids, families, strict=True):
-                applicant = (
-                    await conn.execute(select(Guardianship.account_id).where(Guardianship.child_id == child_id))
-                ).scalar_one()
-                await conn.execute(
-                    insert(Application).values(
-                        id=app_id,
-                        child_id=child_id,
-                        applicant_id=applicant,
-                        institution_id=inst_id,
-                        class_id=class_id,
-                        mode="full_day",
-                        start_date=local_today() + dt.timedelta(days=5),
-                        status="submitted",
-                    )
-                )
-    finally:
-        await engine.dispose()
+    await execute(
+        url,
+        insert(Application).values(
+            [
+                {
+                    "id": app_id,
+                    "child_id": child_id,
+                    "applicant_id": parent_id,
+                    "institution_id": inst_id,
+                    "class_id": class_id,
+                    "mode": "full_day",
+                    "start_date": local_today() + dt.timedelta(days=5),
+                    "status": "submitted",
+                }
+                for app_id, (parent_id, child_id, _) in zip(app_ids, families, strict=True)
+            ]
+        ),
+    )
 
 
 async def test_concurrent_retries_with_one_idempotency_key_book_once(server, world):
     inst_id, _, families = world
-    child_id, token = families[0]
+    _, child_id, token = families[0]
     day = local_today() + dt.timedelta(days=ROUNDS + 2)
-    await _sql(
+    await execute(
         server.database_url,
         insert(Slot).values(
             institution_id=inst_id, day=day, band="toddler", start_min=9 * 60, end_min=10 * 60, capacity=10
@@ -256,7 +193,7 @@ async def test_concurrent_retries_with_one_idempotency_key_book_once(server, wor
         responses = await asyncio.gather(*(http.post("/api/bookings", json=body, headers=headers) for _ in range(20)))
     assert {r.status_code for r in responses} == {201}
     assert len({r.content for r in responses}) == 1
-    ((booked, rows),) = await _sql(
+    ((booked, rows),) = await execute(
         server.database_url,
         select(
             Slot.booked, select(func.count()).select_from(Booking).where(Booking.day == day).scalar_subquery()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts import permissions as P
 from backend.accounts import service
-from backend.accounts.models import Account, AuthSession
+from backend.accounts.models import Account
 from backend.accounts.schemas import (
     AccountOut,
     LoggedOut,
@@ -131,6 +131,3 @@ class MeController(Controller):
     async def me(self, db: AsyncSession, request: Request[Principal, Any, Any]) -> AccountOut:
         account = (await db.execute(select(Account).where(Account.id == request.user.account_id))).scalar_one()
         return await service.account_out(db, account)
-
-
-__all__ = ["AuthController", "AuthSession", "MeController"]

@@ -223,9 +223,14 @@ async def _lock(
     if class_id is None:
         raise NotFound("application")
     await db.execute(select(CareClass.id).where(CareClass.id == class_id).with_for_update())
-    app = (await db.execute(select(Application).where(Application.id == app_id).with_for_update())).scalar_one()
-    await db.refresh(app)
-    return app
+    return (
+        await db.execute(
+            select(Application)
+            .where(Application.id == app_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # the locked row, not a stale copy
+        )
+    ).scalar_one()
 
 
 def _require(app: Application, allowed: set[Status], action: str) -> None:
@@ -275,8 +280,14 @@ async def fill_from_waitlist(db: AsyncSession, settings: Settings, class_id: uui
         head = await _waitlist_head(db, class_id)
         if head is None:
             return made
-        app = (await db.execute(select(Application).where(Application.id == head).with_for_update())).scalar_one()
-        await db.refresh(app)
+        app = (
+            await db.execute(
+                select(Application)
+                .where(Application.id == head)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
         if not await _take_offer_place(db, class_id):
             return made
         expires = utcnow() + dt.timedelta(days=settings.offer_expiry_days)

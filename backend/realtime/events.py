@@ -19,7 +19,7 @@ import msgspec
 from sqlalchemy import ColumnElement, and_, false, literal, or_
 
 from backend.bookings.models import BOOKING_STATUS_ZH, BookingStatus
-from backend.core.authz import Principal, Role
+from backend.core.authz import Principal
 from backend.core.outbox import Event
 from backend.enrolment.models import STATUS_ZH, Status
 
@@ -125,7 +125,3 @@ def message_for(event: Any) -> Message:
         url=_URLS.get(event.subject_type, "/").format(id=event.subject_id),
         data=event.payload,
     )
-
-
-def roles_hint(p: Principal) -> list[str]:
-    return sorted({g.role.value for g in p.grants if isinstance(g.role, Role)})

@@ -30,6 +30,7 @@ import msgspec
 from backend.core.authz import Principal
 from backend.core.pgserver import asyncpg_dsn
 from backend.realtime.events import audience_allows, category_of, message_for
+from backend.realtime.service import muted_categories
 
 log = logging.getLogger("backend.realtime")
 
@@ -218,8 +219,6 @@ class Hub:
             connection.muted = muted
 
     async def muted_categories(self, account: uuid.UUID) -> set[str]:
-        from backend.realtime.service import muted_categories
-
         async with self.session_maker() as db:
             return await muted_categories(db, account, channel="websocket")
 

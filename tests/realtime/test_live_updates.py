@@ -4,7 +4,6 @@ the listener's reconnection, session revocation, limits and preferences."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 import uuid
 from typing import Any
@@ -12,23 +11,14 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from backend.accounts.models import Account, AuthSession, RoleGrant
-from backend.bookings.models import Slot
-from backend.core.clock import local_today
-from backend.core.security import new_session_token, token_digest
-from backend.families.models import Child, Guardianship
-from backend.institutions.models import Institution, InstitutionMode
-from tests.factories import EVERY_DAY, months_ago, random_phone, random_uscc
 from tests.live import live_server, scratch_database
+from tests.world import TOMORROW, World, execute
 
 ORIGIN = "http://127.0.0.1:8000"
-TOMORROW = local_today() + dt.timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
@@ -41,81 +31,6 @@ def servers(server_url, tmp_path_factory):
         live_server(url, logs, **env) as b,
     ):
         yield a, b
-
-
-async def _exec(url: str, *statements: Any) -> None:
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            for statement in statements:
-                await conn.execute(statement)
-    finally:
-        await engine.dispose()
-
-
-async def _account(url: str, role: str, institution_id: uuid.UUID | None = None) -> tuple[uuid.UUID, str]:
-    account_id, token = uuid.uuid4(), new_session_token()
-    await _exec(
-        url,
-        insert(Account).values(id=account_id, phone=random_phone()),
-        insert(RoleGrant).values(account_id=account_id, role=role, institution_id=institution_id),
-        insert(AuthSession).values(
-            account_id=account_id,
-            token_hash=token_digest(token),
-            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2),
-        ),
-    )
-    return account_id, token
-
-
-class World:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.inst = uuid.uuid4()
-
-    async def build(self) -> World:
-        await _exec(
-            self.url,
-            insert(Institution).values(
-                id=self.inst,
-                name="实时测试托育中心",
-                legal_form="for_profit",
-                registration_no=random_uscc(),
-                unit_code=230602,
-                address="测试",
-                lat=30.0,
-                lng=30.0,
-                phone="0459-1",
-                ownership="private",
-                opening_hours=EVERY_DAY,
-            ),
-            insert(InstitutionMode).values(institution_id=self.inst, mode="hourly", price_fen=3000, price_unit="hour"),
-            insert(Slot).values(
-                [
-                    {
-                        "institution_id": self.inst,
-                        "day": TOMORROW,
-                        "band": "toddler",
-                        "start_min": h * 60,
-                        "end_min": h * 60 + 60,
-                        "capacity": 50,
-                    }
-                    for h in range(7, 19)
-                ]
-            ),
-        )
-        self.staff_id, self.staff = await _account(self.url, "institution_staff", self.inst)
-        return self
-
-    async def family(self) -> tuple[uuid.UUID, uuid.UUID, str]:
-        parent, token = await _account(self.url, "parent")
-        child = uuid.uuid4()
-        await _exec(
-            self.url,
-            insert(Child).values(id=child, name="实时宝宝", birth_date=months_ago(14)),
-            insert(Guardianship).values(child_id=child, account_id=parent, relation="mother"),
-        )
-        return parent, child, token
 
 
 @pytest.fixture
@@ -243,7 +158,7 @@ async def test_the_listener_comes_back_after_its_connection_is_killed(servers, w
     _, child, token = await world.family()
     async with await open_socket(a, token) as ws:
         assert (await next_message(ws))["type"] == "ready"
-        await _exec(
+        await execute(
             a.database_url,
             text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'daqing-listener'"),
         )

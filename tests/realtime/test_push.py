@@ -27,7 +27,8 @@ from sqlalchemy.pool import NullPool
 from backend.core.authz import Role
 from backend.realtime.models import PushDelivery
 from tests.live import free_port, live_server, scratch_database
-from tests.realtime.test_live_updates import World, auth, book
+from tests.realtime.test_live_updates import auth, book
+from tests.world import World
 
 
 def b64url(data: bytes) -> str:
