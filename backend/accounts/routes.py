@@ -6,7 +6,8 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +27,7 @@ from backend.accounts.schemas import (
 from backend.accounts.sessions import CSRF_COOKIE, SESSION_COOKIE, revoke_session
 from backend.core.authz import Principal, requires
 from backend.core.config import Settings
-from backend.core.deps import client_address
+from backend.core.deps import Db, client_address
 from backend.core.errors import error_responses
 from backend.core.security import csrf_token
 
@@ -80,7 +81,9 @@ class AuthController(Controller):
         responses=error_responses(400, 429),
         summary="Send a sign-in code by SMS / 发送短信验证码",
     )
-    async def request_code(self, db: AsyncSession, state: State, data: OtpRequest, client: str) -> OtpRequested:
+    async def request_code(
+        self, db: Db, state: State, data: JSONBody[OtpRequest], client: NamedDependency[str]
+    ) -> OtpRequested:
         """The answer is the same whether or not the number has an account."""
         settings: Settings = state.settings
         await service.request_code(db, settings, state.sms, data.phone, client)
@@ -92,7 +95,9 @@ class AuthController(Controller):
         responses=error_responses(400, 401, 422, 429),
         summary="Sign in with the SMS code / 验证码登录",
     )
-    async def verify_code(self, db: AsyncSession, state: State, data: OtpVerify, client: str) -> Response[SessionOut]:
+    async def verify_code(
+        self, db: Db, state: State, data: JSONBody[OtpVerify], client: NamedDependency[str]
+    ) -> Response[SessionOut]:
         """Parents sign in (and sign up on first use) with their phone. Sets the session cookie too."""
         account = await service.verify_code(db, state.settings, data.phone, data.code, client)
         return await _session_response(db, state.settings, account)
@@ -103,7 +108,9 @@ class AuthController(Controller):
         responses=error_responses(401, 429),
         summary="Sign in with a password / 密码登录",
     )
-    async def login(self, db: AsyncSession, state: State, data: LoginRequest, client: str) -> Response[SessionOut]:
+    async def login(
+        self, db: Db, state: State, data: JSONBody[LoginRequest], client: NamedDependency[str]
+    ) -> Response[SessionOut]:
         """For any account with a password (staff, officers, administrators, demo accounts)."""
         account = await service.login(db, state.settings, data.login, data.password, client)
         return await _session_response(db, state.settings, account)
@@ -114,7 +121,7 @@ class AuthController(Controller):
         responses=error_responses(401, 403),
         summary="Sign out this device / 退出登录",
     )
-    async def logout(self, db: AsyncSession, request: Request[Principal, Any, Any]) -> Response[LoggedOut]:
+    async def logout(self, db: Db, request: Request[Principal, Any, Any]) -> Response[LoggedOut]:
         await revoke_session(db, request.user.session_id)
         await db.commit()
         response = Response(LoggedOut())
@@ -128,6 +135,6 @@ class MeController(Controller):
     tags = ["accounts · 账号"]
 
     @get("/", opt=requires(P.READ_ME), responses=error_responses(401, 403), summary="My account / 我的账号")
-    async def me(self, db: AsyncSession, request: Request[Principal, Any, Any]) -> AccountOut:
+    async def me(self, db: Db, request: Request[Principal, Any, Any]) -> AccountOut:
         account = (await db.execute(select(Account).where(Account.id == request.user.account_id))).scalar_one()
         return await service.account_out(db, account)

@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import State
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.bookings import permissions as P
 from backend.bookings import service
@@ -24,6 +24,7 @@ from backend.bookings.schemas import (
 )
 from backend.core import idempotency
 from backend.core.authz import Principal, requires
+from backend.core.deps import Db
 from backend.core.errors import error_responses
 from backend.enrolment.routes import WRITE_ERRORS, IdempotencyKey
 
@@ -39,7 +40,11 @@ class SlotController(Controller):
         summary="Free places per slot on a day / 某日各时段余位",
     )
     async def slots(
-        self, db: AsyncSession, institution_id: uuid.UUID, day: dt.date, band: BandName | None = None
+        self,
+        db: Db,
+        institution_id: FromPath[uuid.UUID],
+        day: FromQuery[dt.date],
+        band: FromQuery[BandName | None] = None,
     ) -> DaySlots:
         return await service.public_day_slots(db, institution_id, day, band)
 
@@ -50,7 +55,11 @@ class SlotController(Controller):
         summary="Publish a day's slots for an age band / 发布某日某年龄段的可预约时段",
     )
     async def publish(
-        self, db: AsyncSession, request: Request[Principal, Any, Any], institution_id: uuid.UUID, data: SlotsIn
+        self,
+        db: Db,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[uuid.UUID],
+        data: JSONBody[SlotsIn],
     ) -> DaySlots:
         """Creates the slots that do not exist yet and sets the capacity of those that do
         (never below their bookings). Must lie inside the opening hours."""
@@ -66,11 +75,11 @@ class SlotController(Controller):
     )
     async def day_bookings(
         self,
-        db: AsyncSession,
+        db: Db,
         state: State,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        day: dt.date,
+        institution_id: FromPath[uuid.UUID],
+        day: FromQuery[dt.date],
     ) -> list[BookingOut]:
         return await service.institution_bookings(db, state.settings, request.user, institution_id, day)
 
@@ -83,12 +92,12 @@ class SlotController(Controller):
     )
     async def attendance(
         self,
-        db: AsyncSession,
+        db: Db,
         state: State,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        booking_id: uuid.UUID,
-        data: AttendanceIn,
+        institution_id: FromPath[uuid.UUID],
+        booking_id: FromPath[uuid.UUID],
+        data: JSONBody[AttendanceIn],
     ) -> BookingDetail:
         await service.mark_attendance(db, request.user, institution_id, booking_id, data.status)
         await db.commit()
@@ -107,10 +116,10 @@ class BookingController(Controller):
     )
     async def book(
         self,
-        db: AsyncSession,
+        db: Db,
         state: State,
         request: Request[Principal, Any, Any],
-        data: BookingIn,
+        data: JSONBody[BookingIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[BookingDetail]:
         """Every slot from `start` to `end` must have room for the child's age band. Send an
@@ -122,7 +131,7 @@ class BookingController(Controller):
         return await idempotency.create_once(db, request, request.user.account_id, idempotency_key, data, create)
 
     @get("/", opt=requires(P.LIST_MINE), responses=error_responses(401, 403), summary="My bookings / 我的预约")
-    async def mine(self, db: AsyncSession, state: State, request: Request[Principal, Any, Any]) -> list[BookingOut]:
+    async def mine(self, db: Db, state: State, request: Request[Principal, Any, Any]) -> list[BookingOut]:
         return await service.my_bookings(db, state.settings, request.user)
 
     @get(
@@ -132,7 +141,7 @@ class BookingController(Controller):
         summary="A booking with its history / 预约详情",
     )
     async def detail(
-        self, db: AsyncSession, state: State, request: Request[Principal, Any, Any], booking_id: uuid.UUID
+        self, db: Db, state: State, request: Request[Principal, Any, Any], booking_id: FromPath[uuid.UUID]
     ) -> BookingDetail:
         return await service.booking_detail(db, state.settings, request.user, booking_id)
 
@@ -145,11 +154,11 @@ class BookingController(Controller):
     )
     async def cancel(
         self,
-        db: AsyncSession,
+        db: Db,
         state: State,
         request: Request[Principal, Any, Any],
-        booking_id: uuid.UUID,
-        data: CancelIn,
+        booking_id: FromPath[uuid.UUID],
+        data: JSONBody[CancelIn],
     ) -> BookingDetail:
         await service.cancel(db, state.settings, request.user, booking_id, data.reason)
         await db.commit()

@@ -6,8 +6,13 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.config import Settings
+
+Db = NamedDependency[AsyncSession]
+"""A handler's database session: the SQLAlchemy plugin's ``db`` dependency, one per request."""
 
 
 def provide_settings(state: State) -> Settings:

@@ -8,13 +8,14 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.bookings.service import day_slots
 from backend.core import idempotency
 from backend.core.authz import Principal, requires
 from backend.core.clock import local_today
+from backend.core.deps import Db
 from backend.core.errors import error_responses
 from backend.enrolment import permissions as P
 from backend.enrolment import service
@@ -34,8 +35,8 @@ from backend.enrolment.schemas import (
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header=idempotency.HEADER,
+    HeaderParameter(
+        name=idempotency.HEADER,
         pattern=idempotency.KEY_PATTERN,
         description="Retry-safe creation: the same key and body replay the first response for 24 hours",
     ),
@@ -61,9 +62,9 @@ class ApplicationController(Controller):
     )
     async def apply(
         self,
-        db: AsyncSession,
+        db: Db,
         request: Request[Principal, Any, Any],
-        data: ApplicationIn,
+        data: JSONBody[ApplicationIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ApplicationDetail]:
         """The child's age on the start date must fit a class the institution runs. Send an
@@ -75,7 +76,7 @@ class ApplicationController(Controller):
         return await idempotency.create_once(db, request, request.user.account_id, idempotency_key, data, create)
 
     @get("/", opt=requires(P.LIST_MINE), responses=error_responses(401, 403), summary="My applications / 我的申请")
-    async def mine(self, db: AsyncSession, request: Request[Principal, Any, Any]) -> list[ApplicationOut]:
+    async def mine(self, db: Db, request: Request[Principal, Any, Any]) -> list[ApplicationOut]:
         return await service.my_applications(db, request.user)
 
     @get(
@@ -85,7 +86,7 @@ class ApplicationController(Controller):
         summary="An application with its history / 申请详情与进度",
     )
     async def detail(
-        self, db: AsyncSession, request: Request[Principal, Any, Any], application_id: uuid.UUID
+        self, db: Db, request: Request[Principal, Any, Any], application_id: FromPath[uuid.UUID]
     ) -> ApplicationDetail:
         return await service.application_detail(db, request.user, application_id)
 
@@ -97,7 +98,7 @@ class ApplicationController(Controller):
         summary="Accept an offered place / 接受录取",
     )
     async def accept(
-        self, db: AsyncSession, state: State, request: Request[Principal, Any, Any], application_id: uuid.UUID
+        self, db: Db, state: State, request: Request[Principal, Any, Any], application_id: FromPath[uuid.UUID]
     ) -> ApplicationDetail:
         await service.accept(db, state.settings, request.user, application_id)
         return await _committed(db, application_id)
@@ -111,11 +112,11 @@ class ApplicationController(Controller):
     )
     async def withdraw(
         self,
-        db: AsyncSession,
+        db: Db,
         state: State,
         request: Request[Principal, Any, Any],
-        application_id: uuid.UUID,
-        data: OptionalReasonIn,
+        application_id: FromPath[uuid.UUID],
+        data: JSONBody[OptionalReasonIn],
     ) -> ApplicationDetail:
         await service.withdraw(db, state.settings, request.user, application_id, data.reason)
         return await _committed(db, application_id)
@@ -133,10 +134,10 @@ class EnrolmentDeskController(Controller):
     )
     async def desk(
         self,
-        db: AsyncSession,
+        db: Db,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        day: Annotated[dt.date | None, Parameter(description="Slot use on this day (default today)")] = None,
+        institution_id: FromPath[uuid.UUID],
+        day: Annotated[dt.date | None, QueryParameter(description="Slot use on this day (default today)")] = None,
     ) -> Desk:
         await service.load_institution(db, request.user, institution_id, P.DESK)
         day = day or local_today()
@@ -159,11 +160,11 @@ class EnrolmentDeskController(Controller):
     )
     async def queue(
         self,
-        db: AsyncSession,
+        db: Db,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        status: StatusName | None = None,
-        class_id: uuid.UUID | None = None,
+        institution_id: FromPath[uuid.UUID],
+        status: FromQuery[StatusName | None] = None,
+        class_id: FromQuery[uuid.UUID | None] = None,
     ) -> list[QueueItem]:
         """Offers first, then new applications, then each class's waitlist in queue order."""
         return await service.queue(db, request.user, institution_id, status, class_id)
@@ -177,11 +178,11 @@ class EnrolmentDeskController(Controller):
     )
     async def offer(
         self,
-        db: AsyncSession,
+        db: Db,
         state: State,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        application_id: uuid.UUID,
+        institution_id: FromPath[uuid.UUID],
+        application_id: FromPath[uuid.UUID],
     ) -> ApplicationDetail:
         await service.offer(db, state.settings, request.user, institution_id, application_id)
         return await _committed(db, application_id)
@@ -195,10 +196,10 @@ class EnrolmentDeskController(Controller):
     )
     async def waitlist(
         self,
-        db: AsyncSession,
+        db: Db,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        application_id: uuid.UUID,
+        institution_id: FromPath[uuid.UUID],
+        application_id: FromPath[uuid.UUID],
     ) -> ApplicationDetail:
         await service.waitlist(db, request.user, institution_id, application_id)
         return await _committed(db, application_id)
@@ -212,11 +213,11 @@ class EnrolmentDeskController(Controller):
     )
     async def reject(
         self,
-        db: AsyncSession,
+        db: Db,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        application_id: uuid.UUID,
-        data: ReasonIn,
+        institution_id: FromPath[uuid.UUID],
+        application_id: FromPath[uuid.UUID],
+        data: JSONBody[ReasonIn],
     ) -> ApplicationDetail:
         await service.reject(db, request.user, institution_id, application_id, data.reason)
         return await _committed(db, application_id)
@@ -230,10 +231,10 @@ class EnrolmentDeskController(Controller):
     )
     async def enrol(
         self,
-        db: AsyncSession,
+        db: Db,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        application_id: uuid.UUID,
+        institution_id: FromPath[uuid.UUID],
+        application_id: FromPath[uuid.UUID],
     ) -> ApplicationDetail:
         await service.enrol(db, request.user, institution_id, application_id)
         return await _committed(db, application_id)
@@ -247,12 +248,12 @@ class EnrolmentDeskController(Controller):
     )
     async def end(
         self,
-        db: AsyncSession,
+        db: Db,
         state: State,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        application_id: uuid.UUID,
-        data: OptionalReasonIn,
+        institution_id: FromPath[uuid.UUID],
+        application_id: FromPath[uuid.UUID],
+        data: JSONBody[OptionalReasonIn],
     ) -> ApplicationDetail:
         await service.end(db, state.settings, request.user, institution_id, application_id, data.reason)
         return await _committed(db, application_id)
@@ -266,11 +267,11 @@ class EnrolmentDeskController(Controller):
     )
     async def prioritise(
         self,
-        db: AsyncSession,
+        db: Db,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        application_id: uuid.UUID,
-        data: PriorityIn,
+        institution_id: FromPath[uuid.UUID],
+        application_id: FromPath[uuid.UUID],
+        data: JSONBody[PriorityIn],
     ) -> ApplicationDetail:
         await service.prioritise(db, request.user, institution_id, application_id, data.priority, data.reason)
         return await _committed(db, application_id)

@@ -6,9 +6,10 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, JSONBody
 
 from backend.core.authz import Principal, requires
+from backend.core.deps import Db
 from backend.core.errors import error_responses
 from backend.families import permissions as P
 from backend.families import service
@@ -20,11 +21,11 @@ class ChildrenController(Controller):
     tags = ["families · 家庭"]
 
     @get("/", opt=requires(P.LIST_CHILDREN), responses=error_responses(401, 403), summary="My children / 我的孩子")
-    async def list_children(self, db: AsyncSession, request: Request[Principal, Any, Any]) -> list[ChildOut]:
+    async def list_children(self, db: Db, request: Request[Principal, Any, Any]) -> list[ChildOut]:
         return await service.list_children(db, request.user)
 
     @post("/", opt=requires(P.ADD_CHILD), responses=error_responses(401, 403, 422), summary="Add a child / 添加孩子")
-    async def add_child(self, db: AsyncSession, request: Request[Principal, Any, Any], data: ChildIn) -> ChildOut:
+    async def add_child(self, db: Db, request: Request[Principal, Any, Any], data: JSONBody[ChildIn]) -> ChildOut:
         out = await service.add_child(db, request.user, data)
         await db.commit()
         return out
@@ -36,7 +37,7 @@ class ChildrenController(Controller):
         summary="Correct a child's record / 修改孩子信息",
     )
     async def update_child(
-        self, db: AsyncSession, request: Request[Principal, Any, Any], child_id: uuid.UUID, data: ChildPatch
+        self, db: Db, request: Request[Principal, Any, Any], child_id: FromPath[uuid.UUID], data: JSONBody[ChildPatch]
     ) -> ChildOut:
         out = await service.update_child(db, request.user, child_id, data)
         await db.commit()
@@ -48,6 +49,6 @@ class ChildrenController(Controller):
         responses=error_responses(401, 403, 404),
         summary="Remove a child / 删除孩子",
     )
-    async def remove_child(self, db: AsyncSession, request: Request[Principal, Any, Any], child_id: uuid.UUID) -> None:
+    async def remove_child(self, db: Db, request: Request[Principal, Any, Any], child_id: FromPath[uuid.UUID]) -> None:
         await service.remove_child(db, request.user, child_id)
         await db.commit()

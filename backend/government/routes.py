@@ -6,9 +6,9 @@ from typing import Literal
 
 from litestar import Controller, get
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.authz import requires
+from backend.core.deps import Db
 from backend.core.schemas import Output
 from backend.government.models import Department, Unit
 from backend.government.permissions import LIST_DEPARTMENTS, LIST_UNITS
@@ -39,7 +39,7 @@ class GovernmentController(Controller):
     tags = ["government · 行政区划与部门"]
 
     @get("/units", opt=requires(LIST_UNITS), summary="Daqing's units / 大庆市县区")
-    async def units(self, db: AsyncSession) -> list[UnitOut]:
+    async def units(self, db: Db) -> list[UnitOut]:
         rows = (await db.execute(select(Unit).order_by(Unit.sort_order))).scalars()
         return [
             UnitOut(
@@ -56,7 +56,7 @@ class GovernmentController(Controller):
         ]
 
     @get("/departments", opt=requires(LIST_DEPARTMENTS), summary="Departments / 职能部门")
-    async def departments(self, db: AsyncSession) -> list[DepartmentOut]:
+    async def departments(self, db: Db) -> list[DepartmentOut]:
         rows = (await db.execute(select(Department).order_by(Department.kind, Department.code))).scalars()
         return [
             DepartmentOut(

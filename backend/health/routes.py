@@ -6,9 +6,9 @@ import asyncio
 
 from litestar import Response, get
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.authz import action, requires
+from backend.core.deps import Db
 from backend.core.errors import error_responses
 from backend.core.schemas import Output
 
@@ -28,7 +28,7 @@ class Health(Output):
     summary="Health check / 健康检查",
     cache_control=None,
 )
-async def health(db: AsyncSession) -> Response[Health]:
+async def health(db: Db) -> Response[Health]:
     try:
         await asyncio.wait_for(db.execute(text("SELECT 1")), timeout=2)
     except Exception:

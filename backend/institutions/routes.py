@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.core.authz import Principal, requires
+from backend.core.deps import Db
 from backend.core.errors import error_responses
 from backend.institutions import permissions as P
 from backend.institutions import queries, service
@@ -35,14 +35,14 @@ def _json(body: bytes, status_code: int = 200) -> Response[Any]:
     return Response(body, media_type=MediaType.JSON, status_code=status_code)
 
 
-Limit = Annotated[int, Parameter(ge=1, le=50, description="Page size")]
+Limit = Annotated[int, QueryParameter(ge=1, le=50, description="Page size")]
 Cursor = Annotated[
     str | None,
-    Parameter(
+    QueryParameter(
         min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of the previous page"
     ),
 ]
-Query = Annotated[str | None, Parameter(min_length=1, max_length=50, description="Text in the name or address")]
+Query = Annotated[str | None, QueryParameter(min_length=1, max_length=50, description="Text in the name or address")]
 
 
 class InstitutionController(Controller):
@@ -52,10 +52,10 @@ class InstitutionController(Controller):
     @get("/", opt=requires(P.LIST), responses=error_responses(400, 422), summary="List institutions / 机构列表")
     async def list_institutions(
         self,
-        db: AsyncSession,
-        unit: Annotated[int | None, Parameter(ge=100000, le=999999, description="Unit code, e.g. 230602")] = None,
-        mode: ModeName | None = None,
-        inclusive: bool = False,
+        db: Db,
+        unit: Annotated[int | None, QueryParameter(ge=100000, le=999999, description="Unit code, e.g. 230602")] = None,
+        mode: FromQuery[ModeName | None] = None,
+        inclusive: FromQuery[bool] = False,
         q: Query = None,
         limit: Limit = 20,
         cursor: Cursor = None,
@@ -75,16 +75,16 @@ class InstitutionController(Controller):
     )
     async def nearby(
         self,
-        db: AsyncSession,
-        lat: Annotated[float, Parameter(ge=-90, le=90, description="WGS-84 latitude")],
-        lng: Annotated[float, Parameter(ge=-180, le=180, description="WGS-84 longitude")],
-        radius_m: Annotated[float, Parameter(gt=0, le=200_000, description="Search radius in metres")] = 5000,
-        mode: ModeName | None = None,
+        db: Db,
+        lat: Annotated[float, QueryParameter(ge=-90, le=90, description="WGS-84 latitude")],
+        lng: Annotated[float, QueryParameter(ge=-180, le=180, description="WGS-84 longitude")],
+        radius_m: Annotated[float, QueryParameter(gt=0, le=200_000, description="Search radius in metres")] = 5000,
+        mode: FromQuery[ModeName | None] = None,
         age_months: Annotated[
-            int | None, Parameter(ge=0, le=35, description="Child's age in whole months: only classes that fit")
+            int | None, QueryParameter(ge=0, le=35, description="Child's age in whole months: only classes that fit")
         ] = None,
-        vacancy: Annotated[bool, Parameter(description="Only places with a free place")] = False,
-        inclusive: Annotated[bool, Parameter(description="Only 普惠 (inclusive, price-capped) places")] = False,
+        vacancy: Annotated[bool, QueryParameter(description="Only places with a free place")] = False,
+        inclusive: Annotated[bool, QueryParameter(description="Only 普惠 (inclusive, price-capped) places")] = False,
         q: Query = None,
         limit: Limit = 20,
         cursor: Cursor = None,
@@ -115,7 +115,7 @@ class InstitutionController(Controller):
         responses=error_responses(404),
         summary="Institution details / 机构详情",
     )
-    async def detail(self, db: AsyncSession, institution_id: uuid.UUID) -> Response[InstitutionDetail]:
+    async def detail(self, db: Db, institution_id: FromPath[uuid.UUID]) -> Response[InstitutionDetail]:
         return _json(await queries.institution_detail(db, institution_id))
 
     @post(
@@ -124,7 +124,7 @@ class InstitutionController(Controller):
         responses=error_responses(401, 403, 409, 422),
         summary="Register an institution / 登记机构",
     )
-    async def create(self, db: AsyncSession, data: InstitutionIn) -> Response[InstitutionDetail]:
+    async def create(self, db: Db, data: JSONBody[InstitutionIn]) -> Response[InstitutionDetail]:
         institution_id = await service.create_institution(db, data)
         await db.commit()
         return _json(await queries.institution_detail(db, institution_id), status_code=201)
@@ -137,10 +137,10 @@ class InstitutionController(Controller):
     )
     async def update(
         self,
-        db: AsyncSession,
+        db: Db,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        data: InstitutionPatch,
+        institution_id: FromPath[uuid.UUID],
+        data: JSONBody[InstitutionPatch],
     ) -> Response[InstitutionDetail]:
         await service.update_institution(db, request.user, institution_id, data)
         await db.commit()
@@ -153,7 +153,11 @@ class InstitutionController(Controller):
         summary="Add a class / 新增班级",
     )
     async def add_class(
-        self, db: AsyncSession, request: Request[Principal, Any, Any], institution_id: uuid.UUID, data: ClassIn
+        self,
+        db: Db,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[uuid.UUID],
+        data: JSONBody[ClassIn],
     ) -> ClassOut:
         out = await service.add_class(db, request.user, institution_id, data)
         await db.commit()
@@ -167,12 +171,12 @@ class InstitutionController(Controller):
     )
     async def update_class(
         self,
-        db: AsyncSession,
+        db: Db,
         state: State,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        class_id: uuid.UUID,
-        data: ClassPatch,
+        institution_id: FromPath[uuid.UUID],
+        class_id: FromPath[uuid.UUID],
+        data: JSONBody[ClassPatch],
     ) -> ClassOut:
         out = await service.update_class(db, state.settings, request.user, institution_id, class_id, data)
         await db.commit()
@@ -186,10 +190,10 @@ class InstitutionController(Controller):
     )
     async def remove_class(
         self,
-        db: AsyncSession,
+        db: Db,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        class_id: uuid.UUID,
+        institution_id: FromPath[uuid.UUID],
+        class_id: FromPath[uuid.UUID],
     ) -> None:
         await service.remove_class(db, request.user, institution_id, class_id)
         await db.commit()
@@ -202,11 +206,11 @@ class InstitutionController(Controller):
     )
     async def set_mode(
         self,
-        db: AsyncSession,
+        db: Db,
         request: Request[Principal, Any, Any],
-        institution_id: uuid.UUID,
-        mode: ModeName,
-        data: ModeIn,
+        institution_id: FromPath[uuid.UUID],
+        mode: FromPath[ModeName],
+        data: JSONBody[ModeIn],
     ) -> ModeOut:
         out = await service.set_mode(db, request.user, institution_id, ServiceMode(mode), data)
         await db.commit()
@@ -219,7 +223,11 @@ class InstitutionController(Controller):
         summary="Stop offering a mode / 停止某服务方式",
     )
     async def remove_mode(
-        self, db: AsyncSession, request: Request[Principal, Any, Any], institution_id: uuid.UUID, mode: ModeName
+        self,
+        db: Db,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[uuid.UUID],
+        mode: FromPath[ModeName],
     ) -> None:
         await service.remove_mode(db, request.user, institution_id, ServiceMode(mode))
         await db.commit()

@@ -40,12 +40,12 @@ def category_of(subject_type: str) -> str:
 
 def audience_sql(p: Principal) -> ColumnElement[bool]:
     """The events ``p`` may receive, as a SQL condition on ``Event``."""
-    conds: list[ColumnElement[bool]] = [Event.account_ids.any(literal(p.account_id))]
+    conds: list[ColumnElement[bool]] = [Event.account_ids.contains([p.account_id])]
     institutions = p.institutions()
     if institutions:
         conds.append(Event.institution_id.in_(institutions))
     for department, unit in p.officer_scopes():
-        dept = Event.department_codes.any(literal(department))
+        dept = Event.department_codes.contains([department])
         conds.append(dept if unit is None else and_(dept, or_(Event.unit_code.is_(None), Event.unit_code == unit)))
     if p.is_city_admin:
         conds.append(Event.department_codes != literal([], Event.department_codes.type))

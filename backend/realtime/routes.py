@@ -8,10 +8,11 @@ from typing import Any
 
 from litestar import Controller, Litestar, Request, get, post, put
 from litestar.datastructures import State
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import JSONBody
 
 from backend.accounts.sessions import issue_ticket
 from backend.core.authz import Principal, requires
+from backend.core.deps import Db
 from backend.core.errors import error_responses
 from backend.realtime import permissions as P
 from backend.realtime import push, service
@@ -39,7 +40,7 @@ class RealtimeController(Controller):
         responses=error_responses(401, 403),
         summary="A one-time ticket for /ws / 实时连接凭证",
     )
-    async def ticket(self, db: AsyncSession, request: Request[Principal, Any, Any]) -> Ticket:
+    async def ticket(self, db: Db, request: Request[Principal, Any, Any]) -> Ticket:
         """Valid 30 seconds, once: open `/ws?ticket=…` with it (for clients that cannot send the cookie)."""
         value, expires = await issue_ticket(db, request.user.session_id)
         await db.commit()
@@ -56,7 +57,7 @@ class RealtimeController(Controller):
         summary="Subscribe this device / 开启本设备推送",
     )
     async def subscribe(
-        self, db: AsyncSession, state: State, request: Request[Principal, Any, Any], data: SubscriptionIn
+        self, db: Db, state: State, request: Request[Principal, Any, Any], data: JSONBody[SubscriptionIn]
     ) -> SubscriptionOut:
         out = await service.subscribe(db, state.settings, request.user, data)
         await db.commit()
@@ -68,7 +69,7 @@ class RealtimeController(Controller):
         responses=error_responses(401, 403),
         summary="My subscribed devices / 已开启推送的设备",
     )
-    async def subscriptions(self, db: AsyncSession, request: Request[Principal, Any, Any]) -> list[SubscriptionOut]:
+    async def subscriptions(self, db: Db, request: Request[Principal, Any, Any]) -> list[SubscriptionOut]:
         return await service.my_subscriptions(db, request.user)
 
     @post(
@@ -78,7 +79,7 @@ class RealtimeController(Controller):
         status_code=204,
         summary="Unsubscribe a device / 关闭设备推送",
     )
-    async def unsubscribe(self, db: AsyncSession, request: Request[Principal, Any, Any], data: UnsubscribeIn) -> None:
+    async def unsubscribe(self, db: Db, request: Request[Principal, Any, Any], data: JSONBody[UnsubscribeIn]) -> None:
         await service.unsubscribe(db, request.user, data.endpoint)
         await db.commit()
 
@@ -88,7 +89,7 @@ class RealtimeController(Controller):
         responses=error_responses(401, 403),
         summary="Notification settings / 通知设置",
     )
-    async def preferences(self, db: AsyncSession, request: Request[Principal, Any, Any]) -> Preferences:
+    async def preferences(self, db: Db, request: Request[Principal, Any, Any]) -> Preferences:
         return await service.preferences(db, request.user.account_id)
 
     @put(
@@ -99,9 +100,9 @@ class RealtimeController(Controller):
     )
     async def set_preferences(
         self,
-        db: AsyncSession,
+        db: Db,
         request: Request[Principal, Any, Any],
-        data: PreferencesIn,
+        data: JSONBody[PreferencesIn],
     ) -> Preferences:
         """Per category, for WebSocket and Web Push. Urgent (child-safety) alerts are always delivered."""
         out = await service.set_preferences(db, request.user, data.preferences)

@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromQuery
 from sqlalchemy import select
 
 from backend.accounts.permissions import SIGNED_IN
@@ -76,7 +77,7 @@ async def _replay(socket: WebSocket[Any, Any, Any], connection: Connection, afte
 
 
 @websocket("/ws", opt=requires(CONNECT), tags=["realtime · 实时"])
-async def live(socket: WebSocket[Any, Any, Any], last_event_id: int | None = None) -> None:
+async def live(socket: WebSocket[Any, Any, Any], last_event_id: FromQuery[int | None] = None) -> None:
     principal: Principal | None = socket.scope.get("user")
     settings = socket.app.state.settings
     hub: Hub = socket.app.state.hub
