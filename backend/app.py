@@ -21,6 +21,7 @@ from backend.accounts.middleware import AuthMiddleware
 from backend.accounts.routes import AuthController, MeController
 from backend.accounts.sms import sms_sender
 from backend.bookings.routes import BookingController, SlotController
+from backend.committees.routes import CommitteeController
 from backend.core.authz import action, action_guard
 from backend.core.config import REPO_ROOT, Settings
 from backend.core.db import alchemy_config, alchemy_plugin, create_engine
@@ -28,13 +29,16 @@ from backend.core.deps import provide_settings
 from backend.core.errors import EXCEPTION_HANDLERS
 from backend.core.maintenance import maintenance_loop
 from backend.core.openapi import AllowHeaderMiddleware, finalize_openapi
+from backend.core.storage import provide_storage, storage_from_settings
 from backend.core.strict import strict_json_body
 from backend.enrolment.routes import ApplicationController, EnrolmentDeskController
 from backend.families.routes import ChildrenController
+from backend.files.routes import uploads_router
 from backend.government.routes import GovernmentController
 from backend.health.routes import health
 from backend.institutions.routes import InstitutionController
 from backend.models import import_all_models
+from backend.notices.routes import InstitutionNoticeController, NoticeController
 from backend.realtime.routes import RealtimeController, realtime_lifespan
 from backend.realtime.ws import live
 
@@ -89,6 +93,9 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             Tag(name="institutions · 托育机构", description="Registry and nearby search"),
             Tag(name="enrolment · 入托申请", description="Full-day and half-day applications, waitlists, the desk"),
             Tag(name="bookings · 计时托与临时托", description="Hourly and temporary care: slots and bookings"),
+            Tag(name="committees · 家长委员会", description="Parent committees: members, terms, elections"),
+            Tag(name="notices · 通知公告", description="Notices, read receipts and consultations (征求意见)"),
+            Tag(name="files · 文件", description="Uploaded images (attached to notices and, later, complaints)"),
             Tag(name="realtime · 实时", description="WebSocket tickets, Web Push devices, notification settings"),
             Tag(name="government · 行政区划与部门", description="Units and departments"),
             Tag(name="health · 运行状态", description="Service health"),
@@ -106,7 +113,11 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             EnrolmentDeskController,
             BookingController,
             SlotController,
+            CommitteeController,
+            InstitutionNoticeController,
+            NoticeController,
             GovernmentController,
+            uploads_router(settings),
             RealtimeController,
             live,
             create_static_files_router(
@@ -122,7 +133,10 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
         middleware=[AllowHeaderMiddleware, DefineMiddleware(AuthMiddleware, alchemy=alchemy, settings=settings)],
         guards=[action_guard],
         before_request=strict_json_body,
-        dependencies={"settings": Provide(provide_settings, sync_to_thread=False)},
+        dependencies={
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "storage": Provide(provide_storage, sync_to_thread=False),
+        },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         cors_config=CORSConfig(
             allow_origins=list(settings.allowed_origins),
@@ -132,7 +146,14 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
         ),
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
-        state=State({"settings": settings, "sms": sms_sender(settings.sms_backend), "alchemy": alchemy}),
+        state=State(
+            {
+                "settings": settings,
+                "sms": sms_sender(settings.sms_backend),
+                "alchemy": alchemy,
+                "storage": storage_from_settings(settings),
+            }
+        ),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
             log_exceptions="never",

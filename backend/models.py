@@ -4,11 +4,14 @@
 def import_all_models() -> None:
     import backend.accounts.models
     import backend.bookings.models
+    import backend.committees.models
     import backend.core.idempotency
     import backend.core.outbox
     import backend.core.ratelimit
     import backend.enrolment.models
     import backend.families.models
+    import backend.files.models
     import backend.government.models
     import backend.institutions.models
+    import backend.notices.models
     import backend.realtime.models  # noqa: F401

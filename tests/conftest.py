@@ -27,6 +27,7 @@ from backend.app import create_app
 from backend.core import migrate, pgserver
 from backend.core.config import REPO_ROOT, Settings, to_async_url
 from backend.core.db import create_engine
+from backend.core.storage import LocalStorage
 
 TEST_SECRET = "test-secret-key-" + "x" * 48
 
@@ -99,8 +100,9 @@ async def engine(database_url: str, settings: Settings) -> AsyncIterator[AsyncEn
 
 
 @pytest.fixture(scope="session")
-async def app(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Any]:
+async def app(engine: AsyncEngine, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
     application = create_app(settings, engine=engine)
+    application.state["storage"] = LocalStorage(tmp_path_factory.mktemp("uploads"))  # never the repository's var/
     # Enter and leave the lifespan in one task (it holds an anyio task group).
     started, stop = asyncio.Event(), asyncio.Event()
 
@@ -159,7 +161,7 @@ async def client(app: Any, conn: AsyncConnection) -> AsyncIterator[httpx.AsyncCl
         app.state[key] = original
 
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.s3server"]
 
 
 @pytest.fixture(scope="session")

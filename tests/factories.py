@@ -142,6 +142,35 @@ class Factory:
         await self.db.commit()
         return child
 
+    async def placed_child(
+        self, guardian: Account, institution_id: uuid.UUID, class_id: uuid.UUID, *, status: str = "enrolled"
+    ) -> Child:
+        """A child of ``guardian`` holding a place (an ``enrolled`` or ``accepted`` application) in the
+        class, counted in the class's counters like the enrolment service does; other statuses (e.g.
+        ``ended``) make a former family."""
+        from sqlalchemy import update
+
+        from backend.enrolment.models import Application
+
+        child = await self.child(guardian, age_months=14)
+        self.db.add(
+            Application(
+                id=uuid.uuid4(),
+                child_id=child.id,
+                applicant_id=guardian.id,
+                institution_id=institution_id,
+                class_id=class_id,
+                mode="full_day",
+                start_date=dt.date.today(),
+                status=status,
+            )
+        )
+        column = {"enrolled": CareClass.enrolled_count, "accepted": CareClass.offered_count}.get(status)
+        if column is not None:
+            await self.db.execute(update(CareClass).where(CareClass.id == class_id).values({column: column + 1}))
+        await self.db.commit()
+        return child
+
 
 @pytest.fixture
 def factory(db: AsyncSession, settings: Settings) -> Factory:

@@ -64,6 +64,7 @@ def live_server(database_url: str, log_dir: Path, **env: str) -> Iterator[LiveSe
         "DATABASE_URL": database_url,
         "SECRET_KEY": TEST_SECRET,
         "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
+        "VAR_DIR": str(log_dir / f"var-{port}"),  # uploads land here, not in the repository's var/
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WORKERS": "1",

@@ -14,8 +14,9 @@ from backend.accounts.models import Account, AuthSession, RoleGrant
 from backend.bookings.models import Slot
 from backend.core.clock import local_today
 from backend.core.security import new_session_token, token_digest
+from backend.enrolment.models import Application
 from backend.families.models import Child, Guardianship
-from backend.institutions.models import Institution, InstitutionMode
+from backend.institutions.models import CareClass, Institution, InstitutionMode
 from tests.factories import EVERY_DAY, months_ago, random_phone, random_uscc
 
 TOMORROW = local_today() + dt.timedelta(days=1)
@@ -110,3 +111,36 @@ class World:
             insert(Guardianship).values(child_id=child, account_id=parent, relation="mother"),
         )
         return parent, child, token
+
+    async def care_class(self, class_type: str = "toddler") -> uuid.UUID:
+        """A class of 15 places with 3 carers; returns its id."""
+        class_id = uuid.uuid4()
+        await execute(
+            self.url,
+            insert(CareClass).values(
+                id=class_id,
+                institution_id=self.inst,
+                name=f"{class_type}-{class_id.hex[:4]}",
+                class_type=class_type,
+                capacity=15,
+                carers=3,
+            ),
+        )
+        return class_id
+
+    async def placed_family(self, class_id: uuid.UUID) -> tuple[uuid.UUID, str]:
+        """A parent whose child is enrolled in the class; returns (parent id, bearer token)."""
+        parent, child, token = await self.family()
+        await execute(
+            self.url,
+            insert(Application).values(
+                child_id=child,
+                applicant_id=parent,
+                institution_id=self.inst,
+                class_id=class_id,
+                mode="full_day",
+                start_date=local_today(),
+                status="enrolled",
+            ),
+        )
+        return parent, token

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
@@ -19,6 +19,7 @@ from backend.accounts.schemas import (
     AccountOut,
     LoggedOut,
     LoginRequest,
+    MePatch,
     OtpRequest,
     OtpRequested,
     OtpVerify,
@@ -137,4 +138,13 @@ class MeController(Controller):
     @get("/", opt=requires(P.READ_ME), responses=error_responses(401, 403), summary="My account / 我的账号")
     async def me(self, db: Db, request: Request[Principal, Any, Any]) -> AccountOut:
         account = (await db.execute(select(Account).where(Account.id == request.user.account_id))).scalar_one()
+        return await service.account_out(db, account)
+
+    @patch(
+        "/", opt=requires(P.UPDATE_ME), responses=error_responses(401, 403), summary="Change my display name / 修改昵称"
+    )
+    async def update_me(self, db: Db, request: Request[Principal, Any, Any], data: JSONBody[MePatch]) -> AccountOut:
+        account = (await db.execute(select(Account).where(Account.id == request.user.account_id))).scalar_one()
+        account.display_name = (data.display_name or "").strip() or None
+        await db.commit()
         return await service.account_out(db, account)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from backend.core.schemas import Input, Output
+from backend.core.schemas import Input, Output, line_text
 
 # Exactly what normalize_phone accepts: an optional +86/0086/86 prefix, spaces or dashes between digits.
 PHONE_INPUT_PATTERN = r"^(?:(?:\+|00)?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]){8}$"
@@ -56,6 +56,13 @@ class AccountOut(Output):
     email: str | None
     display_name: str | None
     roles: list[GrantOut]
+
+
+class MePatch(Input):
+    """What other people see of you (e.g. in the parent committee's list): a display name such as
+    "小米妈妈". Empty or null removes it (a masked phone number is shown instead)."""
+
+    display_name: Annotated[str, line_text(20, min_length=0)] | None
 
 
 class SessionOut(Output):

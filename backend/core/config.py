@@ -81,6 +81,25 @@ def _sms_backend(raw: str | None) -> Literal["log"]:
     return "log"
 
 
+def _storage_backend(raw: str | None) -> Literal["local", "s3"]:
+    if raw not in ("local", "s3"):
+        raise ConfigError(f"STORAGE_BACKEND must be 'local' or 's3', got {raw!r}")
+    return raw  # type: ignore[return-value]
+
+
+def _s3_endpoint(raw: str | None, secure: bool | None) -> tuple[str, bool]:
+    """S3_ENDPOINT as ``host[:port]``; a URL is accepted and its scheme gives S3_SECURE's default."""
+    endpoint, default_secure = (raw or "").strip().rstrip("/"), True
+    if "://" in endpoint:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ConfigError(f"S3_ENDPOINT must be host[:port] or http(s)://host[:port], got {raw!r}")
+        endpoint, default_secure = parts.netloc, parts.scheme == "https"
+        if secure is not None and secure != default_secure:
+            raise ConfigError("S3_SECURE contradicts the scheme of S3_ENDPOINT")
+    return endpoint, default_secure if secure is None else secure
+
+
 def _load_or_create_secret(var_dir: Path) -> str:
     """Development only: one random key per checkout, kept in ./var/secret_key (git-ignored)."""
     path = var_dir / "secret_key"
@@ -157,6 +176,17 @@ class Settings:
     ws_queue_size: int = 256
     ws_heartbeat_s: float = 25.0
     ws_max_message_bytes: int = 4096
+    # Uploaded files (backend/core/storage.py): ``local`` keeps them under var_dir/uploads.
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_endpoint: str = ""  # host[:port]
+    s3_access_key: str = field(default="", repr=False)
+    s3_secret_key: str = field(default="", repr=False)
+    s3_bucket: str = "daqing-uploads"
+    s3_region: str = "us-east-1"
+    s3_secure: bool = True
+    upload_max_bytes: int = 8 * 1024 * 1024
+    upload_max_pixels: int = 50_000_000
+    upload_max_per_hour: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -196,11 +226,30 @@ class Settings:
                 problems.append("PUSH_ENDPOINT_ALLOWLIST is for tests only")
             if _env("SMS_BACKEND") is None:
                 problems.append("SMS_BACKEND must be chosen explicitly ('log' writes sign-in codes to the log)")
+            if _env("STORAGE_BACKEND") == "s3" and _env("S3_SECRET_KEY") in ("minioadmin", "minio123"):
+                problems.append("S3_SECRET_KEY must not be MinIO's well-known default")
             if problems:
                 raise ConfigError("refusing to start in production: " + "; ".join(problems))
         if secret_key is None:
             secret_key = _load_or_create_secret(var_dir)
         vapid_private_key = (_env("VAPID_PRIVATE_KEY") or "").replace("\\n", "\n") or _load_or_create_vapid(var_dir)
+        storage_backend = _storage_backend(_env("STORAGE_BACKEND", "local"))
+        s3_endpoint, s3_secure = _s3_endpoint(
+            _env("S3_ENDPOINT"), _env_bool("S3_SECURE", True) if _env("S3_SECURE") is not None else None
+        )
+        s3_access_key, s3_secret_key = _env("S3_ACCESS_KEY") or "", _env("S3_SECRET_KEY") or ""
+        if storage_backend == "s3":
+            missing = [
+                name
+                for name, value in (
+                    ("S3_ENDPOINT", s3_endpoint),
+                    ("S3_ACCESS_KEY", s3_access_key),
+                    ("S3_SECRET_KEY", s3_secret_key),
+                )
+                if not value
+            ]
+            if missing:
+                raise ConfigError("STORAGE_BACKEND=s3 needs " + ", ".join(missing))
 
         return cls(
             env=env,  # type: ignore[arg-type]
@@ -244,4 +293,14 @@ class Settings:
             offer_expiry_days=_env_int("OFFER_EXPIRY_DAYS", 3),
             booking_cancel_cutoff_minutes=_env_int("BOOKING_CANCEL_CUTOFF_MINUTES", 120),
             booking_horizon_days=_env_int("BOOKING_HORIZON_DAYS", 60),
+            storage_backend=storage_backend,
+            s3_endpoint=s3_endpoint,
+            s3_access_key=s3_access_key,
+            s3_secret_key=s3_secret_key,
+            s3_bucket=_env("S3_BUCKET", "daqing-uploads") or "daqing-uploads",
+            s3_region=_env("S3_REGION", "us-east-1") or "us-east-1",
+            s3_secure=s3_secure,
+            upload_max_bytes=_env_int("UPLOAD_MAX_BYTES", 8 * 1024 * 1024),
+            upload_max_pixels=_env_int("UPLOAD_MAX_PIXELS", 50_000_000),
+            upload_max_per_hour=_env_int("UPLOAD_MAX_PER_HOUR", 60),
         )

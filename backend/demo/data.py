@@ -354,3 +354,37 @@ CHILDREN = [
     ("parent", "c2", "演示宝宝 豆豆", 800, "mother"),
     ("parent2", "c3", "演示宝宝 乐乐", 560, "father"),
 ]
+
+
+# Places at the demo institution 230602-0 (so its notices and committee have an audience):
+# (child key, status). The class is the first of the institution's classes that fits the age.
+DEMO_PLACES = [("c2", "enrolled"), ("c3", "enrolled")]
+# The demo committee: (parent key, role).
+COMMITTEE = [("parent2", "chair"), ("parent", "member")]
+# Demo notices of 230602-0: (key, title, Markdown body, pinned, urgent, consultation or None).
+NOTICES = [
+    (
+        "welcome",
+        "【演示】欢迎加入本园家长群",
+        "各位家长好！本园通知会在这里发布。\n\n- 入园时间：**7:30-8:30**\n- 离园时间：17:00-17:30\n\n"
+        "如有问题请联系班级老师。",
+        True,
+        False,
+        None,
+    ),
+    (
+        "menu",
+        "【演示】下月食谱征求意见",
+        "家长委员会与保健医生拟定了下月食谱，请各位家长提出意见。",
+        False,
+        False,
+        {
+            "question": "您希望增加哪类早餐？",
+            "choice_mode": "multiple",
+            "options": ["杂粮粥", "蒸蛋羹", "蔬菜包子", "牛奶燕麦"],
+            "allow_text": True,
+            "deadline_days": 14,
+            "anonymous": False,
+        },
+    ),
+]

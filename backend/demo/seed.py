@@ -19,7 +19,16 @@ from backend.core.clock import local_today, minutes
 from backend.core.config import Settings
 from backend.core.db import create_engine
 from backend.core.security import hash_password
-from backend.demo.data import ACCOUNTS, CHILDREN, DEMO_PASSWORD, build_institutions, demo_id
+from backend.demo.data import (
+    ACCOUNTS,
+    CHILDREN,
+    COMMITTEE,
+    DEMO_PASSWORD,
+    DEMO_PLACES,
+    NOTICES,
+    build_institutions,
+    demo_id,
+)
 from backend.families.models import Child, Guardianship
 from backend.government.models import Unit
 from backend.institutions.models import CareClass, Institution, InstitutionMode
@@ -138,7 +147,136 @@ async def seed_session(db: AsyncSession) -> dict[str, int]:
             .values(child_id=child_id, account_id=account_ids[parent_key], relation=relation)
             .on_conflict_do_nothing()
         )
-    return {"institutions": len(institutions), "accounts": len(ACCOUNTS), "children": len(CHILDREN), "new_slots": slots}
+    community = await _seed_community(db, inst_ids["230602-0"], account_ids)
+    return {
+        "institutions": len(institutions),
+        "accounts": len(ACCOUNTS),
+        "children": len(CHILDREN),
+        "new_slots": slots,
+        **community,
+    }
+
+
+async def _seed_community(db: AsyncSession, institution_id: Any, account_ids: dict[str, Any]) -> dict[str, int]:
+    """Places for the demo children at one institution, its parent committee and a few notices."""
+    from sqlalchemy import update
+
+    from backend.committees.models import CommitteeMember
+    from backend.core.clock import utcnow
+    from backend.enrolment.models import Application
+    from backend.institutions.rules import age_in_months, class_types_for_age
+    from backend.notices.markup import render
+    from backend.notices.models import Consultation, Notice, NoticeRevision
+
+    today = dt.date.today()
+    places = 0
+    guardians = {child_key: parent_key for parent_key, child_key, *_ in CHILDREN}
+    for child_key, status in DEMO_PLACES:
+        child_id = demo_id("child", child_key)
+        birth = await db.scalar(select(Child.birth_date).where(Child.id == child_id))
+        types = [str(t) for t in class_types_for_age(age_in_months(birth, today))] if birth else []
+        class_id = await db.scalar(
+            select(CareClass.id)
+            .where(
+                CareClass.institution_id == institution_id,
+                CareClass.class_type.in_(types),
+                CareClass.capacity > CareClass.offline_count + CareClass.offered_count + CareClass.enrolled_count,
+            )
+            .order_by(CareClass.name)
+            .limit(1)
+        )
+        if class_id is None:
+            continue
+        inserted = await db.scalar(
+            insert(Application)
+            .values(
+                id=demo_id("application", child_key),
+                child_id=child_id,
+                applicant_id=account_ids[guardians[child_key]],
+                institution_id=institution_id,
+                class_id=class_id,
+                mode="full_day",
+                start_date=today,
+                status=status,
+            )
+            .on_conflict_do_nothing()
+            .returning(Application.id)
+        )
+        if inserted is not None:
+            await db.execute(
+                update(CareClass).where(CareClass.id == class_id).values(enrolled_count=CareClass.enrolled_count + 1)
+            )
+            places += 1
+    # The committee serves a school year (from 1 September).
+    term_start = dt.date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+    for parent_key, role in COMMITTEE:
+        await db.execute(
+            insert(CommitteeMember)
+            .values(
+                id=demo_id("committee", parent_key),
+                institution_id=institution_id,
+                account_id=account_ids[parent_key],
+                role=role,
+                source="elected",
+                term_start=term_start,
+                term_end=term_start.replace(year=term_start.year + 1) - dt.timedelta(days=1),
+            )
+            .on_conflict_do_nothing()
+        )
+    notices = 0
+    now = utcnow()
+    for key, title, body, pinned, urgent, question in NOTICES:
+        notice_id = demo_id("notice", key)
+        author = account_ids["inst_staff"]
+        inserted = await db.scalar(
+            insert(Notice)
+            .values(
+                id=notice_id,
+                institution_id=institution_id,
+                audience="institution",
+                author_id=author,
+                posted_as="staff",
+                title=title,
+                body=body,
+                body_format="markdown",
+                body_html=render(body, "markdown"),
+                pinned=pinned,
+                urgent=urgent,
+                publish_at=now,
+                published_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(Notice.id)
+        )
+        if inserted is None:
+            continue
+        notices += 1
+        await db.execute(
+            insert(NoticeRevision).values(
+                notice_id=notice_id,
+                version=1,
+                title=title,
+                body=body,
+                body_format="markdown",
+                pinned=pinned,
+                urgent=urgent,
+                publish_at=now,
+                edited_by=author,
+            )
+        )
+        if question is not None:
+            await db.execute(
+                insert(Consultation).values(
+                    notice_id=notice_id,
+                    question=question["question"],
+                    choice_mode=question["choice_mode"],
+                    options=question["options"],
+                    allow_text=question["allow_text"],
+                    deadline=now + dt.timedelta(days=question["deadline_days"]),
+                    anonymous=question["anonymous"],
+                )
+            )
+    return {"new_places": places, "new_notices": notices}
 
 
 SLOT_DAYS = 14

@@ -53,6 +53,7 @@ from backend.enrolment.schemas import (
 from backend.families.models import Child, Guardianship
 from backend.families.permissions import LIST_CHILDREN
 from backend.institutions.models import CareClass, Institution, InstitutionMode
+from backend.institutions.queries import load_institution
 from backend.institutions.rules import CLASS_RULES, ClassType, age_in_months, class_types_for_age
 
 APPLICATION_HORIZON_DAYS = 365
@@ -533,15 +534,6 @@ async def queue(
         )
         for r in rows
     ]
-
-
-async def load_institution(db: AsyncSession, p: Principal, institution_id: uuid.UUID, act: Action) -> Institution:
-    inst = (
-        await db.execute(select(Institution).where(Institution.id == institution_id, act.where(p)))
-    ).scalar_one_or_none()
-    if inst is None:
-        raise NotFound("institution")
-    return inst
 
 
 async def desk_classes(db: AsyncSession, institution_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -49,6 +49,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.core.authz import Action, Principal
 from backend.core.db import autocommit_reads
 from backend.core.errors import NotFound, RuleViolation
 from backend.government.models import Unit
@@ -437,3 +438,13 @@ async def institution_detail(db: AsyncSession, institution_id: uuid.UUID) -> byt
     if row is None:
         raise NotFound("institution")
     return row.item.encode()
+
+
+async def load_institution(db: AsyncSession, p: Principal, institution_id: uuid.UUID, act: Action) -> Institution:
+    """The institution, if ``act``'s scope lets ``p`` act on it; 404 otherwise (as if it did not exist)."""
+    inst = (
+        await db.execute(select(Institution).where(Institution.id == institution_id, act.where(p)))
+    ).scalar_one_or_none()
+    if inst is None:
+        raise NotFound("institution")
+    return inst

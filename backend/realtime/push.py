@@ -5,7 +5,8 @@ The worker runs in every app process and cooperates through PostgreSQL:
 1. **Fan-out.** Whoever takes the ``push`` row of ``delivery_cursors`` (``FOR UPDATE SKIP LOCKED``)
    reads the events after it, in position order, and inserts one ``push_deliveries`` row per
    subscription of each account that may hear the event (the audience rule of ``events.py``) and has
-   not switched the category off (high-urgency events are always sent). Cursor and rows commit
+   not switched the category off (high-urgency events are always sent; events marked ``silent``,
+   such as a withdrawn notice, go to open apps only and are never pushed). Cursor and rows commit
    together, so an event is fanned out exactly once.
 2. **Sending.** Due deliveries are claimed with ``FOR UPDATE SKIP LOCKED`` and leased (their
    ``next_attempt_at`` moves PUSH_LEASE_S ahead) in a short transaction; they are sent outside it;
@@ -163,13 +164,16 @@ class PushWorker:
             rows = (
                 await db.execute(
                     text(
-                        "SELECT id, position, subject_type, urgency FROM events WHERE position > :after"
+                        "SELECT id, position, subject_type, urgency, (payload->>'silent') IS NOT NULL AS silent"
+                        " FROM events WHERE position > :after"
                         " ORDER BY position LIMIT :batch"
                     ),
                     {"after": cursor, "batch": FANOUT_BATCH},
                 )
             ).all()
             for row in rows:
+                if row.silent:  # e.g. a withdrawn notice: open apps drop it, phones are not woken
+                    continue
                 await db.execute(
                     _FANOUT,
                     {"event_id": row.id, "urgent": row.urgency == "high", "category": category_of(row.subject_type)},

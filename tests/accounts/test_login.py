@@ -131,3 +131,15 @@ async def test_cookie_writes_need_the_csrf_token(client, factory):
     assert ok.status_code == 201
     listed = (await client.get("/api/me/children")).json()
     assert [c["name"] for c in listed] == ["小明"]
+
+
+async def test_a_user_sets_the_display_name_others_see(client, factory):
+    _account, headers = await factory.signed_in()
+    r = await client.patch("/api/me", headers=headers, json={"display_name": " 小米妈妈 "})
+    assert r.status_code == 200, r.text
+    assert r.json()["display_name"] == "小米妈妈"
+    assert (await client.patch("/api/me", headers=headers, json={"display_name": "<b>x</b>"})).status_code == 400
+    assert (await client.patch("/api/me", headers=headers, json={"display_name": "名" * 21})).status_code == 400
+    r = await client.patch("/api/me", headers=headers, json={"display_name": ""})
+    assert r.status_code == 200 and r.json()["display_name"] is None
+    assert (await client.patch("/api/me", json={"display_name": "x"})).status_code == 401

@@ -78,3 +78,81 @@ def test_database_urls_are_normalised_to_asyncpg():
     assert to_async_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
     with pytest.raises(ConfigError):
         to_async_url("mysql://u@h/db")
+
+
+STORAGE_VARIABLES = (
+    "STORAGE_BACKEND",
+    "S3_ENDPOINT",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+    "S3_BUCKET",
+    "S3_REGION",
+    "S3_SECURE",
+    "UPLOAD_MAX_BYTES",
+    "UPLOAD_MAX_PIXELS",
+    "UPLOAD_MAX_PER_HOUR",
+)
+
+
+def test_storage_defaults_to_local_files(clean_env):
+    for name in STORAGE_VARIABLES:
+        clean_env.delenv(name, raising=False)
+    settings = Settings.from_env()
+    assert settings.storage_backend == "local"
+    assert (settings.upload_max_bytes, settings.upload_max_pixels, settings.upload_max_per_hour) == (
+        8 * 1024 * 1024,
+        50_000_000,
+        60,
+    )
+    assert settings.max_body_bytes == 1_048_576  # JSON bodies stay small; the upload route has its own limit
+
+
+def test_s3_storage_settings(clean_env):
+    for name in STORAGE_VARIABLES:
+        clean_env.delenv(name, raising=False)
+    clean_env.setenv("STORAGE_BACKEND", "s3")
+    with pytest.raises(ConfigError, match="S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY"):
+        Settings.from_env()
+    clean_env.setenv("S3_ENDPOINT", "http://minio:9000")
+    clean_env.setenv("S3_ACCESS_KEY", "daqing-app")
+    clean_env.setenv("S3_SECRET_KEY", "a-long-secret-value")
+    clean_env.setenv("S3_BUCKET", "tuoyu")
+    settings = Settings.from_env()
+    assert (settings.s3_endpoint, settings.s3_secure, settings.s3_bucket, settings.s3_region) == (
+        "minio:9000",
+        False,
+        "tuoyu",
+        "us-east-1",
+    )
+    assert "a-long-secret-value" not in repr(settings)
+    clean_env.setenv("S3_SECURE", "true")
+    with pytest.raises(ConfigError, match="contradicts"):
+        Settings.from_env()
+    clean_env.setenv("S3_ENDPOINT", "minio.internal:9000")
+    assert Settings.from_env().s3_secure is True
+    clean_env.setenv("STORAGE_BACKEND", "ftp")
+    with pytest.raises(ConfigError, match="STORAGE_BACKEND"):
+        Settings.from_env()
+
+
+def test_production_refuses_minio_default_credentials(clean_env):
+    from tests.conftest import TEST_VAPID_PEM
+
+    for name, value in {
+        "APP_ENV": "production",
+        "DATABASE_URL": "postgresql://app:pw@db:5432/daqing",
+        "SECRET_KEY": "k" * 40,
+        "PUBLIC_BASE_URL": "https://tuoyu.daqing.example",
+        "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
+        "SMS_BACKEND": "log",
+        "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
+        "STORAGE_BACKEND": "s3",
+        "S3_ENDPOINT": "minio:9000",
+        "S3_ACCESS_KEY": "minioadmin",
+        "S3_SECRET_KEY": "minioadmin",
+    }.items():
+        clean_env.setenv(name, value)
+    with pytest.raises(ConfigError, match="S3_SECRET_KEY"):
+        Settings.from_env()
+    clean_env.setenv("S3_SECRET_KEY", "a-proper-long-random-secret")
+    assert Settings.from_env().storage_backend == "s3"

@@ -38,7 +38,9 @@ async def _scalars(url, sql):
 COUNTS = """
 SELECT (SELECT count(*) FROM institutions), (SELECT count(*) FROM classes), (SELECT count(*) FROM institution_modes),
        (SELECT count(*) FROM accounts), (SELECT count(*) FROM role_grants), (SELECT count(*) FROM children),
-       (SELECT count(*) FROM guardianships)
+       (SELECT count(*) FROM guardianships), (SELECT count(*) FROM applications),
+       (SELECT sum(enrolled_count) FROM classes), (SELECT count(*) FROM committee_members),
+       (SELECT count(*) FROM notices), (SELECT count(*) FROM consultations)
 """
 
 
@@ -111,3 +113,18 @@ async def test_every_role_has_a_demo_account_that_signs_in(demo_url, settings):
             },
         )
         assert r.status_code == 201, r.text
+
+
+async def test_the_demo_parents_have_a_committee_and_notices(demo_url):
+    [(places, members, chairs, notices, readers)] = await _scalars(
+        demo_url,
+        """
+        SELECT (SELECT count(*) FROM applications WHERE status = 'enrolled'),
+               (SELECT count(*) FROM committee_members WHERE ended_at IS NULL AND current_date BETWEEN term_start AND term_end),
+               (SELECT count(*) FROM committee_members WHERE role = 'chair'),
+               (SELECT count(*) FROM notices WHERE published_at IS NOT NULL),
+               (SELECT count(DISTINCT g.account_id) FROM guardianships g JOIN applications a USING (child_id)
+                 JOIN notices n ON n.institution_id = a.institution_id)
+        """,
+    )
+    assert places == 2 and members == 2 and chairs == 1 and notices == 2 and readers == 2
