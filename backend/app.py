@@ -22,6 +22,8 @@ from backend.accounts.routes import AuthController, MeController
 from backend.accounts.sms import sms_sender
 from backend.bookings.routes import BookingController, SlotController
 from backend.committees.routes import CommitteeController
+from backend.complaints.open311 import open311_router
+from backend.complaints.routes import complaints_router
 from backend.core.authz import action, action_guard
 from backend.core.config import REPO_ROOT, Settings
 from backend.core.db import alchemy_config, alchemy_plugin, create_engine
@@ -95,6 +97,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             Tag(name="bookings · 计时托与临时托", description="Hourly and temporary care: slots and bookings"),
             Tag(name="committees · 家长委员会", description="Parent committees: members, terms, elections"),
             Tag(name="notices · 通知公告", description="Notices, read receipts and consultations (征求意见)"),
+            Tag(name="complaints · 投诉举报", description="Complaints from the public: filing, tracking, figures"),
+            Tag(name="open311 · GeoReport v2", description="Open311 GeoReport v2 (JSON) over the complaints"),
             Tag(name="files · 文件", description="Uploaded images (attached to notices and, later, complaints)"),
             Tag(name="realtime · 实时", description="WebSocket tickets, Web Push devices, notification settings"),
             Tag(name="government · 行政区划与部门", description="Units and departments"),
@@ -116,6 +120,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             CommitteeController,
             InstitutionNoticeController,
             NoticeController,
+            complaints_router(),
+            open311_router(),
             GovernmentController,
             uploads_router(settings),
             RealtimeController,

@@ -6,6 +6,8 @@ migrate    apply Alembic migrations
 seed       load the Daqing demo data (idempotent)
 db-url     print the database URL in use (starting the embedded server if needed)
 db-stop    stop the embedded server
+open311-client add "<name>" | revoke <id> | list
+           Open311 api keys (a new key is printed once)
 """
 
 from __future__ import annotations
@@ -69,8 +71,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m backend", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["run", "serve", "migrate", "seed", "db-url", "db-stop"])
+    parser.add_argument("command", choices=["run", "serve", "migrate", "seed", "db-url", "db-stop", "open311-client"])
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.arguments and args.command != "open311-client":
+        parser.error(f"{args.command} takes no arguments")
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
@@ -79,6 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "db-stop":
         print("stopped" if stop_embedded(settings.var_dir / "pg") else "not running")
+    elif args.command == "open311-client":
+        from backend.complaints.open311 import clients_command
+
+        raise SystemExit(clients_command(settings, database_url(settings), args.arguments))
     elif args.command == "db-url":
         print(database_url(settings))
     elif args.command == "migrate":

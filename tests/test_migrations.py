@@ -92,3 +92,27 @@ async def test_constraints_in_the_database_are_the_models_constraints(db):
         WHERE n.nspname = 'public' AND co.contype IN ('c', 'u', 'x') AND cl.relname <> 'alembic_version'""")
     )
     assert {(r[0], r[1]) for r in rows} == expected
+
+
+def test_0006_keeps_anonymous_complaint_photos_from_a_downgrade(scratch_url):
+    """Ownerless uploads and complaint photos fit only from 0006 on; downgrading refuses rather than
+    deleting rows whose stored objects would then be left behind."""
+    migrate.upgrade(scratch_url, "0006")
+
+    async def run(sql: str) -> None:
+        eng = create_async_engine(scratch_url, poolclass=NullPool)
+        async with eng.begin() as conn:
+            await conn.execute(text(sql))
+        await eng.dispose()
+
+    asyncio.run(
+        run(
+            "INSERT INTO uploads (owner_id, purpose, storage_key, content_type, byte_size, width, height, sha256) "
+            "VALUES (NULL, 'complaint_photo', 'complaint_photo/ab/ab12', 'image/png', 1, 1, 1, '\\x00')"
+        )
+    )
+    with pytest.raises(RuntimeError, match="cannot downgrade below 0006"):
+        migrate.downgrade(scratch_url, "0005")
+    asyncio.run(run("DELETE FROM uploads"))
+    migrate.downgrade(scratch_url, "0005")
+    migrate.upgrade(scratch_url)

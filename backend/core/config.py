@@ -100,6 +100,17 @@ def _s3_endpoint(raw: str | None, secure: bool | None) -> tuple[str, bool]:
     return endpoint, default_secure if secure is None else secure
 
 
+def _s3_public_endpoint(raw: str | None, secure: bool) -> str:
+    """S3_PUBLIC_ENDPOINT as ``http(s)://host[:port]`` ('' if unset); a bare ``host[:port]`` takes S3_SECURE's scheme."""
+    if not raw:
+        return ""
+    url = raw.rstrip("/") if "://" in raw else f"{'https' if secure else 'http'}://{raw.rstrip('/')}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query or "@" in parts.netloc:
+        raise ConfigError(f"S3_PUBLIC_ENDPOINT must be host[:port] or http(s)://host[:port], got {raw!r}")
+    return url
+
+
 def _load_or_create_secret(var_dir: Path) -> str:
     """Development only: one random key per checkout, kept in ./var/secret_key (git-ignored)."""
     path = var_dir / "secret_key"
@@ -176,6 +187,11 @@ class Settings:
     ws_queue_size: int = 256
     ws_heartbeat_s: float = 25.0
     ws_max_message_bytes: int = 4096
+    complaint_ack_working_days: int = 1
+    complaint_resolve_working_days: int = 15
+    complaint_max_per_hour_per_client: int = 10
+    complaint_max_per_hour_per_device: int = 5
+    complaint_max_per_hour_per_open311_client: int = 600
     # Uploaded files (backend/core/storage.py): ``local`` keeps them under var_dir/uploads.
     storage_backend: Literal["local", "s3"] = "local"
     s3_endpoint: str = ""  # host[:port]
@@ -184,6 +200,7 @@ class Settings:
     s3_bucket: str = "daqing-uploads"
     s3_region: str = "us-east-1"
     s3_secure: bool = True
+    s3_public_endpoint: str = ""  # http(s)://host[:port] browsers use for presigned URLs ('': S3_ENDPOINT)
     upload_max_bytes: int = 8 * 1024 * 1024
     upload_max_pixels: int = 50_000_000
     upload_max_per_hour: int = 60
@@ -238,6 +255,9 @@ class Settings:
             _env("S3_ENDPOINT"), _env_bool("S3_SECURE", True) if _env("S3_SECURE") is not None else None
         )
         s3_access_key, s3_secret_key = _env("S3_ACCESS_KEY") or "", _env("S3_SECRET_KEY") or ""
+        s3_public_endpoint = _s3_public_endpoint(_env("S3_PUBLIC_ENDPOINT"), s3_secure)
+        if env == "production" and s3_public_endpoint.startswith("http://"):
+            raise ConfigError("refusing to start in production: S3_PUBLIC_ENDPOINT must be https (browsers load it)")
         if storage_backend == "s3":
             missing = [
                 name
@@ -290,6 +310,11 @@ class Settings:
             ws_queue_size=_env_int("WS_QUEUE_SIZE", 256),
             ws_heartbeat_s=_env_float("WS_HEARTBEAT_S", 25.0),
             ws_max_message_bytes=_env_int("WS_MAX_MESSAGE_BYTES", 4096),
+            complaint_ack_working_days=_env_int("COMPLAINT_ACK_WORKING_DAYS", 1),
+            complaint_resolve_working_days=_env_int("COMPLAINT_RESOLVE_WORKING_DAYS", 15),
+            complaint_max_per_hour_per_client=_env_int("COMPLAINT_MAX_PER_HOUR_PER_CLIENT", 10),
+            complaint_max_per_hour_per_device=_env_int("COMPLAINT_MAX_PER_HOUR_PER_DEVICE", 5),
+            complaint_max_per_hour_per_open311_client=_env_int("COMPLAINT_MAX_PER_HOUR_PER_OPEN311_CLIENT", 600),
             offer_expiry_days=_env_int("OFFER_EXPIRY_DAYS", 3),
             booking_cancel_cutoff_minutes=_env_int("BOOKING_CANCEL_CUTOFF_MINUTES", 120),
             booking_horizon_days=_env_int("BOOKING_HORIZON_DAYS", 60),
@@ -300,6 +325,7 @@ class Settings:
             s3_bucket=_env("S3_BUCKET", "daqing-uploads") or "daqing-uploads",
             s3_region=_env("S3_REGION", "us-east-1") or "us-east-1",
             s3_secure=s3_secure,
+            s3_public_endpoint=s3_public_endpoint,
             upload_max_bytes=_env_int("UPLOAD_MAX_BYTES", 8 * 1024 * 1024),
             upload_max_pixels=_env_int("UPLOAD_MAX_PIXELS", 50_000_000),
             upload_max_per_hour=_env_int("UPLOAD_MAX_PER_HOUR", 60),

@@ -103,6 +103,50 @@ def _restore_zero_bounds(app: Litestar, openapi: OpenAPI) -> None:
                             setattr(parameter.schema, key, bound)
 
 
+def multipart_form(fields: type[msgspec.Struct], files: str, max_files: int) -> dict[str, Any]:
+    """Route ``opt`` for a multipart form whose text parts are checked as ``fields`` (by the handler)
+    and whose ``files`` parts are binary: the document then states those exact rules."""
+    return {"multipart_form": (fields, files, max_files)}
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A multipart part is present or absent; it is never JSON null."""
+    options = schema.get("anyOf")
+    if options:
+        kept = [o for o in options if o.get("type") != "null"]
+        if len(kept) == 1:
+            rest = {k: v for k, v in schema.items() if k != "anyOf"}
+            return {**kept[0], **rest}
+        return {**schema, "anyOf": kept}
+    return schema
+
+
+def _multipart_forms(app: Litestar, openapi: OpenAPI) -> None:
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or openapi.paths is None:
+            continue
+        for handler in route.route_handlers:
+            spec = handler.opt.get("multipart_form")
+            path_item = openapi.paths.get(_untyped(route.path))
+            if spec is None or path_item is None:
+                continue
+            fields, files, max_files = spec
+            _, components = msgspec.json.schema_components([fields], ref_template="#/components/schemas/{name}")
+            body = components[fields.__name__]
+            properties = {name: _without_null(prop) for name, prop in body["properties"].items()}
+            properties[files] = {
+                "type": "array",
+                "maxItems": max_files,
+                "items": {"type": "string", "format": "binary"},
+            }
+            form = {**body, "properties": properties, "additionalProperties": False}
+            for method in handler.http_methods:
+                operation = getattr(path_item, method.lower(), None)
+                if operation is not None and operation.request_body is not None:
+                    for media in (operation.request_body.content or {}).values():
+                        media.schema = _to_spec(form)
+
+
 def finalize_openapi(app: Litestar) -> None:
     """Build the document once, now, and correct it before anyone reads it."""
     from litestar._openapi.plugin import OpenAPIPlugin
@@ -110,6 +154,7 @@ def finalize_openapi(app: Litestar) -> None:
     openapi = app.plugins.get(OpenAPIPlugin).provide_openapi()
     _exact_struct_components(openapi)
     _restore_zero_bounds(app, openapi)
+    _multipart_forms(app, openapi)
 
 
 class AllowHeaderMiddleware:

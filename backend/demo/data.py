@@ -388,3 +388,30 @@ NOTICES = [
         },
     ),
 ]
+
+# Demo complaints: (key, tracking code, category, institution key or None, lat, lng, place name,
+# description, status). The tracking codes are public demo data (README, Demo accounts).
+DEMO_COMPLAINTS = [
+    (
+        "late-lunch",
+        "DEMOA-AAAAA-AAAAA-AAAAA",
+        "food_safety",
+        "230602-0",
+        None,
+        None,
+        None,
+        "【演示数据】午餐送到时已经凉了，饭菜有异味。",
+        "accepted",
+    ),
+    (
+        "blocked-exit",
+        "DEMOB-BBBBB-BBBBB-BBBBB",
+        "fire_safety",
+        None,
+        46.585,
+        125.103,
+        "某小区底商托育点",
+        "【演示数据】托育点的安全出口被杂物堵住。",
+        "received",
+    ),
+]

@@ -48,6 +48,7 @@ async def seed(url: str, settings: Settings) -> dict[str, int]:
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as db:
             counts = await seed_session(db)
+            counts.update(await _seed_complaints(db, settings))
             await db.commit()
             return counts
     finally:
@@ -55,8 +56,7 @@ async def seed(url: str, settings: Settings) -> dict[str, int]:
 
 
 async def seed_session(db: AsyncSession) -> dict[str, int]:
-    units = {u.code: (u.name_zh, u.center_lat, u.center_lng) for u in (await db.execute(select(Unit))).scalars()}
-    institutions = build_institutions(units)
+    institutions = build_institutions(await _units(db))
     for inst in institutions:
         values: dict[str, Any] = {
             "id": inst.id,
@@ -328,3 +328,65 @@ def _indexed(institutions: list[Any]) -> list[tuple[int, Any]]:
         seen[inst.unit_code] = n + 1
         out.append((n, inst))
     return out
+
+
+async def _seed_complaints(db: AsyncSession, settings: Settings) -> dict[str, int]:
+    """A few complaints for the officers' desks, each followed by its demo tracking code."""
+    from backend.complaints import service as complaints
+    from backend.complaints.deadlines import add_working_days
+    from backend.complaints.models import Complaint, ComplaintUpdate
+    from backend.complaints.routing import CATEGORIES, departments_for
+    from backend.core.clock import utcnow
+    from backend.demo.data import DEMO_COMPLAINTS
+
+    inst_by_key = {f"{i.unit_code}-{n}": i for n, i in _indexed(build_institutions(await _units(db)))}
+    now = utcnow()
+    added = 0
+    for key, code, category, inst_key, lat, lng, place_name, description, status in DEMO_COMPLAINTS:
+        inst = inst_by_key.get(inst_key) if inst_key else None
+        unit = inst.unit_code if inst else await complaints.nearest_unit(db, lat, lng)
+        complaint_id = demo_id("complaint", key)
+        inserted = await db.scalar(
+            insert(Complaint)
+            .values(
+                id=complaint_id,
+                tracking_digest=complaints.tracking_digest(settings, code),
+                category=category,
+                urgent=CATEGORIES[category].urgent,
+                target_type="institution" if inst else "place",
+                institution_id=inst.id if inst else None,
+                place_name=place_name,
+                description=description,
+                lat=lat,
+                lng=lng,
+                unit_code=unit,
+                department_codes=departments_for(
+                    category, unit_code=unit, legal_form=inst.legal_form if inst else None
+                ),
+                status=status,
+                ack_due_at=add_working_days(now, settings.complaint_ack_working_days),
+                resolve_due_at=add_working_days(now, settings.complaint_resolve_working_days),
+                acknowledged_at=now if status != "received" else None,
+                accepted_at=now if status != "received" else None,
+            )
+            .on_conflict_do_nothing()
+            .returning(Complaint.id)
+        )
+        if inserted is None:
+            continue
+        added += 1
+        db.add(ComplaintUpdate(complaint_id=complaint_id, status="received"))
+        if status != "received":
+            db.add(
+                ComplaintUpdate(
+                    complaint_id=complaint_id,
+                    status=status,
+                    previous_status="received",
+                    public_note="【演示】已受理，正在核实。",
+                )
+            )
+    return {"new_complaints": added}
+
+
+async def _units(db: AsyncSession) -> dict[int, tuple[str, float, float]]:
+    return {u.code: (u.name_zh, u.center_lat, u.center_lng) for u in (await db.execute(select(Unit))).scalars()}

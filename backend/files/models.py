@@ -1,5 +1,5 @@
-"""Uploaded files: one row per stored object, attached to at most one subject (a notice, later a
-complaint or a filing) at one position in that subject's list."""
+"""Uploaded files: one row per stored object, attached to at most one subject (a notice, a complaint,
+later a filing) at one position in that subject's list."""
 
 from __future__ import annotations
 
@@ -22,15 +22,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from backend.core.db import Base, created_at, uuid_pk
 from backend.core.errors import register_constraint_messages
 
-# What an upload is for. Only notice images so far; 'complaint_photo' (anonymous uploads: owner_id
-# will become nullable) and 'filing_document' will widen the check constraint in their migrations.
-PURPOSES = ("notice_image",)
+# What an upload is for (``files.service.POLICIES`` says what each accepts). 'filing_document' (not
+# necessarily an image) will widen the check constraint in its own migration.
+PURPOSES = ("notice_image", "complaint_photo")
 
 
 class Upload(Base):
     __tablename__ = "uploads"
     __table_args__ = (
-        CheckConstraint("purpose IN ('notice_image')", name="purpose"),
+        CheckConstraint("purpose IN ('notice_image', 'complaint_photo')", name="purpose"),
         CheckConstraint("byte_size > 0 AND width > 0 AND height > 0", name="sizes_positive"),
         # Attached (all three set) or not (none set); positions count from 0.
         CheckConstraint("num_nulls(subject_type, subject_id, position) IN (0, 3)", name="attachment_complete"),
@@ -45,8 +45,9 @@ class Upload(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     # RESTRICT: deleting an account must first decide what happens to its files (attached notice
-    # images outlive their author's account).
-    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
+    # images outlive their author's account). NULL: uploaded without an account (an anonymous
+    # complaint's photos); such uploads are attached only by ``attach(owner_id=None, ...)``.
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
     purpose: Mapped[str] = mapped_column(String(32))
     storage_key: Mapped[str] = mapped_column(String(200))  # random; never the client's file name
     content_type: Mapped[str] = mapped_column(String(64))

@@ -1,19 +1,20 @@
-"""Uploads over HTTP: ``POST /api/uploads``, and the response other domains serve attachments with."""
+"""Files over HTTP: ``POST /api/uploads``, ``GET /api/files/signed/{token}`` (LocalStorage's presigned
+URLs), and the response other domains serve attachments with."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, Router, post
+from litestar import Controller, Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import MultipartBody, QueryParameter
+from litestar.params import FromPath, MultipartBody, QueryParameter
 
 from backend.core.authz import Principal, requires
 from backend.core.config import Settings
 from backend.core.deps import Db
-from backend.core.errors import AppError, BadRequest, error_responses
-from backend.core.storage import Storage
+from backend.core.errors import AppError, BadRequest, NotFound, error_responses
+from backend.core.storage import LocalStorage, ObjectNotFound, Storage
 from backend.files import permissions as P
 from backend.files import service
 from backend.files.schemas import Purpose, UploadForm, UploadOut
@@ -80,21 +81,59 @@ class UploadController(Controller):
         return await service.create_upload(db, state.settings, storage, request.user, purpose, data.file)
 
 
+SIGNED_DESCRIPTION = """
+A short-lived link to a stored image, handed out by the API where the caller may see the image (e.g.
+a complaint's photos for the officers handling it) — with `STORAGE_BACKEND=local`; with `s3` the links
+point at the S3 server instead. No sign-in: the token is the permission. It is an HMAC (keyed by
+`SECRET_KEY`) over the file, its content type and the expiry. An altered or unknown token answers 404,
+an expired one 403 `link_expired` (ask the API for a new link).
+
+临时图片链接（无需登录，链接本身即授权）；链接被篡改时返回 404，过期时返回 403。
+""".strip()
+
+
+class SignedFileController(Controller):
+    path = "/api/files/signed"
+    tags = TAGS
+
+    @get(
+        "/{token:str}",
+        opt=requires(P.SIGNED_READ),
+        responses=error_responses(403, 404, 503),
+        summary="Open a signed file link / 打开临时图片链接",
+        description=SIGNED_DESCRIPTION,
+        media_type="application/octet-stream",
+    )
+    async def signed(self, storage: NamedDependency[Storage], token: FromPath[str]) -> Response[bytes]:
+        if not isinstance(storage, LocalStorage):  # S3's links are served by the S3 server
+            raise NotFound("file")
+        signed = storage.open_signed(token)
+        try:
+            data = await storage.get(signed.key)
+        except ObjectNotFound:
+            raise NotFound("file") from None
+        return attachment_response(data, signed.content_type, max_age=signed.seconds_left())
+
+
 def uploads_router(settings: Settings) -> Router:
-    """The upload routes, allowed bodies up to UPLOAD_MAX_BYTES (the app-wide limit is MAX_BODY_BYTES)."""
+    """The file routes. Uploads may have bodies up to UPLOAD_MAX_BYTES (the app-wide limit is
+    MAX_BODY_BYTES), refused with 413 before they are read when ``Content-Length`` says more, or as
+    soon as more arrives."""
     return Router(
-        "/", route_handlers=[UploadController], request_max_body_size=settings.upload_max_bytes + MULTIPART_OVERHEAD
+        "/",
+        route_handlers=[UploadController, SignedFileController],
+        request_max_body_size=settings.upload_max_bytes + MULTIPART_OVERHEAD,
     )
 
 
-def attachment_response(data: bytes, content_type: str) -> Response[bytes]:
+def attachment_response(data: bytes, content_type: str, *, max_age: int = 3600) -> Response[bytes]:
     """How to serve an attachment's bytes (from ``service.read_attachment``): inline, never sniffed,
-    cached only by the caller's own browser."""
+    cached only by the caller's own browser (for ``max_age`` seconds: no longer than a signed link lives)."""
     return Response(
         content=data,
         media_type=content_type,
         headers={
-            "Cache-Control": "private, max-age=3600",
+            "Cache-Control": f"private, max-age={max_age}",
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",
             "Content-Disposition": "inline",

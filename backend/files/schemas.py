@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Literal
@@ -8,6 +9,7 @@ from litestar.datastructures import UploadFile
 
 from backend.core.schemas import Output
 
+# The purposes POST /api/uploads takes (complaint photos come inline with the complaint instead).
 Purpose = Literal["notice_image"]
 ImageContentType = Literal["image/jpeg", "image/png", "image/webp"]
 
@@ -25,3 +27,15 @@ class UploadOut(Output):
     byte_size: int
     width: int
     height: int
+
+
+class PresignedOut(Output):
+    """An attachment with a short-lived URL: anyone holding ``url`` can fetch the image until
+    ``expires_at`` (no sign-in needed, so never store or forward it)."""
+
+    id: uuid.UUID
+    url: str
+    content_type: ImageContentType
+    width: int
+    height: int
+    expires_at: dt.datetime

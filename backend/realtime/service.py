@@ -40,7 +40,12 @@ def private_host(host: str) -> bool:
 def check_endpoint(settings: Settings, endpoint: str) -> None:
     """Push services are public https endpoints; anything else is refused (SSRF), except the test
     allowlist (PUSH_ENDPOINT_ALLOWLIST, refused in production)."""
-    host, host_port = _host_port(endpoint)
+    try:
+        host, host_port = _host_port(endpoint)
+    except ValueError:  # e.g. a port above 65535, which the schema's URL pattern lets through
+        raise RuleViolation(
+            "The push endpoint is not a valid URL", detail_zh="推送地址无效", code="endpoint_invalid"
+        ) from None
     if host_port in settings.push_endpoint_allowlist or host in settings.push_endpoint_allowlist:
         return
     if urlsplit(endpoint).scheme != "https":

@@ -88,6 +88,7 @@ STORAGE_VARIABLES = (
     "S3_BUCKET",
     "S3_REGION",
     "S3_SECURE",
+    "S3_PUBLIC_ENDPOINT",
     "UPLOAD_MAX_BYTES",
     "UPLOAD_MAX_PIXELS",
     "UPLOAD_MAX_PER_HOUR",
@@ -156,3 +157,52 @@ def test_production_refuses_minio_default_credentials(clean_env):
         Settings.from_env()
     clean_env.setenv("S3_SECRET_KEY", "a-proper-long-random-secret")
     assert Settings.from_env().storage_backend == "s3"
+
+
+def test_s3_public_endpoint(clean_env):
+    for name in STORAGE_VARIABLES:
+        clean_env.delenv(name, raising=False)
+    assert Settings.from_env().s3_public_endpoint == ""
+    for raw, secure, expected in (
+        ("https://files.daqing.example/", None, "https://files.daqing.example"),
+        ("http://localhost:9000", None, "http://localhost:9000"),
+        ("files.daqing.example", None, "https://files.daqing.example"),  # S3_SECURE's scheme (default true)
+        ("files.daqing.example:9000", "false", "http://files.daqing.example:9000"),
+    ):
+        clean_env.setenv("S3_PUBLIC_ENDPOINT", raw)
+        if secure is None:
+            clean_env.delenv("S3_SECURE", raising=False)
+        else:
+            clean_env.setenv("S3_SECURE", secure)
+        assert Settings.from_env().s3_public_endpoint == expected
+    clean_env.delenv("S3_SECURE", raising=False)
+    for bad in ("ftp://files", "https://files.daqing.example/minio", "https://user:pw@files", "https://"):
+        clean_env.setenv("S3_PUBLIC_ENDPOINT", bad)
+        with pytest.raises(ConfigError, match="S3_PUBLIC_ENDPOINT"):
+            Settings.from_env()
+
+
+def test_production_wants_an_https_public_endpoint(clean_env):
+    from tests.conftest import TEST_VAPID_PEM
+
+    for name, value in {
+        "APP_ENV": "production",
+        "DATABASE_URL": "postgresql://app:pw@db:5432/daqing",
+        "SECRET_KEY": "k" * 40,
+        "PUBLIC_BASE_URL": "https://tuoyu.daqing.example",
+        "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
+        "SMS_BACKEND": "log",
+        "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
+        "STORAGE_BACKEND": "s3",
+        "S3_ENDPOINT": "http://minio:9000",
+        "S3_ACCESS_KEY": "daqing-app",
+        "S3_SECRET_KEY": "a-proper-long-random-secret",
+        "S3_PUBLIC_ENDPOINT": "http://files.daqing.example",
+    }.items():
+        clean_env.setenv(name, value)
+    with pytest.raises(ConfigError, match="S3_PUBLIC_ENDPOINT"):
+        Settings.from_env()
+    clean_env.setenv("S3_PUBLIC_ENDPOINT", "https://files.daqing.example")
+    settings = Settings.from_env()
+    assert (settings.s3_endpoint, settings.s3_secure) == ("minio:9000", False)  # inside, plain http is fine
+    assert settings.s3_public_endpoint == "https://files.daqing.example"

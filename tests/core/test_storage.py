@@ -4,16 +4,23 @@ real S3 server (``rclone serve s3``, tests/s3server.py) run the same tests."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import stat
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
+import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.core.config import ConfigError, Settings
+from backend.core.errors import NotFound
 from backend.core.storage import (
     InvalidKey,
+    LinkExpired,
     LocalStorage,
     ObjectNotFound,
     S3Storage,
@@ -244,3 +251,140 @@ async def test_large_objects_round_trip(storage):
     data = os.urandom(7 * 1024 * 1024 + 13)
     await storage.put(KEY, data, "image/png")
     assert await storage.get(KEY) == data
+
+
+# Presigned URLs
+
+
+@pytest.mark.parametrize(
+    ("key", "expires_s", "content_type", "error"),
+    [
+        ("../x", 60, "image/png", InvalidKey),
+        (KEY, 0, "image/png", ValueError),
+        (KEY, 7 * 24 * 3600 + 1, "image/png", ValueError),
+        (KEY, 1.5, "image/png", ValueError),
+        (KEY, 60, "text/html\r\nSet-Cookie: x=1", ValueError),
+        (KEY, 60, "", ValueError),
+    ],
+)
+async def test_presigning_refuses_what_the_app_should_never_ask(storage, key, expires_s, content_type, error):
+    with pytest.raises(error):
+        await storage.presigned_get(key, expires_s=expires_s, content_type=content_type)
+
+
+async def test_s3_presigned_urls_serve_the_object_until_they_expire(s3_server, s3_storage):
+    await s3_storage.put(KEY, EVERY_BYTE, "image/png")
+    url = await s3_storage.presigned_get(KEY, expires_s=300, content_type="image/webp")
+    assert url.startswith(f"http://{s3_server.endpoint}/{s3_storage.bucket}/{KEY}?")
+    async with httpx.AsyncClient() as http:
+        response = await http.get(url)
+        assert response.status_code == 200
+        assert response.content == EVERY_BYTE
+        assert response.headers["content-type"] == "image/webp"  # as asked, whatever was stored
+        assert response.headers["content-disposition"] == "inline"
+        assert response.headers["cache-control"] == "private, max-age=300"
+        unsigned = await http.get(f"http://{s3_server.endpoint}/{s3_storage.bucket}/{KEY}")
+        assert unsigned.status_code in (400, 403) and unsigned.content != EVERY_BYTE  # the bucket is private
+        signature = url.rsplit("=", 1)[1]
+        forged = url[: -len(signature)] + ("0" if signature[0] != "0" else "1") + signature[1:]
+        assert (await http.get(forged)).status_code == 403
+        assert (await http.get(url.replace("max-age%3D300", "max-age%3D99999"))).status_code == 403
+        short = await s3_storage.presigned_get(KEY, expires_s=1, content_type="image/png")
+        assert (await http.get(short)).status_code == 200
+        await asyncio.sleep(2.1)  # S3 signatures count whole seconds
+        assert (await http.get(short)).status_code in (400, 403)  # rclone: 400 AccessDenied; MinIO: 403
+
+
+async def test_s3_presigned_urls_can_name_the_public_host(s3_server, s3_storage):
+    """Signed for S3_PUBLIC_ENDPOINT: the host is part of the signature, so the URL works there only."""
+    port = s3_server.endpoint.rsplit(":", 1)[1]
+    public = S3Storage(
+        endpoint=s3_server.endpoint,
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        bucket=s3_storage.bucket,
+        secure=False,
+        public_endpoint=f"http://localhost:{port}",
+    )
+    await public.put(KEY, b"via the public name", "image/jpeg")  # the app still talks to S3_ENDPOINT
+    url = await public.presigned_get(KEY, expires_s=60, content_type="image/jpeg")
+    assert url.startswith(f"http://localhost:{port}/{s3_storage.bucket}/{KEY}?")
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(url)).content == b"via the public name"
+        assert (await http.get(url.replace("localhost", "127.0.0.1", 1))).status_code == 403
+    tls = S3Storage(
+        endpoint=s3_server.endpoint,
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        bucket=s3_storage.bucket,
+        secure=False,
+        public_endpoint="https://files.daqing.example",
+    )
+    assert (await tls.presigned_get(KEY, expires_s=60, content_type="image/png")).startswith(
+        f"https://files.daqing.example/{s3_storage.bucket}/{KEY}?"
+    )
+    with pytest.raises(ConfigError, match="S3_PUBLIC_ENDPOINT"):
+        S3Storage(endpoint="h:1", access_key="a", secret_key="b", bucket="bucket", public_endpoint="ftp://x/y")
+
+
+async def test_presigning_never_contacts_the_s3_server():
+    unreachable = S3Storage(
+        endpoint=f"127.0.0.1:{free_port()}", access_key=ACCESS_KEY, secret_key=SECRET_KEY, bucket="b-c", secure=False
+    )
+    started = time.monotonic()
+    url = await unreachable.presigned_get(KEY, expires_s=60, content_type="image/png")
+    assert url.startswith(f"http://{unreachable.endpoint}/b-c/{KEY}?") and time.monotonic() - started < 1
+
+
+async def test_local_presigned_urls_are_app_urls_signed_with_the_secret(tmp_path):
+    storage = LocalStorage(tmp_path, secret_key="k" * 40, base_url="https://tuoyu.daqing.example/")
+    url = await storage.presigned_get(KEY, expires_s=60, content_type="image/jpeg")
+    prefix = "https://tuoyu.daqing.example/api/files/signed/"
+    assert url.startswith(prefix)
+    token = url.removeprefix(prefix)
+    signed = storage.open_signed(token)
+    assert (signed.key, signed.content_type) == (KEY, "image/jpeg")
+    assert 58 <= signed.seconds_left() <= 60
+    # Another process with the same SECRET_KEY accepts it; one with another key does not.
+    assert LocalStorage(tmp_path, secret_key="k" * 40).open_signed(token) == signed
+    with pytest.raises(NotFound):
+        LocalStorage(tmp_path, secret_key="j" * 40).open_signed(token)
+    with pytest.raises(LinkExpired) as err:
+        storage.open_signed(token, now=signed.expires_at)
+    assert (err.value.status_code, err.value.code) == (403, "link_expired")
+    # Without a key an instance signs with a random one of its own.
+    assert (await LocalStorage(tmp_path).presigned_get(KEY, expires_s=5, content_type="image/png")).startswith(
+        "/api/files/signed/"
+    )
+
+
+@given(st.text(max_size=300) | st.binary(max_size=200).map(lambda b: base64.urlsafe_b64encode(b).decode()))
+@settings(max_examples=300, deadline=None)
+def test_no_token_but_a_signed_one_opens_anything(token):
+    storage = LocalStorage(Path("/nonexistent"), secret_key="k" * 40)
+    for candidate in (token, token + "." + token, token.replace("=", "") + ".x"):
+        with pytest.raises(NotFound):
+            storage.open_signed(candidate)
+
+
+async def test_storage_from_settings_signs_as_configured(tmp_path):
+    configured = make_settings(var_dir=tmp_path, public_base_url="https://tuoyu.daqing.example")
+    local = storage_from_settings(configured)
+    assert isinstance(local, LocalStorage)
+    url = await local.presigned_get(KEY, expires_s=60, content_type="image/png")
+    assert url.startswith("https://tuoyu.daqing.example/api/files/signed/")
+    other_process = storage_from_settings(configured)  # same SECRET_KEY: accepts the first one's links
+    assert other_process.open_signed(url.rsplit("/", 1)[1]).key == KEY  # type: ignore[attr-defined]
+    s3 = storage_from_settings(
+        make_settings(
+            storage_backend="s3",
+            s3_endpoint="minio.internal:9000",
+            s3_access_key="app",
+            s3_secret_key="secret-secret",
+            s3_secure=False,
+            s3_public_endpoint="https://files.daqing.example",
+        )
+    )
+    assert (await s3.presigned_get(KEY, expires_s=60, content_type="image/png")).startswith(
+        f"https://files.daqing.example/daqing-uploads/{KEY}?"
+    )

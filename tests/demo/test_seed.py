@@ -40,7 +40,8 @@ SELECT (SELECT count(*) FROM institutions), (SELECT count(*) FROM classes), (SEL
        (SELECT count(*) FROM accounts), (SELECT count(*) FROM role_grants), (SELECT count(*) FROM children),
        (SELECT count(*) FROM guardianships), (SELECT count(*) FROM applications),
        (SELECT sum(enrolled_count) FROM classes), (SELECT count(*) FROM committee_members),
-       (SELECT count(*) FROM notices), (SELECT count(*) FROM consultations)
+       (SELECT count(*) FROM notices), (SELECT count(*) FROM consultations), (SELECT count(*) FROM complaints),
+       (SELECT count(*) FROM complaint_updates)
 """
 
 
@@ -128,3 +129,20 @@ async def test_the_demo_parents_have_a_committee_and_notices(demo_url):
         """,
     )
     assert places == 2 and members == 2 and chairs == 1 and notices == 2 and readers == 2
+
+
+async def test_the_demo_complaints_can_be_followed_by_their_codes(demo_url, settings):
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from backend.complaints import service
+    from backend.core.db import create_engine
+    from backend.demo.data import DEMO_COMPLAINTS
+
+    engine = create_engine(settings, demo_url)
+    try:
+        async with async_sessionmaker(engine)() as db:
+            for _key, code, category, *_rest, status in DEMO_COMPLAINTS:
+                public = await service.track(db, settings, code)
+                assert (public.category, public.status) == (category, status)
+    finally:
+        await engine.dispose()

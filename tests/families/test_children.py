@@ -5,6 +5,7 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from backend.core.authz import Role
+from backend.core.clock import local_today
 from backend.families.models import Child
 
 
@@ -54,7 +55,7 @@ async def test_staff_and_anonymous_cannot_touch_children(client, factory):
 
 async def test_bad_birth_dates_and_names_write_nothing(client, factory, db):
     _, headers = await factory.signed_in(Role.PARENT)
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (local_today() + dt.timedelta(days=1)).isoformat()  # Daqing's date, not the host's
     cases = [
         ({"name": "未来", "birth_date": tomorrow, "relation": "mother"}, 422),
         ({"name": "太大", "birth_date": days_ago(365 * 7), "relation": "mother"}, 422),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import uuid
@@ -12,9 +13,10 @@ from sqlalchemy import select
 
 from backend.core.authz import Role
 from backend.core.storage import S3Storage
+from backend.files import service
 from backend.files.models import Upload
 from backend.files.schemas import UploadOut
-from tests.files.conftest import rows_of, stored_files, upload
+from tests.files.conftest import FlakyStorage, rows_of, stored_files, upload
 from tests.imagedata import PNG, bomb_png, encode, photo_with_gps
 from tests.live import free_port
 from tests.strict import strict
@@ -189,7 +191,7 @@ async def test_uploads_are_rate_limited_per_account(client, factory, db, storage
     assert len(stored_files(storage.root)) == 1
 
 
-async def test_unavailable_storage_answers_503_and_keeps_nothing(client, factory, db, use_storage):
+async def test_unavailable_storage_answers_503_and_leaves_no_object(client, factory, db, storage, use_storage):
     owner, headers = await factory.signed_in()
     use_storage(
         S3Storage(
@@ -205,6 +207,51 @@ async def test_unavailable_storage_answers_503_and_keeps_nothing(client, factory
     assert response.json()["code"] == "storage_unavailable"
     assert response.json()["detail_zh"] == "文件存储暂时不可用，请稍后重试"
     assert response.headers["Retry-After"] == "5"
+    # Storage could not confirm that no object exists (the write may land although no reply came):
+    # the row stays, unattached, and the maintenance job deletes object and row once storage is back.
+    row = await db.scalar(select(Upload).where(Upload.owner_id == owner.id))
+    assert row is not None and row.subject_id is None
+    # (now() is the test transaction's start, when the row was made: "older than a second from now")
+    assert await service.purge_unattached(db, storage, older_than=dt.timedelta(seconds=-1)) == 1
+    assert await rows_of(db, owner.id) == 0
+
+
+@pytest.mark.parametrize("write_then_fail", [False, True], ids=["nothing written", "written, reply lost"])
+async def test_a_failed_write_deletes_object_and_row(client, factory, db, storage, use_storage, write_then_fail):
+    owner, headers = await factory.signed_in()
+    use_storage(FlakyStorage(storage, fail_put_from=1, write_then_fail=write_then_fail))
+    response = await upload(client, headers, PNG)
+    assert response.status_code == 503
+    assert await rows_of(db, owner.id) == 0
+    assert stored_files(storage.root) == []
+
+
+async def test_oversized_bodies_are_refused_before_they_are_read(client, factory, db, storage, settings):
+    """Litestar checks the route's own limit (UPLOAD_MAX_BYTES + 64 KiB) against Content-Length
+    before reading a byte, and against the bytes streamed so far when there is no Content-Length."""
+    owner, headers = await factory.signed_in()
+    mib = 1024 * 1024
+    pulled = 0
+
+    async def body():
+        nonlocal pulled
+        for _ in range(64):
+            pulled += 1
+            yield b"\0" * mib
+
+    multipart = {**headers, "Content-Type": "multipart/form-data; boundary=dqboundary"}
+    announced = await client.post(
+        "/api/uploads",
+        params={"purpose": "notice_image"},
+        content=body(),
+        headers={**multipart, "Content-Length": str(64 * mib)},
+    )
+    assert announced.status_code == 413, announced.text
+    assert announced.json()["code"] == "body_too_large"
+    assert pulled == 0
+    streamed = await client.post("/api/uploads", params={"purpose": "notice_image"}, content=body(), headers=multipart)
+    assert streamed.status_code == 413
+    assert pulled <= settings.upload_max_bytes // mib + 2  # stopped once past the limit, not at 64 MiB
     assert await rows_of(db, owner.id) == 0
 
 

@@ -255,6 +255,7 @@ async def test_subscriptions_are_validated(client, factory):
         ("https://127.0.0.1/x", 422, "endpoint_not_public"),
         ("https://10.1.2.3/x", 422, "endpoint_not_public"),
         ("https://localhost/x", 422, "endpoint_not_public"),
+        ("https://push.example.com:89115/x", 422, "endpoint_invalid"),  # port out of range
         ("https://[::1]/x", 400, "validation_error"),  # IP literals in brackets do not fit the URL pattern
         ("ftp://push.example.com/x", 400, "validation_error"),
     ]
