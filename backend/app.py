@@ -43,6 +43,8 @@ from backend.models import import_all_models
 from backend.notices.routes import InstitutionNoticeController, NoticeController
 from backend.realtime.routes import RealtimeController, realtime_lifespan
 from backend.realtime.ws import live
+from backend.rooms.input_routes import input_controllers
+from backend.rooms.routes import MapExportController, RoomController
 
 import_all_models()
 
@@ -99,6 +101,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             Tag(name="notices · 通知公告", description="Notices, read receipts and consultations (征求意见)"),
             Tag(name="complaints · 投诉举报", description="Complaints from the public: filing, tracking, figures"),
             Tag(name="open311 · GeoReport v2", description="Open311 GeoReport v2 (JSON) over the complaints"),
+            Tag(name="rooms · 母婴室", description="Mother-and-baby rooms: nearby, map viewport, GeoJSON"),
             Tag(name="files · 文件", description="Uploaded images (attached to notices and, later, complaints)"),
             Tag(name="realtime · 实时", description="WebSocket tickets, Web Push devices, notification settings"),
             Tag(name="government · 行政区划与部门", description="Units and departments"),
@@ -121,6 +124,9 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             InstitutionNoticeController,
             NoticeController,
             complaints_router(),
+            RoomController,
+            MapExportController,
+            *input_controllers(),
             open311_router(),
             GovernmentController,
             uploads_router(settings),

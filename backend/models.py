@@ -15,4 +15,5 @@ def import_all_models() -> None:
     import backend.government.models
     import backend.institutions.models
     import backend.notices.models
-    import backend.realtime.models  # noqa: F401
+    import backend.realtime.models
+    import backend.rooms.models  # noqa: F401

@@ -23,6 +23,10 @@ from tests.live import live_server, scratch_database
 from tests.world import World, execute
 
 ROUNDS = 20
+# Idle pooled connections are dropped by the client (after 1 s) well before uvicorn's 5 s keep-alive
+# timeout closes them: otherwise a round that starts just as the server closes an idle connection
+# sends on a dead socket (httpx.ReadError; seen when the machine was busy between rounds).
+RACE_LIMITS = httpx.Limits(max_connections=60, keepalive_expiry=1.0)
 RACERS = 50
 PLACES = 5
 
@@ -52,9 +56,7 @@ def world(server):
 
 async def test_fifty_parents_race_for_the_last_five_slot_places(server, world):
     inst_id, _, families = world
-    async with httpx.AsyncClient(
-        base_url=server.base_url, limits=httpx.Limits(max_connections=RACERS + 10), timeout=30
-    ) as http:
+    async with httpx.AsyncClient(base_url=server.base_url, limits=RACE_LIMITS, timeout=30) as http:
         for round_ in range(ROUNDS):
             day = local_today() + dt.timedelta(days=1 + round_)
             await execute(
@@ -97,9 +99,7 @@ async def test_fifty_parents_race_for_the_last_five_slot_places(server, world):
 async def test_fifty_offers_race_for_the_last_five_class_places(server, world):
     inst_id, staff_token, families = world
     staff = {"Authorization": f"Bearer {staff_token}"}
-    async with httpx.AsyncClient(
-        base_url=server.base_url, limits=httpx.Limits(max_connections=RACERS + 10), timeout=30
-    ) as http:
+    async with httpx.AsyncClient(base_url=server.base_url, limits=RACE_LIMITS, timeout=30) as http:
         for round_ in range(ROUNDS):
             class_id = uuid.uuid4()
             await execute(

@@ -1,7 +1,6 @@
 """Complaints (投诉举报) from the public, their history of status changes, and Open311 clients.
 
-A complaint is about an institution or a place on the map (a nursing room, once the rooms map
-exists, is a place with its room's id). It is routed to departments when filed (``department_codes``,
+A complaint is about an institution, a mother-and-baby room, or a place on the map. It is routed to departments when filed (``department_codes``,
 with the unit for territorial government) and then worked by officers through its statuses::
 
     received ─┬─> accepted ─┬─> investigating ─┬─> resolved
@@ -66,7 +65,8 @@ class Complaint(Base):
     __table_args__ = (
         CheckConstraint("status IN " + _in(STATUSES), name="status"),
         CheckConstraint("category IN " + _in(CATEGORIES), name="category"),
-        CheckConstraint("target_type IN ('institution', 'place')", name="target_type"),
+        CheckConstraint("target_type IN ('institution', 'place', 'room')", name="target_type"),
+        CheckConstraint("(target_type = 'room') = (room_id IS NOT NULL)", name="room_target"),
         CheckConstraint("(target_type = 'institution') = (institution_id IS NOT NULL)", name="institution_target"),
         CheckConstraint("(lat IS NULL) = (lng IS NULL)", name="lat_lng_together"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180", name="wgs84_range"),
@@ -95,6 +95,7 @@ class Complaint(Base):
     urgent: Mapped[bool] = mapped_column(Boolean)
     target_type: Mapped[str] = mapped_column(String(12))
     institution_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("institutions.id", ondelete="RESTRICT"))
+    room_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rooms.id", ondelete="RESTRICT"))
     place_name: Mapped[str | None] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text)
     lat: Mapped[float | None] = mapped_column(Float)

@@ -60,6 +60,7 @@ class FilingForm:
     description: str
     target_type: str = "place"
     institution_id: str | None = None
+    room_id: str | None = None
     place_name: str | None = None
     lat: str | None = None
     lng: str | None = None

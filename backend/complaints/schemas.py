@@ -38,8 +38,9 @@ class ComplaintForm(Input):
 
     category: CategoryCode
     description: Annotated[str, paragraph_text(MAX_DESCRIPTION)]
-    target_type: Literal["institution", "place"] = "place"
+    target_type: Literal["institution", "room", "place"] = "place"
     institution_id: uuid.UUID | None = None
+    room_id: uuid.UUID | None = None
     place_name: Annotated[str, line_text(100)] | None = None
     lat: Latitude | None = None
     lng: Longitude | None = None

@@ -48,6 +48,7 @@ from backend.core.storage import Storage
 from backend.files import service as files
 from backend.government.models import Unit
 from backend.institutions.models import Institution
+from backend.rooms.models import Room
 
 MAX_PHOTOS = 6
 PHOTO_PURPOSE = "complaint_photo"
@@ -137,10 +138,17 @@ async def nearest_unit(db: AsyncSession, lat: float, lng: float) -> int:
     return int(row.code)
 
 
-async def _target(db: AsyncSession, form: ComplaintForm) -> tuple[int | None, str | None]:
-    """The complaint's unit and (for institutions) legal form; checks the target is complete."""
+async def _target(db: AsyncSession, form: ComplaintForm) -> tuple[int | None, str | None, tuple[float, float] | None]:
+    """The complaint's unit, (for institutions) legal form and (for rooms) the room's position;
+    checks the target is complete."""
     if (form.lat is None) != (form.lng is None):
         raise RuleViolation("Give both lat and lng", detail_zh="请同时提供纬度和经度", code="lat_lng_together")
+    if form.room_id is not None and form.target_type != "room":
+        raise RuleViolation(
+            "A room is given only when the complaint is about one",
+            detail_zh="投诉对象不是母婴室时不能选择母婴室",
+            code="room_not_expected",
+        )
     if form.target_type == "institution":
         if form.institution_id is None:
             raise RuleViolation("Choose the institution", detail_zh="请选择被投诉的机构", code="institution_required")
@@ -149,7 +157,20 @@ async def _target(db: AsyncSession, form: ComplaintForm) -> tuple[int | None, st
             raise RuleViolation("No such institution", detail_zh="未找到该机构", code="unknown_institution")
         if form.lat is not None:
             await nearest_unit(db, form.lat, form.lng)  # type: ignore[arg-type]
-        return inst.unit_code, inst.legal_form
+        return inst.unit_code, inst.legal_form, None
+    if form.target_type == "room":
+        if form.room_id is None:
+            raise RuleViolation("Choose the room", detail_zh="请选择被投诉的母婴室", code="room_required")
+        room = await db.get(Room, form.room_id)
+        if room is None:
+            raise RuleViolation("No such room", detail_zh="未找到该母婴室", code="unknown_room")
+        if form.institution_id is not None:
+            raise RuleViolation(
+                "An institution is given only when the complaint is about one",
+                detail_zh="投诉对象为母婴室时不能选择机构",
+                code="institution_not_expected",
+            )
+        return room.unit_code, None, (room.lat, room.lng)
     if form.institution_id is not None:
         raise RuleViolation(
             "An institution is given only when the complaint is about one",
@@ -157,14 +178,14 @@ async def _target(db: AsyncSession, form: ComplaintForm) -> tuple[int | None, st
             code="institution_not_expected",
         )
     if form.lat is not None:
-        return await nearest_unit(db, form.lat, form.lng), None  # type: ignore[arg-type]
+        return await nearest_unit(db, form.lat, form.lng), None, None  # type: ignore[arg-type]
     if not form.address:
         raise RuleViolation(
             "Give a location on the map or an address",
             detail_zh="请在地图上选择位置或填写地址",
             code="location_required",
         )
-    return None, None  # an address alone: the departments place it when they read it
+    return None, None, None  # an address alone: the departments place it when they read it
 
 
 async def _rate_limit(
@@ -208,7 +229,10 @@ async def file_complaint(
         raise RuleViolation(
             f"At most {MAX_PHOTOS} photos", detail_zh=f"最多上传{MAX_PHOTOS}张照片", code="too_many_photos"
         )
-    unit_code, legal_form = await _target(db, form)
+    unit_code, legal_form, room_position = await _target(db, form)
+    lat, lng = form.lat, form.lng
+    if lat is None and room_position is not None:
+        lat, lng = room_position
     departments = departments_for(form.category, unit_code=unit_code, legal_form=legal_form)
     owner = p.account_id if p is not None else None
     upload_ids = (
@@ -226,10 +250,11 @@ async def file_complaint(
             urgent=CATEGORIES[form.category].urgent,
             target_type=form.target_type,
             institution_id=form.institution_id,
+            room_id=form.room_id,
             place_name=form.place_name,
             description=form.description.strip(),
-            lat=form.lat,
-            lng=form.lng,
+            lat=lat,
+            lng=lng,
             address=form.address,
             unit_code=unit_code,
             department_codes=departments,

@@ -29,6 +29,7 @@ from backend.demo.data import (
     build_institutions,
     demo_id,
 )
+from backend.demo.rooms import seed_rooms
 from backend.families.models import Child, Guardianship
 from backend.government.models import Unit
 from backend.institutions.models import CareClass, Institution, InstitutionMode
@@ -49,6 +50,7 @@ async def seed(url: str, settings: Settings) -> dict[str, int]:
         async with async_sessionmaker(engine, expire_on_commit=False)() as db:
             counts = await seed_session(db)
             counts.update(await _seed_complaints(db, settings))
+            counts.update(await seed_rooms(db))
             await db.commit()
             return counts
     finally:

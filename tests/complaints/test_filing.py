@@ -175,3 +175,30 @@ async def test_categories_are_listed_for_the_form(client):
     r = await client.get("/api/complaints/categories")
     codes = {c["code"]: c for c in r.json()}
     assert codes["child_safety"]["urgent"] is True and len(codes) == 10
+
+
+async def test_a_complaint_about_a_nursing_room_goes_to_the_trade_union_and_health(client, db, factory):
+    from backend.rooms.models import Room
+
+    room = Room(
+        name="测试母婴室",
+        venue="大庆站",
+        venue_type="transport_hub",
+        address="站前路",
+        lat=46.63,
+        lng=125.11,
+        unit_code=230602,
+    )
+    db.add(room)
+    await db.commit()
+    r = await file(client, category="nursing_room", target_type="room", room_id=room.id, lat=None, lng=None)
+    assert r.status_code == 201, r.text
+    assert set(r.json()["departments"]) == {"trade_union", "health", "gov_230602"}
+    row = await db.scalar(select(Complaint).where(Complaint.id == r.json()["id"]))
+    assert (row.room_id, row.lat, row.lng) == (room.id, 46.63, 125.11)
+    for bad in (
+        {"target_type": "room", "room_id": None},
+        {"target_type": "room", "room_id": "00000000-0000-4000-8000-000000000000"},
+        {"target_type": "place", "room_id": room.id},
+    ):
+        assert (await file(client, category="nursing_room", **bad)).status_code == 422

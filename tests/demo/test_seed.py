@@ -41,7 +41,7 @@ SELECT (SELECT count(*) FROM institutions), (SELECT count(*) FROM classes), (SEL
        (SELECT count(*) FROM guardianships), (SELECT count(*) FROM applications),
        (SELECT sum(enrolled_count) FROM classes), (SELECT count(*) FROM committee_members),
        (SELECT count(*) FROM notices), (SELECT count(*) FROM consultations), (SELECT count(*) FROM complaints),
-       (SELECT count(*) FROM complaint_updates)
+       (SELECT count(*) FROM complaint_updates), (SELECT count(*) FROM rooms), (SELECT count(*) FROM room_revisions)
 """
 
 
@@ -74,6 +74,32 @@ async def test_demo_data_covers_the_city_and_every_kind_of_care(demo_url):
     assert full[0][0] > 5
     # Demo positions stay near Daqing (WGS-84).
     box = await _scalars(demo_url, "SELECT min(lat), max(lat), min(lng), max(lng) FROM institutions")
+    min_lat, max_lat, min_lng, max_lng = box[0]
+    assert min_lat > 45.3 and max_lat < 47.4 and min_lng > 124.2 and max_lng < 125.5
+
+
+async def test_demo_rooms_cover_every_kind_of_venue(demo_url):
+    from backend.rooms.models import VENUE_TYPES
+
+    [
+        (total, units, all_demo, all_marked, verified, shared, round_the_clock, with_exceptions, revisions)
+    ] = await _scalars(
+        demo_url,
+        """
+        SELECT count(*), count(DISTINCT unit_code), bool_and(is_demo), bool_and(starts_with(name, '【演示】')),
+               count(*) FILTER (WHERE verified AND verified_on IS NOT NULL), count(*) FILTER (WHERE NOT independent),
+               count(*) FILTER (WHERE opening_hours @> '[{"opens": "00:00", "closes": "24:00"}]'),
+               count(*) FILTER (WHERE exceptions <> '[]'),
+               (SELECT count(*) FROM room_revisions WHERE version = 1)
+        FROM rooms""",
+    )
+    assert total >= 40 and units == 10 and all_demo and all_marked and revisions == total
+    assert verified and shared and round_the_clock and with_exceptions
+    types = {r[0] for r in await _scalars(demo_url, "SELECT DISTINCT venue_type FROM rooms")}
+    assert types == set(VENUE_TYPES)
+    amenities = {r[0] for r in await _scalars(demo_url, "SELECT DISTINCT unnest(amenities) FROM rooms")}
+    assert len(amenities) == 10
+    box = await _scalars(demo_url, "SELECT min(lat), max(lat), min(lng), max(lng) FROM rooms")
     min_lat, max_lat, min_lng, max_lng = box[0]
     assert min_lat > 45.3 and max_lat < 47.4 and min_lng > 124.2 and max_lng < 125.5
 
