@@ -13,8 +13,9 @@
      ORDER BY ll_to_earth(lat, lng) <-> ll_to_earth(:lat, :lng) LIMIT 20`` (radius 5 km);
    * **room nearby+amen** — the same with ``amenities @> {changing_table, baby_bed}``;
    * **room near+amen cust** — the same on connections with ``plan_cache_mode = force_custom_plan``
-     (after five executions PostgreSQL's generic plan for the filtered statement ANDs the GIN
-     amenities bitmap with the box and sorts, about 10x slower than walking the GiST index);
+     (kept as a check: with the GIN index on amenities that migration 0008 first had, the generic
+     plan of the prepared filtered statement ANDed the GIN bitmap with the box and sorted, about
+     10x slower than walking the GiST index; the index was dropped and both rows now agree);
    * **room viewport** — ``lat BETWEEN … AND lng BETWEEN … LIMIT 500`` over a phone-sized box
      (about 2.7 km × 3.8 km) around the point (``ix_rooms_lat_lng``);
    * **room viewport city** — the same over the whole of the central districts (the cap is reached).

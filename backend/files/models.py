@@ -30,7 +30,7 @@ PURPOSES = ("notice_image", "complaint_photo")
 class Upload(Base):
     __tablename__ = "uploads"
     __table_args__ = (
-        CheckConstraint("purpose IN ('notice_image', 'complaint_photo')", name="purpose"),
+        CheckConstraint("purpose IN ('notice_image', 'complaint_photo', 'room_photo')", name="purpose"),
         CheckConstraint("byte_size > 0 AND width > 0 AND height > 0", name="sizes_positive"),
         # Attached (all three set) or not (none set); positions count from 0.
         CheckConstraint("num_nulls(subject_type, subject_id, position) IN (0, 3)", name="attachment_complete"),

@@ -78,6 +78,7 @@ class Policy:
 POLICIES: dict[str, Policy] = {
     "notice_image": Policy(max_side=2560, max_files=9),
     "complaint_photo": Policy(max_side=4096, max_files=6, max_bytes=10 * MIB),
+    "room_photo": Policy(max_side=2560, max_files=9),
 }
 
 # Room in a multipart body for everything but the files: their part headers, the framing, the form's

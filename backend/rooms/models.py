@@ -70,7 +70,6 @@ class Room(Base):
         CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
         Index("ix_rooms_earth", text("ll_to_earth(lat, lng)"), postgresql_using="gist"),
         Index("ix_rooms_lat_lng", "lat", "lng"),
-        Index("ix_rooms_amenities", "amenities", postgresql_using="gin"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

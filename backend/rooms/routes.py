@@ -7,16 +7,20 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
 from backend.core.errors import NotFound, error_responses
+from backend.core.storage import Storage
+from backend.files import service as files
+from backend.files.routes import attachment_response
 from backend.institutions.models import Institution
 from backend.rooms import permissions as P
 from backend.rooms import service
 from backend.rooms.models import Room, RoomManager
-from backend.rooms.schemas import Amenity, RoomFacts, RoomMarker, RoomOut, VenueType, VerifyIn
+from backend.rooms.schemas import Amenity, PhotosIn, RoomFacts, RoomMarker, RoomOut, VenueType, VerifyIn
 
 TAGS = ["rooms · 母婴室"]
 GEOJSON = "application/geo+json"
@@ -122,6 +126,38 @@ class RoomController(Controller):
         room.verified, room.verified_on = True, data.verified_on or local_today()
         await db.commit()
         return await service.detail(db, room_id)
+
+    @put(
+        "/{room_id:uuid}/photos",
+        opt=requires(P.EDIT),
+        responses=error_responses(400, 401, 403, 404, 422),
+        summary="Set a room's photos / 设置母婴室照片",
+    )
+    async def set_photos(
+        self, db: Db, request: Request[Principal, Any, Any], room_id: FromPath[uuid.UUID], data: JSONBody[PhotosIn]
+    ) -> RoomOut:
+        """Its managers and city admins: upload each with `POST /api/uploads?purpose=room_photo`, then
+        list them here in order (the list replaces the previous one)."""
+        room = await service.load(db, room_id, P.EDIT.where(request.user), lock=True)
+        await service.set_photos(db, room, list(data.upload_ids), owner_id=request.user.account_id)
+        await db.commit()
+        return await service.detail(db, room_id)
+
+    @get(
+        "/{room_id:uuid}/photos/{upload_id:uuid}",
+        opt=requires(P.FIND),
+        responses=error_responses(404),
+        summary="A room's photo / 母婴室照片",
+        media_type="application/octet-stream",
+    )
+    async def photo(
+        self, db: Db, storage: NamedDependency[Storage], room_id: FromPath[uuid.UUID], upload_id: FromPath[uuid.UUID]
+    ) -> Response[bytes]:
+        return attachment_response(
+            *await files.read_attachment(
+                db, storage, subject_type=service.PHOTO_SUBJECT, subject_id=room_id, upload_id=upload_id
+            )
+        )
 
     @put(
         "/{room_id:uuid}/managers/{account_id:uuid}",

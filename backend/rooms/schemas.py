@@ -86,6 +86,21 @@ class RoomOut(Output):
     ratings: int
     version: int
     distance_m: float | None = None
+    photos: list[RoomPhoto] = []  # in the room's detail only
+
+
+class RoomPhoto(Output):
+    id: uuid.UUID
+    url: str
+    content_type: str
+    width: int
+    height: int
+
+
+class PhotosIn(Input):
+    """The room's photos, in order: ids from `POST /api/uploads?purpose=room_photo` (at most 9)."""
+
+    upload_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=9)]
 
 
 class RoomMarker(Output):

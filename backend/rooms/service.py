@@ -14,14 +14,17 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import Float, and_, func, select, text
+from sqlalchemy import Float, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.errors import NotFound, RuleViolation
+from backend.files import service as files
 from backend.institutions.models import Institution
 from backend.rooms.models import VENUE_TYPES, Room, RoomRating, RoomRevision
-from backend.rooms.schemas import HoursException, RoomFacts, RoomMarker, RoomOut, WeeklyHours
+from backend.rooms.schemas import HoursException, RoomFacts, RoomMarker, RoomOut, RoomPhoto, WeeklyHours
 
+PHOTO_PURPOSE = "room_photo"
+PHOTO_SUBJECT = "room"
 MAX_VIEWPORT_DEGREES = 2.0  # about 220 km north-south: more than all of Daqing's urban area
 FACT_FIELDS = tuple(RoomFacts.__struct_fields__)
 
@@ -177,7 +180,31 @@ async def detail(db: AsyncSession, room_id: uuid.UUID) -> RoomOut:
     ).one_or_none()
     if row is None:
         raise NotFound("room")
-    return _out(row[0], row.open_now, row.avg, row.n)
+    out = _out(row[0], row.open_now, row.avg, row.n)
+    out.photos = [
+        RoomPhoto(
+            id=u.id,
+            url=f"/api/rooms/{room_id}/photos/{u.id}",
+            content_type=u.content_type,
+            width=u.width,
+            height=u.height,
+        )
+        for u in (await files.attachments(db, PHOTO_SUBJECT, [room_id]))[room_id]
+    ]
+    return out
+
+
+async def set_photos(db: AsyncSession, room: Room, upload_ids: list[uuid.UUID], *, owner_id: uuid.UUID) -> None:
+    """The room's photos become these uploads of the caller's, in order (the caller holds the lock)."""
+    await files.attach(
+        db,
+        owner_id=owner_id,
+        upload_ids=upload_ids,
+        purpose=PHOTO_PURPOSE,
+        subject_type=PHOTO_SUBJECT,
+        subject_id=room.id,
+    )
+    await db.flush()
 
 
 async def nearby(
@@ -196,10 +223,10 @@ async def nearby(
     distance = func.earth_distance(point, centre, type_=Float)
     conds = [func.earth_box(centre, radius_m).op("@>")(point)]
     if amenities:
+        # A filter on the nearest-first walk of ix_rooms_earth. There is deliberately no GIN index on
+        # amenities: with one, prepared statements got a generic plan that read it whole and sorted
+        # (bench/rooms.py: 10-13x slower).
         conds.append(Room.amenities.contains(sorted(set(amenities))))
-        # A reused prepared statement would get a generic plan that reads the whole GIN index of the
-        # amenities and sorts (bench/rooms.py: 13x slower); plan this one for its values.
-        await db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     if venue_type:
         conds.append(Room.venue_type == venue_type)
     if open_now:
@@ -257,19 +284,10 @@ async def version_tag(db: AsyncSession, model: Any) -> str:
     return '"' + hashlib.sha256(f"{model.__tablename__}:{count}:{latest}".encode()).hexdigest()[:32] + '"'
 
 
-async def rooms_geojson(db: AsyncSession) -> bytes:
+async def _feature_collection(db: AsyncSession, model: Any, kind: str, columns: tuple[str, ...]) -> bytes:
+    """Every row of ``model`` as an RFC 7946 point (``[lng, lat]``) with ``columns`` as properties."""
     rows = await db.execute(
-        select(
-            Room.id,
-            Room.name,
-            Room.venue,
-            Room.venue_type,
-            Room.address,
-            Room.amenities,
-            Room.verified,
-            Room.lng,
-            Room.lat,
-        ).order_by(Room.id)
+        select(model.id, model.lng, model.lat, *(getattr(model, c) for c in columns)).order_by(model.id)
     )
     features = [
         {
@@ -277,45 +295,21 @@ async def rooms_geojson(db: AsyncSession) -> bytes:
             "id": str(r.id),
             "geometry": {"type": "Point", "coordinates": [r.lng, r.lat]},
             "properties": {
-                "kind": "room",
-                "name": r.name,
-                "venue": r.venue,
-                "venue_type": r.venue_type,
-                "address": r.address,
-                "amenities": list(r.amenities),
-                "verified": r.verified,
-                "url": f"/rooms/{r.id}",
+                "kind": kind,
+                **{c: getattr(r, c) for c in columns},
+                "url": f"/{kind}s/{r.id}",
             },
         }
         for r in rows
     ]
     return msgspec.json.encode({"type": "FeatureCollection", "features": features})
+
+
+async def rooms_geojson(db: AsyncSession) -> bytes:
+    return await _feature_collection(
+        db, Room, "room", ("name", "venue", "venue_type", "address", "amenities", "verified")
+    )
 
 
 async def institutions_geojson(db: AsyncSession) -> bytes:
-    rows = await db.execute(
-        select(
-            Institution.id,
-            Institution.name,
-            Institution.address,
-            Institution.unit_code,
-            Institution.lng,
-            Institution.lat,
-        ).order_by(Institution.id)
-    )
-    features = [
-        {
-            "type": "Feature",
-            "id": str(r.id),
-            "geometry": {"type": "Point", "coordinates": [r.lng, r.lat]},
-            "properties": {
-                "kind": "institution",
-                "name": r.name,
-                "address": r.address,
-                "unit_code": r.unit_code,
-                "url": f"/institutions/{r.id}",
-            },
-        }
-        for r in rows
-    ]
-    return msgspec.json.encode({"type": "FeatureCollection", "features": features})
+    return await _feature_collection(db, Institution, "institution", ("name", "address", "unit_code"))

@@ -48,6 +48,10 @@ $$
 
 def upgrade() -> None:
     op.execute(ROOM_OPEN_AT)
+    op.drop_constraint(op.f("ck_uploads_purpose"), "uploads", type_="check")
+    op.create_check_constraint(
+        op.f("ck_uploads_purpose"), "uploads", "purpose IN ('notice_image', 'complaint_photo', 'room_photo')"
+    )
     op.create_table('rooms',
     sa.Column('id', sa.UUID(), server_default=sa.text('gen_random_uuid()'), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -79,7 +83,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['unit_code'], ['units.code'], name=op.f('fk_rooms_unit_code_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rooms'))
     )
-    op.create_index('ix_rooms_amenities', 'rooms', ['amenities'], unique=False, postgresql_using='gin')
     op.create_index('ix_rooms_earth', 'rooms', [sa.literal_column('ll_to_earth(lat, lng)')], unique=False, postgresql_using='gist')
     op.create_index('ix_rooms_lat_lng', 'rooms', ['lat', 'lng'], unique=False)
     op.create_table('room_managers',
@@ -152,6 +155,9 @@ def upgrade() -> None:
     op.create_check_constraint(op.f("ck_complaints_room_target"), "complaints", "(target_type = 'room') = (room_id IS NOT NULL)")
 
 def downgrade() -> None:
+    op.execute("DELETE FROM uploads WHERE purpose = 'room_photo'")
+    op.drop_constraint(op.f("ck_uploads_purpose"), "uploads", type_="check")
+    op.create_check_constraint(op.f("ck_uploads_purpose"), "uploads", "purpose IN ('notice_image', 'complaint_photo')")
     op.execute("DROP FUNCTION IF EXISTS room_open_at(jsonb, jsonb, timestamptz)")
     op.drop_constraint(op.f("ck_complaints_room_target"), "complaints", type_="check")
     op.execute("DELETE FROM complaints WHERE target_type = 'room'")
@@ -166,5 +172,4 @@ def downgrade() -> None:
     op.drop_table('room_managers')
     op.drop_index('ix_rooms_lat_lng', table_name='rooms')
     op.drop_index('ix_rooms_earth', table_name='rooms', postgresql_using='gist')
-    op.drop_index('ix_rooms_amenities', table_name='rooms', postgresql_using='gin')
     op.drop_table('rooms')

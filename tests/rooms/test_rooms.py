@@ -185,3 +185,39 @@ async def test_nearby_reads_the_gist_index(db):
         ).all()
     )
     assert "ix_rooms_earth" in plan, plan
+
+
+async def test_managers_show_photos_that_anyone_can_see(client, admin, factory):
+    import io
+
+    from PIL import Image
+
+    room = await add(client, admin)
+    manager, manager_headers = await factory.signed_in(Role.PARENT)
+    assert (await client.put(f"/api/rooms/{room.id}/managers/{manager.id}", headers=admin)).status_code == 204
+
+    async def upload(headers):
+        out = io.BytesIO()
+        Image.new("RGB", (32, 24), (200, 180, 160)).save(out, "PNG")
+        r = await client.post(
+            "/api/uploads?purpose=room_photo",
+            headers=headers,
+            files={"file": ("room.png", out.getvalue(), "image/png")},
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    mine = await upload(manager_headers)
+    r = await client.put(f"/api/rooms/{room.id}/photos", headers=manager_headers, json={"upload_ids": [mine]})
+    assert r.status_code == 200, r.text
+    (photo,) = strict(r.content, RoomOut).photos
+    fetched = await client.get(photo.url)  # no sign-in needed: the room is public
+    assert fetched.status_code == 200 and fetched.headers["content-type"] == "image/png"
+    # Someone else's upload cannot be attached; a stranger cannot set photos.
+    _stranger, stranger_headers = await factory.signed_in(Role.PARENT)
+    theirs = await upload(stranger_headers)
+    r = await client.put(f"/api/rooms/{room.id}/photos", headers=manager_headers, json={"upload_ids": [theirs]})
+    assert r.status_code == 422, r.text
+    r = await client.put(f"/api/rooms/{room.id}/photos", headers=stranger_headers, json={"upload_ids": [theirs]})
+    assert r.status_code == 404
+    assert (await client.get(f"/api/rooms/{room.id}/photos/{theirs}")).status_code == 404
