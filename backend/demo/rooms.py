@@ -269,7 +269,7 @@ def build_rooms() -> list[DemoRoom]:
 async def seed_rooms(db: AsyncSession) -> dict[str, int]:
     """Insert the demo rooms that are missing (with their first revision); existing rooms, possibly
     corrected since, are left as they are."""
-    from backend.complaints.service import nearest_unit
+    from backend.government.units import nearest_unit
     from backend.rooms.models import Room, RoomRevision
 
     added = 0

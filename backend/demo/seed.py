@@ -340,13 +340,14 @@ async def _seed_complaints(db: AsyncSession, settings: Settings) -> dict[str, in
     from backend.complaints.routing import CATEGORIES, departments_for
     from backend.core.clock import utcnow
     from backend.demo.data import DEMO_COMPLAINTS
+    from backend.government.units import nearest_unit
 
     inst_by_key = {f"{i.unit_code}-{n}": i for n, i in _indexed(build_institutions(await _units(db)))}
     now = utcnow()
     added = 0
     for key, code, category, inst_key, lat, lng, place_name, description, status in DEMO_COMPLAINTS:
         inst = inst_by_key.get(inst_key) if inst_key else None
-        unit = inst.unit_code if inst else await complaints.nearest_unit(db, lat, lng)
+        unit = inst.unit_code if inst else await nearest_unit(db, lat, lng)
         complaint_id = demo_id("complaint", key)
         inserted = await db.scalar(
             insert(Complaint)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.errors import NotFound, RuleViolation
 from backend.files import service as files
+from backend.government.units import nearest_unit
 from backend.institutions.models import Institution
 from backend.rooms.models import VENUE_TYPES, Room, RoomRating, RoomRevision
 from backend.rooms.schemas import HoursException, RoomFacts, RoomMarker, RoomOut, RoomPhoto, WeeklyHours
@@ -70,17 +71,11 @@ def _facts_json(room: Room) -> dict[str, Any]:
     return {f: msgspec.to_builtins(getattr(room, f)) for f in FACT_FIELDS}
 
 
-async def _unit_for(db: AsyncSession, lat: float, lng: float) -> int:
-    from backend.complaints.service import nearest_unit
-
-    return await nearest_unit(db, lat, lng)
-
-
 async def create_room(
     db: AsyncSession, facts: RoomFacts, *, created_by: uuid.UUID | None, suggestion_id: uuid.UUID | None = None
 ) -> Room:
     check_hours(facts)
-    room = Room(id=uuid.uuid4(), version=1, unit_code=await _unit_for(db, facts.lat, facts.lng), **_values(facts))
+    room = Room(id=uuid.uuid4(), version=1, unit_code=await nearest_unit(db, facts.lat, facts.lng), **_values(facts))
     db.add(room)
     await db.flush()
     db.add(
@@ -99,7 +94,7 @@ async def apply_facts(
     check_hours(facts)
     for name, value in _values(facts).items():
         setattr(room, name, value)
-    room.unit_code = await _unit_for(db, facts.lat, facts.lng)
+    room.unit_code = await nearest_unit(db, facts.lat, facts.lng)
     room.version += 1
     await db.flush()
     db.add(
