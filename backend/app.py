@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -25,12 +25,13 @@ from backend.committees.routes import CommitteeController
 from backend.complaints.open311 import open311_router
 from backend.complaints.routes import complaints_router
 from backend.core.authz import action, action_guard
-from backend.core.config import REPO_ROOT, Settings
+from backend.core.config import Settings
 from backend.core.db import alchemy_config, alchemy_plugin, create_engine
 from backend.core.deps import provide_settings
 from backend.core.errors import EXCEPTION_HANDLERS
 from backend.core.maintenance import maintenance_loop
 from backend.core.openapi import AllowHeaderMiddleware, finalize_openapi
+from backend.core.spa import pwa_directory, spa_fallback_handler
 from backend.core.storage import provide_storage, storage_from_settings
 from backend.core.strict import strict_json_body
 from backend.enrolment.routes import ApplicationController, EnrolmentDeskController
@@ -63,12 +64,6 @@ Coordinates are WGS-84. Prices are in fen (分).
 """.strip()
 
 
-def pwa_directory() -> Path:
-    """The built PWA if there is one, else the placeholder page."""
-    built = REPO_ROOT / "pwa" / "dist"
-    return built if (built / "index.html").exists() else REPO_ROOT / "pwa" / "public"
-
-
 def create_app(settings: Settings, *, database_url: str | None = None, engine: AsyncEngine | None = None) -> Litestar:
     """Build the app. Pass ``engine`` to share one (tests), or a ``database_url`` (default: settings')."""
     if engine is None:
@@ -77,6 +72,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             raise RuntimeError("no database URL: run through `python -m backend` or set DATABASE_URL")
         engine = create_engine(settings, url)
     alchemy = alchemy_config(engine)
+    web_app = pwa_directory()
 
     openapi = OpenAPIConfig(
         title="大庆市婴幼儿照护服务平台 Daqing Childcare Platform",
@@ -134,7 +130,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             live,
             create_static_files_router(
                 path="/",
-                directories=[pwa_directory()],
+                directories=[web_app],
                 html_mode=True,
                 include_in_schema=False,
                 opt={"action": PWA_STATIC.name},
@@ -149,7 +145,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             "settings": Provide(provide_settings, sync_to_thread=False),
             "storage": Provide(provide_storage, sync_to_thread=False),
         },
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: spa_fallback_handler(web_app)},  # type: ignore[arg-type]
         cors_config=CORSConfig(
             allow_origins=list(settings.allowed_origins),
             allow_credentials=True,

@@ -68,6 +68,8 @@ def live_server(database_url: str, log_dir: Path, **env: str) -> Iterator[LiveSe
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WORKERS": "1",
+        # the page's own origin (the PWA opens /ws from it) and the development default
+        "ALLOWED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port},http://127.0.0.1:8000",
         "LOG_LEVEL": "WARNING",
         "PYTHONWARNINGS": "ignore",
         **env,

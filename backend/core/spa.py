@@ -1,0 +1,53 @@
+"""Serving the PWA: its built files at ``/`` and, for the app's own deep links, its ``index.html``.
+
+The PWA routes with real paths (``/bookings/…``, ``/notices/…``: the URLs that notifications carry), so
+a browser that opens one of them asks the server for a page that is not a file. A GET for an unknown
+path outside the API that accepts HTML answers the app's ``index.html`` (200, not cached); everything
+else keeps the JSON 404 from the API's error handler.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import File
+
+from backend.core.config import REPO_ROOT
+from backend.core.errors import http_exception_handler
+
+NOT_APP_PREFIXES = ("/api/", "/ws", "/schema", "/open311/", "/health", "/assets/", "/icons/")
+
+
+def pwa_directory() -> Path:
+    """The built PWA (``pwa/dist``, from ``make pwa``) if there is one, else the placeholder page."""
+    built = REPO_ROOT / "pwa" / "dist"
+    return built if (built / "index.html").exists() else REPO_ROOT / "pwa" / "placeholder"
+
+
+def is_app_page(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    return (
+        request.method == "GET"
+        and not path.startswith(NOT_APP_PREFIXES)
+        and "." not in path.rsplit("/", 1)[-1]  # a missing file (x.js, y.png) stays a 404
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def spa_fallback_handler(directory: Path) -> Any:
+    index = directory / "index.html"
+
+    def handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+        if exc.status_code == 404 and is_app_page(request) and index.exists():
+            return File(
+                path=index,
+                media_type="text/html; charset=utf-8",
+                content_disposition_type="inline",
+                headers={"Cache-Control": "no-cache"},
+            )
+        return http_exception_handler(request, exc)
+
+    return handler

@@ -1,0 +1,132 @@
+// One fetch wrapper for the whole app. The session is the HttpOnly cookie set at sign-in; writes echo
+// the readable dq_csrf cookie in X-CSRF-Token (the API's signed double-submit). Every failure becomes
+// an ApiError carrying the API's bilingual message, or status 0 when the network is unreachable.
+
+export interface ErrorBody {
+  status_code: number
+  code: string
+  detail: string
+  detail_zh: string
+  extra?: unknown
+}
+
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: string
+  readonly detailZh: string
+  readonly extra: unknown
+
+  constructor(status: number, code: string, detail: string, detailZh: string, extra?: unknown) {
+    super(detail)
+    this.status = status
+    this.code = code
+    this.detailZh = detailZh
+    this.extra = extra
+  }
+
+  /** True when the request never reached the server (offline, DNS, connection refused). */
+  get offline(): boolean {
+    return this.status === 0
+  }
+}
+
+export type Query = Record<string, string | number | boolean | null | undefined | Array<string | number>>
+
+export interface RequestOptions {
+  query?: Query
+  body?: unknown
+  form?: FormData
+  headers?: Record<string, string>
+  signal?: AbortSignal
+}
+
+export function readCookie(name: string): string | null {
+  for (const part of document.cookie.split(';')) {
+    const [k, ...v] = part.trim().split('=')
+    if (k === name) return decodeURIComponent(v.join('='))
+  }
+  return null
+}
+
+export function buildUrl(path: string, query?: Query): string {
+  if (!query) return path
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) {
+    if (value === null || value === undefined || value === '') continue
+    if (Array.isArray(value)) value.forEach((v) => params.append(key, String(v)))
+    else params.append(key, String(value))
+  }
+  const qs = params.toString()
+  return qs ? `${path}?${qs}` : path
+}
+
+/** Listeners told when the server says the session is gone (401), e.g. to clear the account. */
+const unauthorizedListeners = new Set<() => void>()
+export function onUnauthorized(listener: () => void): () => void {
+  unauthorizedListeners.add(listener)
+  return () => unauthorizedListeners.delete(listener)
+}
+
+export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers }
+  let body: BodyInit | undefined
+  if (options.form) body = options.form
+  else if (options.body !== undefined) {
+    headers['Content-Type'] = 'application/json'
+    body = JSON.stringify(options.body)
+  }
+  if (method !== 'GET') {
+    const csrf = readCookie('dq_csrf')
+    if (csrf) headers['X-CSRF-Token'] = csrf
+  }
+  let response: Response
+  try {
+    response = await fetch(buildUrl(path, options.query), {
+      method,
+      headers,
+      body,
+      credentials: 'same-origin',
+      signal: options.signal,
+    })
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err
+    throw new ApiError(0, 'network', 'The network is unreachable', '网络不可用，请检查网络连接')
+  }
+  if (response.status === 204 || response.status === 304) return undefined as T
+  const text = await response.text()
+  let data: unknown = undefined
+  if (text) {
+    try {
+      data = JSON.parse(text)
+    } catch {
+      data = undefined
+    }
+  }
+  if (!response.ok) {
+    const e = (data ?? {}) as Partial<ErrorBody>
+    if (response.status === 401 && !path.startsWith('/api/auth/')) unauthorizedListeners.forEach((l) => l())
+    throw new ApiError(
+      response.status,
+      e.code ?? 'error',
+      e.detail ?? response.statusText,
+      e.detail_zh ?? '请求失败，请稍后再试',
+      e.extra,
+    )
+  }
+  return data as T
+}
+
+export const api = {
+  get: <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>('GET', path, { query, signal }),
+  post: <T>(path: string, body?: unknown, headers?: Record<string, string>) => request<T>('POST', path, { body, headers }),
+  put: <T>(path: string, body?: unknown) => request<T>('PUT', path, { body }),
+  patch: <T>(path: string, body?: unknown) => request<T>('PATCH', path, { body }),
+  delete: <T>(path: string, body?: unknown) => request<T>('DELETE', path, { body }),
+  form: <T>(method: string, path: string, form: FormData, query?: Query) => request<T>(method, path, { form, query }),
+}
+
+/** The message to show for an error: Chinese first, English after. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) return `${err.detailZh}（${err.message}）`
+  return `出错了（${(err as Error)?.message ?? 'error'}）`
+}

@@ -1,0 +1,29 @@
+// Unread notices for the tab badge; refreshed on sign-in and whenever a notice event arrives live.
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { api } from '@/api/client'
+
+interface UnreadOut {
+  total: number
+  urgent: number
+  institutions: Array<{ institution_id: string; unread: number }>
+}
+
+export const useUnread = defineStore('unread', () => {
+  const total = ref(0)
+  const urgent = ref(0)
+  async function refresh(): Promise<void> {
+    try {
+      const out = await api.get<UnreadOut>('/api/notices/unread')
+      total.value = out.total
+      urgent.value = out.urgent
+    } catch {
+      /* offline or signed out: keep the last figure */
+    }
+  }
+  function clear() {
+    total.value = 0
+    urgent.value = 0
+  }
+  return { total, urgent, refresh, clear }
+})

@@ -1,0 +1,80 @@
+/// <reference lib="webworker" />
+// The service worker: precaches the app shell (so it opens with no network), answers navigations with
+// index.html, caches map tiles, shows Web Push notifications and opens the right screen on a tap.
+import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching'
+import { NavigationRoute, registerRoute } from 'workbox-routing'
+import { CacheFirst } from 'workbox-strategies'
+import { ExpirationPlugin } from 'workbox-expiration'
+import { safePath } from './utils/paths'
+
+declare const self: ServiceWorkerGlobalScope
+
+self.skipWaiting()
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()))
+
+cleanupOutdatedCaches()
+precacheAndRoute(self.__WB_MANIFEST)
+
+// The API, the socket and the docs are never answered with the app's page.
+registerRoute(
+  new NavigationRoute(createHandlerBoundToURL('/index.html'), {
+    denylist: [/^\/api\//, /^\/ws/, /^\/schema/, /^\/open311\//, /^\/health/],
+  }),
+)
+
+// Map tiles: keep what was seen so a map viewed before still draws offline.
+registerRoute(
+  ({ url }) => url.hostname.endsWith('autonavi.com') || url.hostname.endsWith('openstreetmap.org'),
+  new CacheFirst({
+    cacheName: 'map-tiles',
+    plugins: [new ExpirationPlugin({ maxEntries: 800, maxAgeSeconds: 14 * 24 * 3600 })],
+  }),
+)
+
+interface PushBody {
+  id?: number
+  event?: string
+  title?: string
+  body?: string
+  url?: string
+  subject?: { type: string; id: string }
+  urgency?: string
+}
+
+self.addEventListener('push', (event) => {
+  let body: PushBody = {}
+  try {
+    body = event.data?.json() ?? {}
+  } catch {
+    body = { title: event.data?.text() }
+  }
+  const title = body.title || '大庆托育有新消息'
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: body.body || 'You have a new update',
+      icon: '/icons/icon-192.png',
+      badge: '/icons/icon-192.png',
+      tag: body.subject ? `${body.subject.type}:${body.subject.id}` : undefined,
+      data: { url: safePath(body.url) },
+      requireInteraction: body.urgency === 'high',
+    }),
+  )
+})
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close()
+  const path = safePath((event.notification.data as { url?: string } | null)?.url)
+  event.waitUntil(
+    (async () => {
+      const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true })
+      for (const client of windows) {
+        if (new URL(client.url).origin === self.location.origin) {
+          await client.focus()
+          client.postMessage({ type: 'navigate', url: path })
+          return
+        }
+      }
+      await self.clients.openWindow(path)
+    })(),
+  )
+})

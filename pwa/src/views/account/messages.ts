@@ -1,0 +1,4 @@
+export default {
+  'zh-CN': { account: { title: 'account' } },
+  en: { account: { title: 'account' } },
+}

@@ -1,0 +1,4 @@
+export default {
+  'zh-CN': { care: { title: 'care' } },
+  en: { care: { title: 'care' } },
+}

@@ -1,0 +1,4 @@
+export default {
+  'zh-CN': { complaints: { title: 'complaints' } },
+  en: { complaints: { title: 'complaints' } },
+}

@@ -1,0 +1,4 @@
+export default {
+  'zh-CN': { notices: { title: 'notices' } },
+  en: { notices: { title: 'notices' } },
+}

@@ -1,0 +1,4 @@
+export default {
+  'zh-CN': { officer: { title: 'officer' } },
+  en: { officer: { title: 'officer' } },
+}

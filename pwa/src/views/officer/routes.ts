@@ -1,0 +1,5 @@
+import type { RouteRecordRaw } from 'vue-router'
+
+export default [
+  { path: '/officer', component: () => import('./OfficerHome.vue'), meta: { role: 'officer' } },
+] satisfies RouteRecordRaw[]

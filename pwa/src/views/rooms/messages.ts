@@ -1,0 +1,4 @@
+export default {
+  'zh-CN': { rooms: { title: 'rooms' } },
+  en: { rooms: { title: 'rooms' } },
+}

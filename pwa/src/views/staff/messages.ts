@@ -1,0 +1,4 @@
+export default {
+  'zh-CN': { staff: { title: 'staff' } },
+  en: { staff: { title: 'staff' } },
+}
