@@ -72,7 +72,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             raise RuntimeError("no database URL: run through `python -m backend` or set DATABASE_URL")
         engine = create_engine(settings, url)
     alchemy = alchemy_config(engine)
-    web_app = pwa_directory()
+    web_app = pwa_directory(settings.pwa_dir)
 
     openapi = OpenAPIConfig(
         title="大庆市婴幼儿照护服务平台 Daqing Childcare Platform",

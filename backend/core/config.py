@@ -152,6 +152,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8000", "http://localhost:8000")
     public_base_url: str = "http://127.0.0.1:8000"
     var_dir: Path = REPO_ROOT / "var"
+    # The built PWA served at / (None: pwa/dist when built, else the placeholder page).
+    pwa_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -278,6 +280,7 @@ class Settings:
             allowed_origins=allowed_origins,
             public_base_url=public_base_url,
             var_dir=var_dir,
+            pwa_dir=Path(pwa_dir).resolve() if (pwa_dir := _env("PWA_DIR")) else None,
             host=_env("HOST", "127.0.0.1") or "127.0.0.1",
             port=_env_int("PORT", 8000),
             workers=_env_int("WORKERS", 1),

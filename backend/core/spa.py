@@ -21,8 +21,11 @@ from backend.core.errors import http_exception_handler
 NOT_APP_PREFIXES = ("/api/", "/ws", "/schema", "/open311/", "/health", "/assets/", "/icons/")
 
 
-def pwa_directory() -> Path:
-    """The built PWA (``pwa/dist``, from ``make pwa``) if there is one, else the placeholder page."""
+def pwa_directory(configured: Path | None = None) -> Path:
+    """PWA_DIR if set, else the built PWA (``pwa/dist``, from ``make pwa``) if there is one, else the
+    placeholder page."""
+    if configured is not None:
+        return configured
     built = REPO_ROOT / "pwa" / "dist"
     return built if (built / "index.html").exists() else REPO_ROOT / "pwa" / "placeholder"
 

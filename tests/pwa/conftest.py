@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from backend.core.config import REPO_ROOT
+from backend.demo.data import DEMO_PASSWORD
 from tests.live import LiveServer, live_server, scratch_database
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -30,7 +31,6 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
-DEMO_PASSWORD = "Daqing-demo-2026"  # noqa: S105 - the documented demo password
 # 萨尔图区示范性婴幼儿照护服务中心 (230602-0) is near here; the demo parents' children are enrolled there.
 SAERTU = {"latitude": 46.63, "longitude": 125.11}
 
@@ -56,7 +56,8 @@ def chromium() -> Path:
 
 @pytest.fixture(scope="session")
 def pwa_dist() -> Path:
-    dist = REPO_ROOT / "pwa" / "dist"
+    """The built app: pwa/dist, or PWA_DIR (served by the test server too)."""
+    dist = Path(os.environ.get("PWA_DIR") or REPO_ROOT / "pwa" / "dist")
     if not (dist / "index.html").exists() or not (dist / "sw.js").exists():
         pytest.fail("the PWA is not built: run `make pwa` (make test does it) before the end-to-end tests")
     return dist
