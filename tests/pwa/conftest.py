@@ -95,19 +95,19 @@ def new_context(browser, e2e_server: LiveServer) -> Iterator[object]:  # type: i
     contexts = []
 
     def make(**options):  # type: ignore[no-untyped-def]
-        ctx = browser.new_context(
-            base_url=e2e_server.base_url,
-            viewport=PHONE,
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="zh-CN",
-            timezone_id="Asia/Shanghai",
-            geolocation=SAERTU,
-            permissions=["geolocation"],
-            service_workers="allow",
-            **options,
-        )
+        settings = {
+            "base_url": e2e_server.base_url,
+            "viewport": PHONE,
+            "device_scale_factor": 2,
+            "is_mobile": True,
+            "has_touch": True,
+            "locale": "zh-CN",
+            "timezone_id": "Asia/Shanghai",
+            "geolocation": SAERTU,
+            "permissions": ["geolocation"],
+            "service_workers": "allow",
+        }
+        ctx = browser.new_context(**{**settings, **options})
         ctx.set_default_timeout(15_000)
         contexts.append(ctx)
         return ctx

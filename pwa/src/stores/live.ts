@@ -68,6 +68,7 @@ export const useLive = defineStore('live', () => {
       if (msg.type === 'event') deliver(msg as LiveEvent)
     }
     ws.onclose = (ev) => {
+      if (socket !== ws) return // an old socket closing after stop() or a newer connection
       socket = null
       if (ev.code === 4401 || ev.code === 4403) {
         // the session is gone: stop until the next sign-in
