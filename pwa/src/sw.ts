@@ -5,6 +5,7 @@ import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from
 import { NavigationRoute, registerRoute } from 'workbox-routing'
 import { CacheFirst } from 'workbox-strategies'
 import { ExpirationPlugin } from 'workbox-expiration'
+import { notificationFor, parsePush } from './utils/notification'
 import { safePath } from './utils/paths'
 
 declare const self: ServiceWorkerGlobalScope
@@ -31,34 +32,9 @@ registerRoute(
   }),
 )
 
-interface PushBody {
-  id?: number
-  event?: string
-  title?: string
-  body?: string
-  url?: string
-  subject?: { type: string; id: string }
-  urgency?: string
-}
-
 self.addEventListener('push', (event) => {
-  let body: PushBody = {}
-  try {
-    body = event.data?.json() ?? {}
-  } catch {
-    body = { title: event.data?.text() }
-  }
-  const title = body.title || '大庆托育有新消息'
-  event.waitUntil(
-    self.registration.showNotification(title, {
-      body: body.body || 'You have a new update',
-      icon: '/icons/icon-192.png',
-      badge: '/icons/icon-192.png',
-      tag: body.subject ? `${body.subject.type}:${body.subject.id}` : undefined,
-      data: { url: safePath(body.url) },
-      requireInteraction: body.urgency === 'high',
-    }),
-  )
+  const { title, options } = notificationFor(parsePush(event.data))
+  event.waitUntil(self.registration.showNotification(title, options))
 })
 
 self.addEventListener('notificationclick', (event) => {

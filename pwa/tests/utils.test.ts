@@ -66,3 +66,30 @@ describe('buildUrl', () => {
     expect(buildUrl('/api/x', { a: 1, b: '', c: null, d: ['x', 'y'], e: true })).toBe('/api/x?a=1&d=x&d=y&e=true')
   })
 })
+
+import { notificationFor, parsePush } from '@/utils/notification'
+
+describe('push notifications', () => {
+  it('show the bilingual title, open our own path, replace older ones for the same subject', () => {
+    const spec = notificationFor({
+      title: '托育预约：已确认', body: 'Booking confirmed', url: '/bookings/42',
+      subject: { type: 'booking', id: '42' }, urgency: 'normal',
+    })
+    expect(spec.title).toBe('托育预约：已确认')
+    expect(spec.options.body).toBe('Booking confirmed')
+    expect(spec.options.tag).toBe('booking:42')
+    expect(spec.options.data).toEqual({ url: '/bookings/42' })
+    expect(spec.options.requireInteraction).toBe(false)
+  })
+  it('keep urgent ones on screen and never follow a foreign URL', () => {
+    const spec = notificationFor({ url: 'https://evil.example/', urgency: 'high' })
+    expect(spec.options.data).toEqual({ url: '/' })
+    expect(spec.options.requireInteraction).toBe(true)
+    expect(spec.title).toBe('大庆托育有新消息')
+  })
+  it('survive payloads that are not JSON', () => {
+    const text = { json: () => { throw new SyntaxError('x') }, text: () => 'plain words' }
+    expect(parsePush(text)).toEqual({ title: 'plain words' })
+    expect(parsePush(null)).toEqual({})
+  })
+})
