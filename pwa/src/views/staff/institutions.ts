@@ -1,0 +1,25 @@
+// Names (and the few facts the console needs) of the staff's institutions, fetched once per session.
+import { reactive } from 'vue'
+import { api } from '@/api/client'
+import type { InstitutionBrief } from './types'
+
+const known = reactive<Record<string, InstitutionBrief>>({})
+const pending = new Map<string, Promise<InstitutionBrief>>()
+
+export function institutionOf(id: string): InstitutionBrief | undefined {
+  return known[id]
+}
+
+export async function loadInstitution(id: string): Promise<InstitutionBrief> {
+  if (known[id]) return known[id]
+  let p = pending.get(id)
+  if (!p) {
+    p = api.get<InstitutionBrief>(`/api/institutions/${id}`).then((inst) => {
+      known[id] = inst
+      return inst
+    })
+    p.finally(() => pending.delete(id)).catch(() => undefined)
+    pending.set(id, p)
+  }
+  return p
+}
