@@ -2,5 +2,7 @@ import type { RouteRecordRaw } from 'vue-router'
 
 export default [
   { path: '/me', component: () => import('./MeHome.vue'), meta: { tab: 'me' } },
-  { path: '/login', component: () => import('./SignIn.vue'), meta: {  } },
+  { path: '/login', component: () => import('./SignIn.vue'), meta: {} },
+  { path: '/me/children', component: () => import('./MyChildren.vue'), meta: { role: 'parent' } },
+  { path: '/me/notifications', component: () => import('./NotificationSettings.vue'), meta: { auth: true } },
 ] satisfies RouteRecordRaw[]
