@@ -4,8 +4,10 @@
 import L from 'leaflet'
 import 'leaflet/dist/leaflet.css'
 import { DAQING_CENTRE, fromDisplay, toDisplay, type LatLng, type TileCrs } from '@/utils/geo'
+import { tileProvider, type TileProvider } from '@/utils/tiles'
 
-export type TileProvider = 'amap' | 'osm'
+export { setTileProvider, tileProvider, type TileProvider } from '@/utils/tiles'
+
 interface ProviderSpec {
   url: string
   subdomains: string
@@ -29,18 +31,6 @@ export const PROVIDERS: Record<TileProvider, ProviderSpec> = {
     attribution: '&copy; OpenStreetMap contributors',
     maxZoom: 19,
   },
-}
-
-const KEY = 'dq.mapTiles'
-
-export function tileProvider(): TileProvider {
-  const saved = localStorage.getItem(KEY)
-  if (saved === 'amap' || saved === 'osm') return saved
-  return import.meta.env.VITE_MAP_TILES === 'osm' ? 'osm' : 'amap'
-}
-
-export function setTileProvider(p: TileProvider): void {
-  localStorage.setItem(KEY, p)
 }
 
 /** A map handle that speaks WGS-84 to its callers whatever the tiles use. */
