@@ -28,7 +28,8 @@ router.beforeEach(async (to) => {
   const auth = useAuth()
   if (!auth.checked && navigator.onLine) await auth.refresh().catch(() => undefined)
   if ((to.meta.auth || to.meta.role) && !auth.signedIn) return { path: '/login', query: { next: to.fullPath } }
-  if (to.meta.role === 'parent' && !auth.isParent) return '/me'
+  // Routes with their own beforeEnter decide where other roles go (e.g. staff following a booking link).
+  if (to.meta.role === 'parent' && !auth.isParent && !to.matched.some((r) => r.beforeEnter)) return '/me'
   if (to.meta.role === 'staff' && !auth.isStaff) return '/me'
   if (to.meta.role === 'officer' && !auth.isOfficer) return '/me'
   return true
