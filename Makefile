@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: install pwa pwa-test browser run serve test test-external bench lint lock migrate seed db-stop clean
+.PHONY: install pwa pwa-test api-types browser run serve test test-external bench lint lock migrate seed db-stop clean
 
 install: $(STAMP)
 
@@ -25,6 +25,12 @@ $(PWA_STAMP): pwa/package.json pwa/package-lock.json
 
 pwa: $(PWA_STAMP)
 	cd pwa && npm run build
+
+# The PWA's TypeScript types of the API (pwa/src/api/schema.d.ts), generated from the OpenAPI document
+# by openapi-typescript. Run after changing an API schema; a test fails while the file is stale.
+api-types: install $(PWA_STAMP)
+	$(BIN)/python -m backend openapi > var/openapi.json
+	cd pwa && npx openapi-typescript ../var/openapi.json -o src/api/schema.d.ts
 
 # Unit tests of the PWA's stores and utilities (Vitest).
 pwa-test: $(PWA_STAMP)

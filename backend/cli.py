@@ -6,6 +6,7 @@ migrate    apply Alembic migrations
 seed       load the Daqing demo data (idempotent)
 db-url     print the database URL in use (starting the embedded server if needed)
 db-stop    stop the embedded server
+openapi    print the OpenAPI document (JSON; no database needed)
 open311-client add "<name>" | revoke <id> | list
            Open311 api keys (a new key is printed once)
 """
@@ -67,11 +68,24 @@ def cmd_serve(settings: Settings, url: str | None = None) -> None:
     )
 
 
+def openapi_document(settings: Settings) -> str:
+    """The OpenAPI document as JSON (stable key order), built without a database: the PWA's TypeScript
+    types are generated from it (make api-types)."""
+    import json
+
+    from backend.app import create_app
+
+    app = create_app(settings, database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    return json.dumps(app.openapi_schema.to_schema(), ensure_ascii=False, indent=1, sort_keys=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m backend", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["run", "serve", "migrate", "seed", "db-url", "db-stop", "open311-client"])
+    parser.add_argument(
+        "command", choices=["run", "serve", "migrate", "seed", "db-url", "db-stop", "open311-client", "openapi"]
+    )
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.arguments and args.command != "open311-client":
@@ -88,6 +102,8 @@ def main(argv: list[str] | None = None) -> None:
         from backend.complaints.open311 import clients_command
 
         raise SystemExit(clients_command(settings, database_url(settings), args.arguments))
+    elif args.command == "openapi":
+        print(openapi_document(settings))
     elif args.command == "db-url":
         print(database_url(settings))
     elif args.command == "migrate":

@@ -1,29 +1,14 @@
-// Shapes shared across screens. Screen-specific shapes live beside their screens.
+// The API's shapes. Request and response schemas are generated from the API's OpenAPI document into
+// schema.d.ts (`make api-types`; a test fails while it is stale): use `Schema<'BookingOut'>` rather
+// than writing an interface by hand, so a change in the API shows up in the type-check.
+import type { components } from './schema'
 
+export type Schema<K extends keyof components['schemas']> = components['schemas'][K]
+
+export type Account = Schema<'AccountOut'>
+export type Grant = Schema<'GrantOut'>
 export type Role = 'parent' | 'institution_staff' | 'institution_admin' | 'officer' | 'city_admin'
-
-export interface Grant {
-  role: Role
-  role_zh: string
-  institution_id: string | null
-  department_code: string | null
-  unit_code: number | null
-}
-
-export interface Account {
-  id: string
-  phone: string | null
-  email: string | null
-  display_name: string | null
-  roles: Grant[]
-}
-
-export interface Session {
-  token: string
-  expires_at: string
-  csrf_token: string
-  account: Account
-}
+export type Session = Schema<'SessionOut'>
 
 /** A live message from /ws (and, trimmed, the data of a push notification). */
 export interface LiveEvent {
