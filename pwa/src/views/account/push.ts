@@ -2,6 +2,7 @@
 // send notifications when the app is closed. The pure parts (key decoding, the request body, the
 // state) are exported for the unit tests; the rest talks to the browser and the API.
 import { api } from '@/api/client'
+import type { Schema } from '@/api/types'
 
 export type PushState = 'unsupported' | 'denied' | 'on' | 'off'
 
@@ -15,11 +16,7 @@ export function base64UrlToUint8Array(value: string): Uint8Array<ArrayBuffer> {
   return out
 }
 
-export interface SubscriptionBody {
-  endpoint: string
-  keys: { p256dh: string; auth: string }
-  expirationTime: number | null
-}
+export type SubscriptionBody = Schema<'SubscriptionIn'>
 
 /** The body of POST /api/push/subscriptions from `subscription.toJSON()` (only the fields it accepts). */
 export function subscriptionBody(json: PushSubscriptionJSON): SubscriptionBody {
@@ -72,7 +69,7 @@ export async function enablePush(): Promise<PushState> {
   if (!pushSupported()) return 'unsupported'
   const permission = await Notification.requestPermission()
   if (permission !== 'granted') return pushState(true, permission, false)
-  const { public_key } = await api.get<{ public_key: string }>('/api/push/vapid-public-key')
+  const { public_key } = await api.get<Schema<'VapidKey'>>('/api/push/vapid-public-key')
   const reg = await registration()
   let sub = await reg.pushManager.getSubscription()
   if (!sub) {
@@ -90,7 +87,8 @@ export async function disablePush(): Promise<PushState> {
   const sub = await currentSubscription()
   if (sub) {
     try {
-      await api.post('/api/push/unsubscribe', { endpoint: sub.endpoint })
+      const body: Schema<'UnsubscribeIn'> = { endpoint: sub.endpoint }
+      await api.post('/api/push/unsubscribe', body)
     } catch (err) {
       // 404: the server had already forgotten it; unsubscribe locally anyway
       if (!(err instanceof Error && 'status' in err && (err as { status: number }).status === 404)) throw err

@@ -1,86 +1,26 @@
 // Shapes of the complaints API (backend/complaints/schemas.py).
-export type ComplaintStatus =
-  | 'received' | 'accepted' | 'investigating' | 'resolved' | 'rejected' | 'duplicate' | 'referred'
+import type { Schema } from '@/api/types'
 
-export type CategoryCode =
-  | 'child_safety' | 'food_safety' | 'fire_safety' | 'health_hygiene' | 'fees' | 'unregistered'
-  | 'staff_conduct' | 'kindergarten_class' | 'nursing_room' | 'other'
+export type Category = Schema<'CategoryOut'>
+export type CategoryCode = Category['code']
+export type Filed = Schema<'Filed'>
+export type ComplaintStatus = Filed['status']
+export type PublicUpdate = Schema<'PublicUpdate'>
+export type ComplaintPublic = Schema<'ComplaintPublic'>
+export type MyComplaint = Schema<'MyComplaint'>
+export type Figure = Schema<'Figure'>
+export type Figures = Schema<'Figures'>
 
+/** Where a complaint points (FilingForm.target_type is a plain string in the API's schema). */
 export type TargetType = 'institution' | 'room' | 'place'
 
-export interface Category {
-  code: CategoryCode
-  name_zh: string
-  name_en: string
-  urgent: boolean
-  departments: string[]
-}
-
-export interface Filed {
-  id: string
-  reference: string
-  tracking_code: string
-  status: ComplaintStatus
-  urgent: boolean
-  departments: string[]
-}
-
-export interface PublicUpdate {
-  at: string
-  status: ComplaintStatus
-  status_zh: string
-  note: string | null
-}
-
-export interface ComplaintPublic {
-  reference: string
-  category: CategoryCode
-  category_zh: string
-  status: ComplaintStatus
-  status_zh: string
-  urgent: boolean
-  created_at: string
-  updated_at: string
-  institution_name: string | null
-  place_name: string | null
-  departments: string[]
-  photos: number
-  updates: PublicUpdate[]
-}
-
-export interface MyComplaint extends ComplaintPublic {
-  id: string
-  description: string
-}
-
-export interface Figure {
-  key: string
-  name_zh: string
-  count: number
-}
-
-export interface Figures {
-  total: number
-  by_category: Figure[]
-  by_unit: Figure[]
-  by_status: Figure[]
-  median_days_to_resolve: number | null
-  resolved_within_limit_pct: number | null
-}
-
-/** The text fields of the multipart filing form (routes.py FilingForm), as strings. */
-export interface ComplaintFields {
+/** The text fields of the multipart filing form (FilingForm without its photo parts), as the offline queue
+ *  keeps them: strings, and absent rather than null (FormData would send "null"). */
+type FilingText = Omit<Schema<'FilingForm'>, 'photos'>
+export type ComplaintFields = { [K in keyof FilingText]?: string } & {
   category: CategoryCode
   description: string
   target_type: TargetType
-  institution_id?: string
-  room_id?: string
-  place_name?: string
-  lat?: string
-  lng?: string
-  address?: string
-  contact_name?: string
-  contact_phone?: string
 }
 
 /** The categories as the API lists them, for filing offline before they were ever fetched. */

@@ -1,81 +1,20 @@
 // Shapes of the notices API (backend/notices/schemas.py) and the pure logic of the notices screens.
 
-export interface NoticeOut {
-  id: string
-  institution_id: string
-  institution_name: string
-  audience: 'institution' | 'class' | 'committee'
-  audience_zh: string
-  class_id: string | null
-  posted_as: 'staff' | 'committee'
-  title: string
-  pinned: boolean
-  urgent: boolean
-  status: 'scheduled' | 'published' | 'expired' | 'deleted'
-  publish_at: string
-  published_at: string | null
-  expires_at: string | null
-  version: number
-  updated_at: string
-  has_consultation: boolean
-  read_at: string | null
-}
+import type { Schema } from '@/api/types'
 
-export interface AttachmentOut {
-  id: string
-  url: string
-  content_type: string
-  width: number
-  height: number
-}
-
-export interface ConsultationOut {
-  question: string
-  choice_mode: 'none' | 'single' | 'multiple'
-  options: string[]
-  allow_text: boolean
-  deadline: string
-  anonymous: boolean
-  open: boolean
-  answered: boolean
-  my_choices: number[] | null
-  my_text: string | null
-}
-
-export interface NoticeDetail extends NoticeOut {
-  body: string
-  body_format: 'plain' | 'markdown'
-  /** Sanitised on the server (nh3 allow-list); documented safe to insert as HTML. */
-  body_html: string
-  attachments: AttachmentOut[]
-  consultation: ConsultationOut | null
-  deleted_at: string | null
-}
-
-export interface AnswerOut {
-  choices: number[]
-  text: string | null
-  anonymous: boolean
-  receipt?: string | null
-}
-
-export interface ResultsOut {
-  notice_id: string
-  question: string
-  anonymous: boolean
-  deadline: string
-  open: boolean
-  eligible: number
-  answered: number
-  options: Array<{ index: number; option: string; count: number }>
-  texts: string[]
-}
-
-export interface UnreadOut {
-  total: number
-  urgent: number
-  institutions: Array<{ institution_id: string; institution_name: string; unread: number; urgent_unread: number }>
-}
+export type NoticeOut = Schema<'NoticeOut'>
+export type NoticeStatus = NoticeOut['status']
+export type NoticeAudience = NoticeOut['audience']
+export type AttachmentOut = Schema<'AttachmentOut'>
+export type ConsultationOut = Schema<'ConsultationOut'>
+/** `body_html` is sanitised on the server (nh3 allow-list); documented safe to insert as HTML. */
+export type NoticeDetail = Schema<'NoticeDetail'>
+export type AnswerIn = Schema<'AnswerIn'>
+export type AnswerOut = Schema<'AnswerOut'>
+export type ResultsOut = Schema<'ResultsOut'>
+export type OptionCount = Schema<'OptionCount'>
+export type UnreadOut = Schema<'UnreadOut'>
+export type InstitutionUnread = Schema<'InstitutionUnread'>
 
 export interface NoticeGroup {
   institutionId: string
@@ -127,9 +66,9 @@ export function answerBody(
   choices: number[],
   text: string,
   receipt: string | null,
-): { choices: number[]; text: string | null; receipt?: string } {
+): AnswerIn {
   const picked = c.choice_mode === 'none' ? [] : c.choice_mode === 'single' ? choices.slice(0, 1) : [...new Set(choices)].sort((a, b) => a - b)
-  const body: { choices: number[]; text: string | null; receipt?: string } = {
+  const body: AnswerIn = {
     choices: picked,
     text: c.allow_text && text.trim() ? text.trim() : null,
   }

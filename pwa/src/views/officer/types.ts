@@ -1,90 +1,13 @@
-// Shapes of the officers' desk answers (backend/complaints/schemas.py), as the screens read them.
+// Shapes of the officers' desk answers: aliases of the schemas generated from the API's OpenAPI
+// document (src/api/schema.d.ts), so a change in the API shows up in the type-check.
+import type { Schema } from '@/api/types'
 
-export type ComplaintStatus = 'received' | 'accepted' | 'investigating' | 'resolved' | 'rejected' | 'duplicate' | 'referred'
-
-export interface DeskItem {
-  id: string
-  reference: string
-  category: string
-  category_zh: string
-  status: ComplaintStatus
-  status_zh: string
-  urgent: boolean
-  unit_code: number | null
-  unit_zh: string | null
-  departments: string[]
-  created_at: string
-  ack_due_at: string
-  resolve_due_at: string
-  ack_overdue: boolean
-  resolve_overdue: boolean
-  institution_id: string | null
-  institution_name: string | null
-  place_name: string | null
-  photos: number
-}
-
-export interface SimilarItem extends DeskItem {
-  distance_m: number | null
-  same_institution: boolean
-}
-
-export interface DeskUpdate {
-  id: number
-  at: string
-  status: ComplaintStatus
-  status_zh: string
-  previous_status: ComplaintStatus | null
-  public_note: string | null
-  internal_note: string | null
-  officer_id: string | null
-  officer_name: string | null
-}
-
-export interface ComplaintRef {
-  id: string
-  reference: string
-}
-
-export interface Presigned {
-  id: string
-  url: string
-  content_type: string
-  width: number
-  height: number
-  expires_at: string
-}
-
-export interface DeskComplaint extends DeskItem {
-  description: string
-  target_type: 'institution' | 'place'
-  lat: number | null
-  lng: number | null
-  address: string | null
-  anonymous: boolean
-  contact_name: string | null
-  contact_phone: string | null
-  source: 'app' | 'open311'
-  updated_at: string
-  acknowledged_at: string | null
-  accepted_at: string | null
-  closed_at: string | null
-  duplicate_of: ComplaintRef | null
-  duplicates: ComplaintRef[]
-  photo_urls: Presigned[]
-  updates: DeskUpdate[]
-}
-
-export interface CategoryOut {
-  code: string
-  name_zh: string
-  name_en: string
-  urgent: boolean
-  departments: string[]
-}
-
-export interface UnitOut {
-  code: number
-  name_zh: string
-  name_en: string
-}
+export type DeskItem = Schema<'DeskItem'>
+export type ComplaintStatus = DeskItem['status']
+export type SimilarItem = Schema<'SimilarItem'>
+export type DeskUpdate = Schema<'DeskUpdate'>
+export type ComplaintRef = Schema<'ComplaintRef'>
+export type Presigned = Schema<'PresignedOut'>
+export type DeskComplaint = Schema<'DeskComplaint'>
+export type CategoryOut = Schema<'CategoryOut'>
+export type UnitOut = Schema<'UnitOut'>

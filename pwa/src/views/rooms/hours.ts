@@ -47,3 +47,9 @@ export function weeklyLines(hours: WeeklyHours[], en = false): Array<{ days: str
 export function upcomingExceptions(exceptions: HoursException[], today: string): HoursException[] {
   return exceptions.filter((e) => e.date >= today).sort((a, b) => a.date.localeCompare(b.date))
 }
+
+/** A dated exception's own hours ("09:00–12:00"), or null when it is closed all day or gives no times. */
+export function exceptionHours(e: HoursException, en = false): string | null {
+  if (e.closed || !e.opens || !e.closes) return null
+  return hoursText({ opens: e.opens, closes: e.closes }, en)
+}
