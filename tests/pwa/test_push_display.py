@@ -1,0 +1,79 @@
+"""A Web Push message reaching the service worker becomes a notification with the payload's Chinese
+title, its English line, one tag per subject and a same-site link — delivered as a real, trusted push
+event through the DevTools protocol (ServiceWorker.deliverPushMessage), since no push service is
+reachable from here."""
+
+from __future__ import annotations
+
+import json
+
+# The notifications on screen (with a tag: only that one), polled until one is there (at most 10 s):
+# Playwright's wait_for_function cannot await getNotifications().
+NOTIFICATIONS_JS = """async (tag) => {
+  const reg = await navigator.serviceWorker.ready;
+  const deadline = Date.now() + 10000;
+  while (Date.now() < deadline) {
+    const list = await reg.getNotifications(tag ? {tag} : {});
+    if (list.length) return list.map(n => ({title: n.title, body: n.body, tag: n.tag, data: n.data}));
+    await new Promise(r => setTimeout(r, 50));
+  }
+  return null;
+}"""
+
+
+def test_a_push_message_shows_a_notification_that_links_to_its_screen(new_context, e2e_server) -> None:  # type: ignore[no-untyped-def]
+    ctx = new_context(permissions=["geolocation", "notifications"])
+    page = ctx.new_page()
+    cdp = ctx.new_cdp_session(page)
+    registrations: list[dict] = []  # type: ignore[type-arg]
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    page.goto("/")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+    ours = [r for r in registrations if r["scopeURL"].startswith(e2e_server.base_url) and not r["isDeleted"]]
+    assert ours, registrations
+
+    # What the API's push worker sends for a booking (backend/realtime/push.py): ids, titles, a path.
+    payload = {
+        "id": 7,
+        "event": "booking.confirmed",
+        "title": "托育预约：已确认",
+        "body": "Booking confirmed",
+        "url": "/bookings/00000000-0000-4000-8000-000000000001",
+        "subject": {"type": "booking", "id": "00000000-0000-4000-8000-000000000001"},
+        "urgency": "normal",
+    }
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": e2e_server.base_url, "registrationId": ours[0]["registrationId"], "data": json.dumps(payload)},
+    )
+    shown = page.evaluate(NOTIFICATIONS_JS, "")
+    assert shown == [
+        {
+            "title": "托育预约：已确认",
+            "body": "Booking confirmed",
+            "tag": "booking:00000000-0000-4000-8000-000000000001",
+            "data": {"url": "/bookings/00000000-0000-4000-8000-000000000001"},
+        }
+    ]
+
+    # A payload pointing elsewhere is shown with a link to the app's start page only.
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": e2e_server.base_url,
+            "registrationId": ours[0]["registrationId"],
+            "data": json.dumps(
+                {"title": "x", "url": "https://evil.example/", "subject": {"type": "notice", "id": "1"}}
+            ),
+        },
+    )
+    shown = page.evaluate(NOTIFICATIONS_JS, "notice:1")
+    assert shown[0]["data"] == {"url": "/"}
+
+    # The open window follows a tapped notification (the service worker posts {type: 'navigate'}).
+    page.evaluate(
+        "navigator.serviceWorker.dispatchEvent(new MessageEvent('message', {data: {type: 'navigate', url: '/rooms'}}))"
+    )
+    page.wait_for_url("**/rooms")
