@@ -50,7 +50,7 @@ def chromium() -> Path:
         )
         if os.environ.get("E2E_REQUIRED") == "1":
             pytest.fail(message)
-        pytest.skip(message)
+        pytest.skip(reason=message)
     return CHROMIUM
 
 
