@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -134,9 +135,14 @@ def sign_in(page, login: str, password: str = DEMO_PASSWORD) -> None:  # type: i
     page.wait_for_url(lambda url: "/login" not in url)
 
 
-def sms_code(server: LiveServer, phone: str) -> str:
-    """The last sign-in code the development SMS sender logged for a phone (LOG_LEVEL=INFO)."""
+def sms_code(server: LiveServer, phone: str, timeout_s: float = 10.0) -> str:
+    """The last sign-in code the development SMS sender logged for a phone (LOG_LEVEL=INFO). The server
+    logs through a queue listener thread, so the line may land just after the HTTP answer: wait for it."""
     masked = f"{phone[:3]}****{phone[-4:]}"
-    codes = re.findall(rf"SMS to {re.escape(masked)}: .*?(\d{{6}})", server.log())
-    assert codes, f"no SMS code for {masked} in the server log"
-    return codes[-1]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        codes = re.findall(rf"SMS to {re.escape(masked)}: .*?(\d{{6}})", server.log())
+        if codes:
+            return codes[-1]
+        assert time.monotonic() < deadline, f"no SMS code for {masked} in the server log"
+        time.sleep(0.05)

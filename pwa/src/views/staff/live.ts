@@ -1,8 +1,8 @@
-// Live refresh for the consoles: listen to the app's one socket (useLive) while the screen is shown,
+// Live refresh for the consoles: listen to the app's one socket (useLiveEvents) while the screen is shown,
 // keep the events a screen cares about and refresh once per burst (debounced).
-import { onBeforeUnmount, onMounted } from 'vue'
+import { onBeforeUnmount } from 'vue'
 import type { LiveEvent } from '@/api/types'
-import { useLive } from '@/stores/live'
+import { useLiveEvents } from '@/composables/useLiveEvents'
 import { debounceBatch } from './logic'
 
 export function useLiveRefresh(
@@ -10,18 +10,11 @@ export function useLiveRefresh(
   refresh: (events: LiveEvent[]) => void,
   wait = 300,
 ): void {
-  const live = useLive()
   const batch = debounceBatch<LiveEvent>(refresh, wait)
-  let off: (() => void) | null = null
-  onMounted(() => {
-    off = live.on((e) => {
-      if (wanted(e)) batch.push(e)
-    })
+  useLiveEvents((e) => {
+    if (wanted(e)) batch.push(e)
   })
-  onBeforeUnmount(() => {
-    off?.()
-    batch.cancel()
-  })
+  onBeforeUnmount(() => batch.cancel())
 }
 
 /** The event concerns this institution (the payload names it, or it is addressed to its staff). */
