@@ -16,7 +16,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Account
@@ -63,8 +63,19 @@ async def _require_parents(db: AsyncSession, institution_id: uuid.UUID, account_
         )
 
 
+async def _one_change_at_a_time(db: AsyncSession, institution_id: uuid.UUID) -> None:
+    """Changes to one institution's committee run one after the other (a transaction-scoped advisory
+    lock). Two concurrent chair appointments would otherwise both insert and then each wait on the
+    other's exclusion-constraint check: a deadlock (seen on PostgreSQL 15). Serialized, the second
+    sees the first's committed chair and is refused by the constraint."""
+    await db.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"committee:{institution_id}"}
+    )
+
+
 async def appoint(db: AsyncSession, p: Principal, institution_id: uuid.UUID, data: AppointIn) -> uuid.UUID:
     await load_institution(db, p, institution_id, P.APPOINT)
+    await _one_change_at_a_time(db, institution_id)
     _check_term(data.term_start, data.term_end)
     await _require_parents(db, institution_id, [data.account_id])
     member = CommitteeMember(
@@ -84,6 +95,7 @@ async def appoint(db: AsyncSession, p: Principal, institution_id: uuid.UUID, dat
 
 async def record_election(db: AsyncSession, p: Principal, institution_id: uuid.UUID, data: ElectionIn) -> None:
     await load_institution(db, p, institution_id, P.ELECTION)
+    await _one_change_at_a_time(db, institution_id)
     _check_term(data.term_start, data.term_end)
     if data.held_on > local_today():
         raise RuleViolation(

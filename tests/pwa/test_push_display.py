@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 
-# The notifications on screen (with a tag: only that one), polled until one is there (at most 10 s):
+# The notifications on screen (with a tag: only that one), polled until one is there (at most 15 s):
 # Playwright's wait_for_function cannot await getNotifications().
 NOTIFICATIONS_JS = """async (tag) => {
   const reg = await navigator.serviceWorker.ready;
-  const deadline = Date.now() + 10000;
+  const deadline = Date.now() + 15000;
   while (Date.now() < deadline) {
     const list = await reg.getNotifications(tag ? {tag} : {});
     if (list.length) return list.map(n => ({title: n.title, body: n.body, tag: n.tag, data: n.data}));
@@ -44,11 +44,21 @@ def test_a_push_message_shows_a_notification_that_links_to_its_screen(new_contex
         "subject": {"type": "booking", "id": "00000000-0000-4000-8000-000000000001"},
         "urgency": "normal",
     }
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {"origin": e2e_server.base_url, "registrationId": ours[0]["registrationId"], "data": json.dumps(payload)},
-    )
-    shown = page.evaluate(NOTIFICATIONS_JS, "")
+
+    def deliver(data: dict) -> None:  # type: ignore[type-arg]
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": e2e_server.base_url, "registrationId": ours[0]["registrationId"], "data": json.dumps(data)},
+        )
+
+    # Like a push service, deliver again if the first delivery is not shown (seen once on a loaded CI
+    # machine); a service worker that never shows it still fails.
+    shown = None
+    for _attempt in range(2):
+        deliver(payload)
+        shown = page.evaluate(NOTIFICATIONS_JS, "")
+        if shown:
+            break
     assert shown == [
         {
             "title": "托育预约：已确认",
