@@ -6,6 +6,7 @@ def import_all_models() -> None:
     import backend.bookings.models
     import backend.committees.models
     import backend.complaints.models
+    import backend.core.audit
     import backend.core.idempotency
     import backend.core.outbox
     import backend.core.ratelimit

@@ -105,6 +105,7 @@ class Factory:
             "phone": "0459-1234567",
             "ownership": "private",
             "opening_hours": [{"days": [1, 2, 3, 4, 5], "opens": "07:30", "closes": "17:30"}],
+            "filing_status": "filed",  # only filed institutions take bookings (UNFILED_CAN_TAKE_BOOKINGS)
         }
         values.update(fields)
         inst = Institution(id=uuid.uuid4(), **values)

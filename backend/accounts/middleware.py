@@ -29,6 +29,7 @@ from backend.accounts.sessions import (
     resolve_session,
     resolve_session_id,
 )
+from backend.core import audit
 from backend.core.authz import ACTIONS, Principal
 from backend.core.config import Settings
 from backend.core.errors import Forbidden, Unauthenticated
@@ -54,6 +55,7 @@ class AuthMiddleware:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         token, via_cookie = _credentials(connection)
         principal = None
+        db = None
         if token:
             db = self.alchemy.provide_session(scope["app"].state, scope)
             principal = await resolve_session(db, token, via_cookie=via_cookie)
@@ -78,6 +80,15 @@ class AuthMiddleware:
                             code="csrf_failed",
                         )
         scope["user"] = principal
+        if db is not None and principal is not None and scope.get("method", "GET") not in SAFE_METHODS:
+            handler = scope.get("route_handler")
+            audit.mark(
+                db,
+                principal,
+                action=handler.opt.get("action", "?") if handler is not None else "?",
+                method=scope.get("method", ""),
+                path=scope.get("path", ""),
+            )
         await self.app(scope, receive, send)
 
     async def _websocket_principal(self, scope: Scope) -> Principal | None:

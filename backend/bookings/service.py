@@ -42,6 +42,7 @@ from backend.core.outbox import Event, emit, history
 from backend.enrolment.service import guardians_of, load_institution
 from backend.families.models import Child, Guardianship
 from backend.families.permissions import LIST_CHILDREN
+from backend.institutions.gate import ensure_open_to_families
 from backend.institutions.models import Institution, InstitutionMode
 from backend.institutions.rules import CLASS_RULES, ClassType, age_in_months
 
@@ -217,7 +218,13 @@ def _child_with_guardians(p: Principal) -> Any:
 
 
 _INSTITUTION_AND_MODE = (
-    select(Institution.name, Institution.opening_hours, InstitutionMode.price_fen, InstitutionMode.price_unit)
+    select(
+        Institution.name,
+        Institution.opening_hours,
+        Institution.filing_status,
+        InstitutionMode.price_fen,
+        InstitutionMode.price_unit,
+    )
     .outerjoin(
         InstitutionMode,
         (InstitutionMode.institution_id == Institution.id) & (InstitutionMode.mode == bindparam("mode")),
@@ -252,6 +259,7 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
     ).one_or_none()
     if inst is None:
         raise NotFound("institution")
+    await ensure_open_to_families(db, settings, data.institution_id, inst.filing_status)
     if inst.price_fen is None:
         raise RuleViolation(
             f"This institution does not offer {data.mode} care",

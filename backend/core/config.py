@@ -177,6 +177,10 @@ class Settings:
     offer_expiry_days: int = 3
     booking_cancel_cutoff_minutes: int = 120
     booking_horizon_days: int = 60
+    # May institutions that are not filed (备案) with their county health commission take bookings and
+    # applications? The city decides; the default is no.
+    unfiled_can_take_bookings: bool = False
+    filing_review_working_days: int = 15
     vapid_private_key: str = field(default="", repr=False)  # PEM; generated into var/ in development
     vapid_subject: str = "mailto:tuoyu@daqing.example"
     push_worker: bool = True
@@ -321,6 +325,8 @@ class Settings:
             offer_expiry_days=_env_int("OFFER_EXPIRY_DAYS", 3),
             booking_cancel_cutoff_minutes=_env_int("BOOKING_CANCEL_CUTOFF_MINUTES", 120),
             booking_horizon_days=_env_int("BOOKING_HORIZON_DAYS", 60),
+            unfiled_can_take_bookings=_env_bool("UNFILED_CAN_TAKE_BOOKINGS", False),
+            filing_review_working_days=_env_int("FILING_REVIEW_WORKING_DAYS", 15),
             storage_backend=storage_backend,
             s3_endpoint=s3_endpoint,
             s3_access_key=s3_access_key,

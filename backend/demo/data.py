@@ -260,13 +260,16 @@ def build_institutions(units: dict[int, tuple[str, float, float]]) -> list[DemoI
             hours: list[dict[str, object]] = [{"days": WEEKDAYS, "opens": opens, "closes": closes}]
             if rng.random() < 0.3:
                 hours.append({"days": [6], "opens": "08:30", "closes": "12:00"})
+            filing = rng.choices(["filed", "submitted", "unfiled"], weights=[8, 1, 1])[0]
+            if i == 0:
+                filing = "filed"  # the first of each unit (the staff demo's) is always filed
             out.append(
                 DemoInstitution(
                     id=demo_id("institution", f"{unit_code}-{i}"),
                     name=name,
                     legal_form=legal_form,
                     registration_no=_registration_no(rng, legal_form, unit_code),
-                    filing_status=rng.choices(["filed", "submitted", "unfiled"], weights=[8, 1, 1])[0],
+                    filing_status=filing,
                     unit_code=unit_code,
                     address=f"大庆市{unit_name}{place}{rng.randint(1, 299)}号",
                     lat=lat,

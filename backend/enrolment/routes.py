@@ -63,6 +63,7 @@ class ApplicationController(Controller):
     async def apply(
         self,
         db: Db,
+        state: State,
         request: Request[Principal, Any, Any],
         data: JSONBody[ApplicationIn],
         idempotency_key: IdempotencyKey = None,
@@ -71,7 +72,7 @@ class ApplicationController(Controller):
         `Idempotency-Key` to make retries safe."""
 
         async def create() -> ApplicationDetail:
-            return await service.application_view(db, await service.apply(db, request.user, data))
+            return await service.application_view(db, await service.apply(db, state.settings, request.user, data))
 
         return await idempotency.create_once(db, request, request.user.account_id, idempotency_key, data, create)
 

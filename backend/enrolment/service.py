@@ -52,6 +52,7 @@ from backend.enrolment.schemas import (
 )
 from backend.families.models import Child, Guardianship
 from backend.families.permissions import LIST_CHILDREN
+from backend.institutions.gate import ensure_open_to_families
 from backend.institutions.models import CareClass, Institution, InstitutionMode
 from backend.institutions.queries import load_institution
 from backend.institutions.rules import CLASS_RULES, ClassType, age_in_months, class_types_for_age
@@ -116,7 +117,7 @@ def _full() -> Conflict:
 # ---------------------------------------------------------------------------------------------- apply
 
 
-async def apply(db: AsyncSession, p: Principal, data: ApplicationIn) -> uuid.UUID:
+async def apply(db: AsyncSession, settings: Settings, p: Principal, data: ApplicationIn) -> uuid.UUID:
     child = (
         await db.execute(select(Child).where(Child.id == data.child_id, LIST_CHILDREN.where(p)))
     ).scalar_one_or_none()
@@ -125,6 +126,7 @@ async def apply(db: AsyncSession, p: Principal, data: ApplicationIn) -> uuid.UUI
     institution = await db.get(Institution, data.institution_id)
     if institution is None:
         raise NotFound("institution")
+    await ensure_open_to_families(db, settings, institution.id, institution.filing_status)
     offered = await db.scalar(
         select(InstitutionMode.mode).where(
             InstitutionMode.institution_id == institution.id, InstitutionMode.mode == data.mode

@@ -198,7 +198,7 @@ class EnrolmentMachine(RuleBasedStateMachine):
             start_date=TOMORROW + dt.timedelta(days=2),
             class_id=self.class_ids[cls],
         )
-        app_id = self.run(self._call(enrolment.apply(self.db, parent, data)))
+        app_id = self.run(self._call(enrolment.apply(self.db, self.settings, parent, data)))
         if app_id is not None:
             self.parent_of[app_id] = parent
 
