@@ -53,7 +53,7 @@ async def test_a_refused_or_read_only_request_leaves_no_entry(client, factory, d
 
 async def test_parents_and_staff_are_not_audited_here(client, factory, db):
     before = await db.scalar(select(func.count()).select_from(AuditEntry))
-    parent, headers = await factory.signed_in(Role.PARENT)
+    _, headers = await factory.signed_in(Role.PARENT)
     r = await client.post(
         "/api/me/children", headers=headers, json={"name": "小审", "birth_date": "2025-06-01", "relation": "mother"}
     )
