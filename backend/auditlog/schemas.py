@@ -1,0 +1,40 @@
+"""The audit log as the API shows it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from backend.core.schemas import Output
+
+
+class AuditGrantOut(Output):
+    role: str
+    department: str | None
+    unit: int | None
+
+
+class AuditChangeOut(Output):
+    table: str
+    op: str
+    id: str | None = None
+
+
+class AuditEntryOut(Output):
+    id: int
+    at: dt.datetime
+    account_id: uuid.UUID
+    session_id: uuid.UUID
+    grants: list[AuditGrantOut]
+    action: str
+    method: str
+    path: str
+    changes: list[AuditChangeOut]
+    change_count: int
+    note: dict[str, Any]
+
+
+class AuditPage(Output):
+    items: list[AuditEntryOut]
+    next_before: int | None  # pass as ``before`` for the next (older) page; null on the last page
