@@ -22,16 +22,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 from backend.core.db import Base, created_at, uuid_pk
 from backend.core.errors import register_constraint_messages
 
-# What an upload is for (``files.service.POLICIES`` says what each accepts). 'filing_document' (not
-# necessarily an image) will widen the check constraint in its own migration.
-PURPOSES = ("notice_image", "complaint_photo")
+# What an upload is for (``files.service.POLICIES`` says what each accepts). Every purpose takes
+# images only, except 'filing_document' (a PDF or an image; a PDF has no width and height).
+PURPOSES = ("notice_image", "complaint_photo", "room_photo", "filing_document")
 
 
 class Upload(Base):
     __tablename__ = "uploads"
     __table_args__ = (
-        CheckConstraint("purpose IN ('notice_image', 'complaint_photo', 'room_photo')", name="purpose"),
-        CheckConstraint("byte_size > 0 AND width > 0 AND height > 0", name="sizes_positive"),
+        CheckConstraint(
+            "purpose IN ('notice_image', 'complaint_photo', 'room_photo', 'filing_document')", name="purpose"
+        ),
+        CheckConstraint(
+            "byte_size > 0 AND ((width IS NULL AND height IS NULL) OR (width > 0 AND height > 0))",
+            name="sizes_positive",
+        ),
+        # Only filing documents may be something else than an image (a PDF, without pixel sizes).
+        CheckConstraint("purpose = 'filing_document' OR width IS NOT NULL", name="images_have_sizes"),
         # Attached (all three set) or not (none set); positions count from 0.
         CheckConstraint("num_nulls(subject_type, subject_id, position) IN (0, 3)", name="attachment_complete"),
         CheckConstraint("position >= 0", name="position_non_negative"),
@@ -52,8 +59,8 @@ class Upload(Base):
     storage_key: Mapped[str] = mapped_column(String(200))  # random; never the client's file name
     content_type: Mapped[str] = mapped_column(String(64))
     byte_size: Mapped[int] = mapped_column(Integer)
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)  # None: not an image (a filing document's PDF)
+    height: Mapped[int | None] = mapped_column(Integer)
     sha256: Mapped[bytes] = mapped_column(LargeBinary(32))  # of the stored (cleaned) bytes
     created_at: Mapped[dt.datetime] = created_at()
     subject_type: Mapped[str | None] = mapped_column(String(32))

@@ -17,7 +17,7 @@ from backend.core.errors import AppError, BadRequest, NotFound, error_responses
 from backend.core.storage import LocalStorage, ObjectNotFound, Storage
 from backend.files import permissions as P
 from backend.files import service
-from backend.files.schemas import Purpose, UploadForm, UploadOut
+from backend.files.schemas import DocumentOut, DocumentPurpose, Purpose, UploadForm, UploadOut
 
 # Room for the multipart framing (boundaries, part headers) around a file of UPLOAD_MAX_BYTES.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -81,6 +81,50 @@ class UploadController(Controller):
         return await service.create_upload(db, state.settings, storage, request.user, purpose, data.file)
 
 
+DOCUMENT_MAX_BYTES = service.max_bytes("filing_document")
+DOCUMENT_DESCRIPTION = f"""
+`multipart/form-data` with one part named `file`: a document for a filing (备案材料) — a **PDF** or a
+JPEG, PNG or WebP image (a photo or scan of a certificate), recognised by its content (the file name
+and declared type are ignored), of at most {DOCUMENT_MAX_BYTES // (1024 * 1024)} MiB. A PDF must be
+complete (header, cross-reference, `%%EOF`) and carry no scripts, launch actions or embedded files
+(422 `pdf_corrupt`, `pdf_active_content`); it is stored as uploaded. Images are cleaned like every
+other upload (orientation applied, metadata removed, shrunk to fit 4096×4096). Anything else answers
+422 `document_unsupported`, a larger file 413.
+
+Attach the returned `id` to your institution's filing (`PUT /api/institutions/{{id}}/filing`) within
+24 hours, or it is deleted. Uploads count against `UPLOAD_MAX_PER_HOUR` like images.
+
+上传备案材料：PDF 文件或证照照片（JPEG、PNG、WebP，按内容识别），最大 {DOCUMENT_MAX_BYTES // (1024 * 1024)} MB。
+""".strip()
+
+
+class DocumentUploadController(Controller):
+    path = "/api/uploads/documents"
+    tags = TAGS
+
+    @post(
+        "/",
+        opt=requires(P.UPLOAD),
+        before_request=require_multipart,
+        status_code=201,
+        responses=error_responses(400, 401, 403, 413, 415, 422, 429, 503),
+        summary="Upload a document / 上传材料文件",
+        description=DOCUMENT_DESCRIPTION,
+        # Its own body limit (documents are larger than images): refused with 413 before it is read.
+        request_max_body_size=DOCUMENT_MAX_BYTES + MULTIPART_OVERHEAD,
+    )
+    async def upload_document(
+        self,
+        db: Db,
+        state: State,
+        storage: NamedDependency[Storage],
+        request: Request[Principal, Any, Any],
+        purpose: Annotated[DocumentPurpose, QueryParameter(description="What the document is for")],
+        data: MultipartBody[UploadForm],
+    ) -> DocumentOut:
+        return await service.create_document_upload(db, state.settings, storage, request.user, purpose, data.file)
+
+
 SIGNED_DESCRIPTION = """
 A short-lived link to a stored image, handed out by the API where the caller may see the image (e.g.
 a complaint's photos for the officers handling it) — with `STORAGE_BACKEND=local`; with `s3` the links
@@ -121,7 +165,7 @@ def uploads_router(settings: Settings) -> Router:
     soon as more arrives."""
     return Router(
         "/",
-        route_handlers=[UploadController, SignedFileController],
+        route_handlers=[UploadController, DocumentUploadController, SignedFileController],
         request_max_body_size=settings.upload_max_bytes + MULTIPART_OVERHEAD,
     )
 

@@ -56,7 +56,8 @@ from backend.core.images import CleanImage, clean_image, unsupported
 from backend.core.maintenance import periodic
 from backend.core.storage import ObjectNotFound, Storage, StorageUnavailable, storage_from_settings
 from backend.files.models import Upload
-from backend.files.schemas import PresignedOut, UploadOut
+from backend.files.pdf import check_pdf, is_pdf
+from backend.files.schemas import DocumentOut, PresignedDocumentOut, PresignedOut, UploadOut
 
 log = logging.getLogger("backend.files")
 
@@ -73,13 +74,17 @@ class Policy:
     max_side: int  # images are shrunk to fit a square this size
     max_files: int  # the most one subject holds (and ``store_uploads`` takes at once)
     max_bytes: int | None = None  # per file, as uploaded; None: UPLOAD_MAX_BYTES
+    documents: bool = False  # PDFs too (stored as uploaded after ``pdf.check_pdf``), not only images
 
 
 POLICIES: dict[str, Policy] = {
     "notice_image": Policy(max_side=2560, max_files=9),
     "complaint_photo": Policy(max_side=4096, max_files=6, max_bytes=10 * MIB),
     "room_photo": Policy(max_side=2560, max_files=9),
+    # A filing's documents (备案材料): PDFs or photos/scans of certificates, per document kind.
+    "filing_document": Policy(max_side=4096, max_files=10, max_bytes=20 * MIB, documents=True),
 }
+DOCUMENT_PURPOSES = frozenset(purpose for purpose, policy in POLICIES.items() if policy.documents)
 
 # Room in a multipart body for everything but the files: their part headers, the framing, the form's
 # other fields (a complaint's text, place, contact).
@@ -181,7 +186,59 @@ async def _clean(settings: Settings, purpose: str, data: bytes) -> CleanImage:
     )
 
 
-def _new_upload(owner_id: uuid.UUID | None, purpose: str, image: CleanImage) -> Upload:
+@dataclass(frozen=True, slots=True)
+class CleanDocument:
+    """A checked PDF, stored as uploaded (no pixel sizes)."""
+
+    data: bytes
+    content_type: str = "application/pdf"
+    width: None = None
+    height: None = None
+
+
+class DocumentUnsupported(RuleViolation):
+    """422 like an unsupported image (the upload routes answer 415 only for a body that is not
+    multipart/form-data)."""
+
+    code = "document_unsupported"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Only PDF documents and JPEG, PNG or WebP images are accepted",
+            detail_zh="仅支持 PDF 文件或 JPEG、PNG、WebP 格式的图片",
+            code="document_unsupported",
+        )
+
+
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+def _looks_like_image(data: bytes) -> bool:
+    return data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
+async def _clean_document(settings: Settings, purpose: str, data: bytes) -> CleanImage | CleanDocument:
+    """A document purpose's file: a PDF (checked, kept as is) or an image (cleaned like any other);
+    anything else 415 ``document_unsupported`` (by content: the name and declared type are ignored)."""
+    if is_pdf(data):
+        await anyio.to_thread.run_sync(partial(check_pdf, data), limiter=_image_limiter())
+        return CleanDocument(data)
+    if _looks_like_image(data):
+        return await _clean(settings, purpose, data)
+    raise DocumentUnsupported()
+
+
+def _document_out(upload: Upload) -> DocumentOut:
+    return DocumentOut(
+        id=upload.id,
+        content_type=upload.content_type,  # type: ignore[arg-type]
+        byte_size=upload.byte_size,
+        width=upload.width,
+        height=upload.height,
+    )
+
+
+def _new_upload(owner_id: uuid.UUID | None, purpose: str, image: CleanImage | CleanDocument) -> Upload:
     return Upload(
         id=uuid.uuid4(),
         owner_id=owner_id,
@@ -195,7 +252,9 @@ def _new_upload(owner_id: uuid.UUID | None, purpose: str, image: CleanImage) -> 
     )
 
 
-async def _put_all(db: AsyncSession, storage: Storage, uploads: Sequence[Upload], images: Sequence[CleanImage]) -> None:
+async def _put_all(
+    db: AsyncSession, storage: Storage, uploads: Sequence[Upload], images: Sequence[CleanImage | CleanDocument]
+) -> None:
     """Store the objects of committed rows, in order. If one fails, everything this call wrote is
     removed again (``_remove``) before the error propagates."""
     attempted = 0
@@ -265,6 +324,40 @@ async def create_upload(
     await db.commit()
     await _put_all(db, storage, [upload], [image])
     return _out(upload)
+
+
+async def create_document_upload(
+    db: AsyncSession, settings: Settings, storage: Storage, p: Principal, purpose: str, file: UploadFile
+) -> DocumentOut:
+    """``create_upload`` for a document purpose (``Policy.documents``): a PDF or an image."""
+    if purpose not in DOCUMENT_PURPOSES:
+        raise NotFound("upload purpose")
+    limit = max_bytes(purpose, settings)
+    try:
+        await ratelimit.enforce(
+            db,
+            settings.secret_key,
+            f"upload:{p.account_id}",
+            limit=settings.upload_max_per_hour,
+            window_s=HOUR,
+            detail_zh="上传过于频繁，请稍后再试",
+            code="rate_limited",
+        )
+        await db.commit()
+        data = await file.read(limit + 1)
+    finally:
+        await file.close()
+    if len(data) > limit:
+        raise FileTooLarge(limit)
+    if not data:
+        raise DocumentUnsupported()
+    document = await _clean_document(settings, purpose, data)
+    del data
+    upload = _new_upload(p.account_id, purpose, document)
+    db.add(upload)
+    await db.commit()
+    await _put_all(db, storage, [upload], [document])
+    return _document_out(upload)
 
 
 async def store_uploads(
@@ -388,8 +481,13 @@ async def attach(
     purpose: str,
     subject_type: str,
     subject_id: uuid.UUID,
+    keep_others: bool = False,
 ) -> None:
     """Make ``upload_ids`` (in this order, positions 0..n-1) the subject's attachments.
+
+    ``keep_others``: uploads already attached to this subject may stay in the list whoever uploaded
+    them (a filing's documents, kept up by any of the institution's admins); new ones must still be
+    the caller's.
 
     Each upload must belong to ``owner_id`` (``None``: have no owner — uploaded without an account;
     an account's uploads are never usable so, nor ownerless ones by an account), have ``purpose`` and
@@ -421,7 +519,10 @@ async def attach(
         row = rows.get(upload_id)
         if (
             row is None
-            or row.owner_id != owner_id  # None == None: ownerless uploads for an ownerless caller
+            or (
+                row.owner_id != owner_id  # None == None: ownerless uploads for an ownerless caller
+                and not (keep_others and (row.subject_type, row.subject_id) == (subject_type, subject_id))
+            )
             or row.purpose != purpose
             or (row.subject_id is not None and (row.subject_type, row.subject_id) != (subject_type, subject_id))
         ):
@@ -520,6 +621,49 @@ async def presigned_urls(
         )
         for row in rows
     ]
+
+
+async def presigned_documents(
+    db: AsyncSession,
+    storage: Storage,
+    *,
+    subject_types: Sequence[str],
+    subject_id: uuid.UUID,
+    expires_s: int = 300,
+) -> dict[str, list[PresignedDocumentOut]]:
+    """``presigned_urls`` for attachments that may be documents (PDFs without pixel sizes), for
+    several subject types of one subject at once (e.g. a filing's document kinds): each type's list,
+    in order. The caller has checked that the subject may be seen."""
+    found: dict[str, list[PresignedDocumentOut]] = {t: [] for t in subject_types}
+    rows = (
+        await db.execute(
+            select(
+                Upload.id,
+                Upload.subject_type,
+                Upload.storage_key,
+                Upload.content_type,
+                Upload.byte_size,
+                Upload.width,
+                Upload.height,
+            )
+            .where(Upload.subject_type.in_(list(found)), Upload.subject_id == subject_id)
+            .order_by(Upload.subject_type, Upload.position)
+        )
+    ).all()
+    expires_at = utcnow().replace(microsecond=0) + dt.timedelta(seconds=expires_s)
+    for row in rows:
+        found[row.subject_type].append(
+            PresignedDocumentOut(
+                id=row.id,
+                url=await storage.presigned_get(row.storage_key, expires_s=expires_s, content_type=row.content_type),
+                content_type=row.content_type,
+                byte_size=row.byte_size,
+                width=row.width,
+                height=row.height,
+                expires_at=expires_at,
+            )
+        )
+    return found
 
 
 async def purge_unattached(db: AsyncSession, storage: Storage, *, older_than: dt.timedelta = ORPHAN_TTL) -> int:
