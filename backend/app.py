@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backend.accounts.middleware import AuthMiddleware
 from backend.accounts.routes import AuthController, MeController
 from backend.accounts.sms import sms_sender
+from backend.assessments.routes import AssessmentController, InstitutionAssessmentController
+from backend.auditlog.routes import AuditController
+from backend.blacklist.routes import BlacklistController
 from backend.bookings.routes import BookingController, SlotController
 from backend.committees.routes import CommitteeController
 from backend.complaints.open311 import open311_router
@@ -37,7 +40,9 @@ from backend.core.strict import strict_json_body
 from backend.enrolment.routes import ApplicationController, EnrolmentDeskController
 from backend.families.routes import ChildrenController
 from backend.files.routes import uploads_router
+from backend.filing.routes import FilingReviewController, InstitutionFilingController
 from backend.government.routes import GovernmentController
+from backend.guidance.routes import GuidanceEventController, GuidanceHostController, GuidanceRegistrationController
 from backend.health.routes import health
 from backend.institutions.routes import InstitutionController
 from backend.models import import_all_models
@@ -46,6 +51,8 @@ from backend.realtime.routes import RealtimeController, realtime_lifespan
 from backend.realtime.ws import live
 from backend.rooms.input_routes import input_controllers
 from backend.rooms.routes import MapExportController, RoomController
+from backend.staff.routes import StaffRosterController
+from backend.statistics.routes import StatisticsController
 
 import_all_models()
 
@@ -101,6 +108,14 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             Tag(name="files · 文件", description="Uploaded images (attached to notices and, later, complaints)"),
             Tag(name="realtime · 实时", description="WebSocket tickets, Web Push devices, notification settings"),
             Tag(name="government · 行政区划与部门", description="Units and departments"),
+            Tag(name="statistics · 统计监测", description="Figures per unit and month against the plan's targets"),
+            Tag(name="guidance · 育儿指导", description="Parenting guidance events: registration and attendance"),
+            Tag(name="assessments · 质量评估", description="Quality assessments (WS/T 821-2023) and rectification"),
+            Tag(name="blacklist · 黑名单", description="Blacklisted institutions (public) and people (officers)"),
+            Tag(
+                name="staff · 工作人员名册", description="Institutions' staff rosters (ID numbers kept as keyed hashes)"
+            ),
+            Tag(name="filing · 备案", description="Institutions' filing with the health commission and its review"),
             Tag(name="health · 运行状态", description="Service health"),
         ],
     )
@@ -121,10 +136,21 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             NoticeController,
             complaints_router(),
             RoomController,
+            AssessmentController,
+            InstitutionAssessmentController,
             MapExportController,
             *input_controllers(),
             open311_router(),
             GovernmentController,
+            InstitutionFilingController,
+            FilingReviewController,
+            BlacklistController,
+            StaffRosterController,
+            GuidanceEventController,
+            GuidanceRegistrationController,
+            GuidanceHostController,
+            StatisticsController,
+            AuditController,
             uploads_router(settings),
             RealtimeController,
             live,

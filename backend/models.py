@@ -3,6 +3,8 @@
 
 def import_all_models() -> None:
     import backend.accounts.models
+    import backend.assessments.models
+    import backend.blacklist.models
     import backend.bookings.models
     import backend.committees.models
     import backend.complaints.models
@@ -13,8 +15,11 @@ def import_all_models() -> None:
     import backend.enrolment.models
     import backend.families.models
     import backend.files.models
+    import backend.filing.models
     import backend.government.models
+    import backend.guidance.models
     import backend.institutions.models
     import backend.notices.models
     import backend.realtime.models
-    import backend.rooms.models  # noqa: F401
+    import backend.rooms.models
+    import backend.staff.models  # noqa: F401

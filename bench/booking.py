@@ -40,8 +40,9 @@ async def setup(url: str, clients: int) -> tuple[uuid.UUID, list[tuple[uuid.UUID
         first17 = "91230602BENCH0001"
         await conn.execute(
             "INSERT INTO institutions (id, name, legal_form, registration_no, unit_code, address, lat, lng, phone,"
-            " ownership, opening_hours) VALUES ($1, '基准预约机构', 'for_profit', $2, 230602, '测试', 46.6, 125.1,"
-            ' \'0459-1\', \'private\', \'[{"days": [1,2,3,4,5,6,7], "opens": "07:00", "closes": "19:00"}]\')',
+            " ownership, opening_hours, filing_status) VALUES ($1, '基准预约机构', 'for_profit', $2, 230602, '测试', 46.6,"
+            " 125.1,"
+            ' \'0459-1\', \'private\', \'[{"days": [1,2,3,4,5,6,7], "opens": "07:00", "closes": "19:00"}]\', \'filed\')',
             inst,
             first17 + uscc_check_char(first17),
         )

@@ -40,7 +40,8 @@ async def setup(url: str, clients: int) -> tuple[uuid.UUID, list[str]]:
         first17 = "91230602FANQT0001"
         await conn.execute(
             "INSERT INTO institutions (id, name, legal_form, registration_no, unit_code, address, lat, lng, phone,"
-            " ownership) VALUES ($1, '基准推送机构', 'for_profit', $2, 230602, '测试', 46.6, 125.1, '0459-1', 'private')",
+            " ownership, filing_status) VALUES ($1, '基准推送机构', 'for_profit', $2, 230602, '测试', 46.6, 125.1,"
+            " '0459-1', 'private', 'filed')",
             inst,
             first17 + uscc_check_char(first17),
         )

@@ -17,7 +17,13 @@ export default defineConfig({
       filename: 'sw.ts',
       registerType: 'autoUpdate',
       injectRegister: false, // src/pwa.ts registers it (and tells the app about updates)
-      injectManifest: { globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'], maximumFileSizeToCacheInBytes: 3_000_000 },
+      injectManifest: {
+        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
+        // The statistics dashboard (with ECharts, ~190 KB gzipped) is for officers at a desk: not
+        // precached on every parent's phone; it loads when opened.
+        globIgnores: ['**/StatsDashboard-*.js'],
+        maximumFileSizeToCacheInBytes: 3_000_000,
+      },
       manifest: {
         name: '大庆市婴幼儿照护服务平台',
         short_name: '大庆托育',

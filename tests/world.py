@@ -76,6 +76,7 @@ class World:
                 phone="0459-1",
                 ownership="private",
                 opening_hours=EVERY_DAY,
+                filing_status="filed",
             ),
             insert(InstitutionMode).values(
                 [{"institution_id": self.inst, "mode": m, "price_fen": 3000, "price_unit": u} for m, u in self.modes]

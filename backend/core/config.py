@@ -181,6 +181,9 @@ class Settings:
     # applications? The city decides; the default is no.
     unfiled_can_take_bookings: bool = False
     filing_review_working_days: int = 15
+    # Key of the keyed hash (HMAC-SHA256) of resident ID numbers (blacklist, staff rosters); kept out of
+    # the database. '' in development/test: derived from secret_key under its own label.
+    id_hash_key: str = field(default="", repr=False)
     vapid_private_key: str = field(default="", repr=False)  # PEM; generated into var/ in development
     vapid_subject: str = "mailto:tuoyu@daqing.example"
     push_worker: bool = True
@@ -245,6 +248,9 @@ class Settings:
                 problems.append("ALLOWED_ORIGINS must list https:// origins only")
             if _env("VAPID_PRIVATE_KEY") is None:
                 problems.append("VAPID_PRIVATE_KEY must be set (a PEM EC P-256 key for Web Push)")
+            id_hash_key = _env("ID_HASH_KEY")
+            if id_hash_key is None or len(id_hash_key) < 32 or id_hash_key == secret_key:
+                problems.append("ID_HASH_KEY must be set to at least 32 random characters, distinct from SECRET_KEY")
             if _env("PUSH_ENDPOINT_ALLOWLIST") is not None:
                 problems.append("PUSH_ENDPOINT_ALLOWLIST is for tests only")
             if _env("SMS_BACKEND") is None:
@@ -327,6 +333,7 @@ class Settings:
             booking_horizon_days=_env_int("BOOKING_HORIZON_DAYS", 60),
             unfiled_can_take_bookings=_env_bool("UNFILED_CAN_TAKE_BOOKINGS", False),
             filing_review_working_days=_env_int("FILING_REVIEW_WORKING_DAYS", 15),
+            id_hash_key=_env("ID_HASH_KEY") or "",
             storage_backend=storage_backend,
             s3_endpoint=s3_endpoint,
             s3_access_key=s3_access_key,

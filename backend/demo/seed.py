@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,6 +19,8 @@ from backend.core.clock import local_today, minutes
 from backend.core.config import Settings
 from backend.core.db import create_engine
 from backend.core.security import hash_password
+from backend.demo.assessments import seed_assessments
+from backend.demo.blacklist import seed_blacklist
 from backend.demo.data import (
     ACCOUNTS,
     CHILDREN,
@@ -29,6 +31,8 @@ from backend.demo.data import (
     build_institutions,
     demo_id,
 )
+from backend.demo.filing import seed_filings
+from backend.demo.guidance import seed_guidance
 from backend.demo.rooms import seed_rooms
 from backend.families.models import Child, Guardianship
 from backend.government.models import Unit
@@ -49,12 +53,40 @@ async def seed(url: str, settings: Settings) -> dict[str, int]:
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as db:
             counts = await seed_session(db)
+            counts.update(await seed_filings(db, settings, await _units(db)))
+            await _backdate_registry(db)
             counts.update(await _seed_complaints(db, settings))
             counts.update(await seed_rooms(db))
+            counts.update(await seed_blacklist(db, settings, await _units(db)))
+            counts.update(await seed_assessments(db, await _units(db)))
+            counts.update(await seed_guidance(db, await _units(db)))
             await db.commit()
             return counts
     finally:
         await engine.dispose()
+
+
+async def _backdate_registry(db: AsyncSession) -> None:
+    """Give the demo registry a history, so the statistics have monthly trends: a demo institution
+    (and its classes) was registered a month before its filing was submitted, or, with no filing, on a
+    day of the last 12 months fixed by its id. Deterministic: reseeding gives the same dates."""
+    await db.execute(
+        text(
+            """
+            UPDATE institutions i SET created_at = coalesce(
+                (SELECT f.submitted_at - interval '30 days' FROM filings f WHERE f.institution_id = i.id),
+                now() - make_interval(days => 20 + abs(hashtext(i.id::text)) % 340)
+            )
+            WHERE i.is_demo
+            """
+        )
+    )
+    await db.execute(
+        text(
+            "UPDATE classes c SET created_at = i.created_at FROM institutions i "
+            "WHERE i.id = c.institution_id AND i.is_demo AND c.created_at > i.created_at"
+        )
+    )
 
 
 async def seed_session(db: AsyncSession) -> dict[str, int]:

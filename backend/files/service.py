@@ -293,14 +293,9 @@ async def _remove(db: AsyncSession, storage: Storage, uploads: Sequence[Upload],
             await db.rollback()
 
 
-async def create_upload(
-    db: AsyncSession, settings: Settings, storage: Storage, p: Principal, purpose: str, file: UploadFile
-) -> UploadOut:
-    """Check, clean and store an uploaded image.
-
-    Commits (unlike most services): the rate-limit hit first, so refused and malformed attempts
-    count too; then the row, before the object is stored (see the module's description).
-    """
+async def _read_counted(db: AsyncSession, settings: Settings, p: Principal, purpose: str, file: UploadFile) -> bytes:
+    """Count the attempt against the caller's hourly upload limit (committed, so refused and malformed
+    attempts count too), then read the file: 413 past the purpose's size limit."""
     limit = max_bytes(purpose, settings)
     try:
         await ratelimit.enforce(
@@ -318,6 +313,18 @@ async def create_upload(
         await file.close()
     if len(data) > limit:
         raise FileTooLarge(limit)
+    return data
+
+
+async def create_upload(
+    db: AsyncSession, settings: Settings, storage: Storage, p: Principal, purpose: str, file: UploadFile
+) -> UploadOut:
+    """Check, clean and store an uploaded image.
+
+    Commits (unlike most services): the rate-limit hit first, so refused and malformed attempts
+    count too; then the row, before the object is stored (see the module's description).
+    """
+    data = await _read_counted(db, settings, p, purpose, file)
     image = await _clean(settings, purpose, data)
     upload = _new_upload(p.account_id, purpose, image)
     db.add(upload)
@@ -332,23 +339,7 @@ async def create_document_upload(
     """``create_upload`` for a document purpose (``Policy.documents``): a PDF or an image."""
     if purpose not in DOCUMENT_PURPOSES:
         raise NotFound("upload purpose")
-    limit = max_bytes(purpose, settings)
-    try:
-        await ratelimit.enforce(
-            db,
-            settings.secret_key,
-            f"upload:{p.account_id}",
-            limit=settings.upload_max_per_hour,
-            window_s=HOUR,
-            detail_zh="上传过于频繁，请稍后再试",
-            code="rate_limited",
-        )
-        await db.commit()
-        data = await file.read(limit + 1)
-    finally:
-        await file.close()
-    if len(data) > limit:
-        raise FileTooLarge(limit)
+    data = await _read_counted(db, settings, p, purpose, file)
     if not data:
         raise DocumentUnsupported()
     document = await _clean_document(settings, purpose, data)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.blacklist.models import institution_blacklisted
 from backend.core.config import Settings
 from backend.core.errors import RuleViolation
 from backend.institutions.rules import FilingStatus
@@ -29,6 +31,13 @@ async def ensure_open_to_families(
     db: AsyncSession, settings: Settings, institution_id: uuid.UUID, filing_status: str
 ) -> None:
     """Raise 409 unless the institution may take a family's booking, application or registration."""
+    # One EXISTS through the partial unique index on active institution entries.
+    if await db.scalar(select(institution_blacklisted(institution_id))):
+        raise NotOpenToFamilies(
+            "This institution is on the childcare blacklist and cannot take bookings, applications or registrations",
+            detail_zh="该机构已被列入托育服务黑名单，不能接受预约、入托申请或活动报名",
+            code="institution_blacklisted",
+        )
     if filing_status != FilingStatus.FILED and not settings.unfiled_can_take_bookings:
         raise NotOpenToFamilies(
             "This institution has not completed its filing with the health commission and cannot take "

@@ -6,7 +6,18 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.core.db import Base, created_at, updated_at, uuid_pk
@@ -33,6 +44,8 @@ class Institution(Base):
     __table_args__ = (
         CheckConstraint("legal_form IN ('public_institution', 'social_organisation', 'for_profit')", name="legal_form"),
         CheckConstraint("filing_status IN ('unfiled', 'submitted', 'filed', 'returned')", name="filing_status"),
+        # Set by a trigger when the status becomes 'filed', cleared when it leaves it (migration 0010).
+        CheckConstraint("(filing_status = 'filed') = (filed_at IS NOT NULL)", name="filed_at_when_filed"),
         CheckConstraint("ownership IN ('public', 'private')", name="ownership"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180", name="wgs84_range"),
         CheckConstraint(
@@ -50,6 +63,7 @@ class Institution(Base):
     legal_form: Mapped[str] = mapped_column(String(24))
     registration_no: Mapped[str] = mapped_column(String(18), unique=True)
     filing_status: Mapped[str] = mapped_column(String(16), server_default=text("'unfiled'"), default="unfiled")
+    filed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # 备案 approved (filing domain)
     unit_code: Mapped[int] = mapped_column(ForeignKey("units.code"))
     address: Mapped[str] = mapped_column(String(200))
     lat: Mapped[float]

@@ -28,6 +28,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import (
     ARRAY,
+    Boolean,
     Float,
     Integer,
     Numeric,
@@ -49,7 +50,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.assessments.models import Assessment
+from backend.blacklist.models import institution_blacklisted
 from backend.core.authz import Action, Principal
+from backend.core.config import Settings
 from backend.core.db import autocommit_reads
 from backend.core.errors import NotFound, RuleViolation
 from backend.government.models import Unit
@@ -136,6 +140,26 @@ def _modes_lateral(institution_id: Any) -> Any:
     )
 
 
+def _latest_published(institution_id: Any, *columns: Any) -> Select[Any]:
+    """``columns`` of the institution's latest published assessment (ix_assessments_latest_published)."""
+    a = Assessment
+    return (
+        select(*columns)
+        .where(a.institution_id == institution_id, a.status == _sql_literal("published"))
+        .order_by(a.assessed_on.desc(), a.published_at.desc(), a.id.desc())
+        .limit(1)
+    )
+
+
+def _quality_lateral(institution_id: Any) -> Any:
+    """The public quality result (``QualityOut``): latest published grade, total, date and summary."""
+    a = Assessment
+    quality = _json_object(
+        assessment_id=a.id, grade=a.grade, total=a.total, assessed_on=a.assessed_on, summary=a.summary
+    )
+    return _latest_published(institution_id, quality.label("json")).lateral("quality")
+
+
 _PAGE_COLUMNS = (
     Institution.id,
     Institution.name,
@@ -163,6 +187,7 @@ def _render(
     """Turn the chosen rows (subquery ``page``) into one JSON text per institution, in order."""
     classes = _classes_lateral(page.c.id, age_filtered)
     modes = _modes_lateral(page.c.id)
+    quality = _quality_lateral(page.c.id)
     item = _json_object(
         id=page.c.id,
         name=page.c.name,
@@ -187,6 +212,7 @@ def _render(
         classes=classes.c.list,
         vacancies=classes.c.vacancies,
         is_demo=page.c.is_demo,
+        quality=quality.c.json,
         **(extra or {}),
     )
     return (
@@ -195,6 +221,7 @@ def _render(
         .join(Unit, Unit.code == page.c.unit_code)
         .join(classes, true())
         .join(modes, true())
+        .outerjoin(quality, true())
         .order_by(*order_by)
     )
 
@@ -242,8 +269,10 @@ def _like(q: str) -> str:
     return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _filters(*, age_filtered: bool, mode: bool, vacancy: bool, inclusive: bool, text_query: bool) -> list[Any]:
-    conds: list[Any] = []
+def _filters(
+    *, age_filtered: bool, mode: bool, vacancy: bool, inclusive: bool, text_query: bool, grade: bool = False
+) -> list[Any]:
+    conds: list[Any] = [~institution_blacklisted(Institution.id)]  # the public search hides blacklisted ones
     if mode:
         conds.append(
             exists().where(
@@ -262,14 +291,22 @@ def _filters(*, age_filtered: bool, mode: bool, vacancy: bool, inclusive: bool, 
         conds.append(exists().where(*class_cond))
     if inclusive:
         conds.append(Institution.is_inclusive.is_(True))
+    if grade:
+        # The latest published grade is this good or better ('A' < 'B' < …); none published: left out.
+        latest = _latest_published(Institution.id, Assessment.grade).scalar_subquery()
+        conds.append(latest <= bindparam("min_grade", type_=String))
     if text_query:
         pattern = bindparam("q", type_=String)
         conds.append(or_(Institution.name.ilike(pattern), Institution.address.ilike(pattern)))
     return conds
 
 
-def _filter_params(*, types: list[str] | None, mode: str | None, q: str | None) -> dict[str, Any]:
+def _filter_params(
+    *, types: list[str] | None, mode: str | None, q: str | None, min_grade: str | None = None
+) -> dict[str, Any]:
     params: dict[str, Any] = {}
+    if min_grade is not None:
+        params["min_grade"] = min_grade
     if types is not None:
         params["class_types"] = types
     if mode is not None:
@@ -294,11 +331,18 @@ class NearbyQuery:
     q: str | None = None
     limit: int = 20
     cursor: str | None = None
+    min_grade: str | None = None  # latest published quality grade at least this (A best)
 
 
 @lru_cache(maxsize=128)
 def _nearby_statement(
-    age_filtered: bool, mode: bool, vacancy: bool, inclusive: bool, text_query: bool, after_cursor: bool
+    age_filtered: bool,
+    mode: bool,
+    vacancy: bool,
+    inclusive: bool,
+    text_query: bool,
+    after_cursor: bool,
+    grade: bool = False,
 ) -> Select[Any]:
     point = func.ll_to_earth(Institution.lat, Institution.lng)
     centre = func.ll_to_earth(bindparam("lat", type_=Float), bindparam("lng", type_=Float))
@@ -307,7 +351,14 @@ def _nearby_statement(
     distance = func.earth_distance(point, centre, type_=Float)
     chosen = select(*_PAGE_COLUMNS, distance.label("distance"), chord.label("chord")).where(
         func.earth_box(centre, radius).op("@>")(point),
-        *_filters(age_filtered=age_filtered, mode=mode, vacancy=vacancy, inclusive=inclusive, text_query=text_query),
+        *_filters(
+            age_filtered=age_filtered,
+            mode=mode,
+            vacancy=vacancy,
+            inclusive=inclusive,
+            text_query=text_query,
+            grade=grade,
+        ),
     )
     if after_cursor:
         chosen = chosen.where(
@@ -335,13 +386,14 @@ def nearby_statement(query: NearbyQuery) -> tuple[Select[Any], dict[str, Any]]:
         query.inclusive,
         bool(query.q),
         query.cursor is not None,
+        query.min_grade is not None,
     )
     params: dict[str, Any] = {
         "lat": query.lat,
         "lng": query.lng,
         "radius": float(query.radius_m),
         "limit": query.limit + 1,
-        **_filter_params(types=types, mode=query.mode, q=query.q),
+        **_filter_params(types=types, mode=query.mode, q=query.q, min_grade=query.min_grade),
     }
     if query.cursor is not None:
         params["after_chord"], params["after_id"] = decode_cursor(query.cursor, (float, uuid.UUID))
@@ -364,9 +416,11 @@ async def nearby(db: AsyncSession, query: NearbyQuery) -> bytes:
 
 
 @lru_cache(maxsize=64)
-def _list_statement(unit: bool, mode: bool, inclusive: bool, text_query: bool, after_cursor: bool) -> Select[Any]:
+def _list_statement(
+    unit: bool, mode: bool, inclusive: bool, text_query: bool, after_cursor: bool, grade: bool = False
+) -> Select[Any]:
     chosen = select(*_PAGE_COLUMNS).where(
-        *_filters(age_filtered=False, mode=mode, vacancy=False, inclusive=inclusive, text_query=text_query)
+        *_filters(age_filtered=False, mode=mode, vacancy=False, inclusive=inclusive, text_query=text_query, grade=grade)
     )
     if unit:
         chosen = chosen.where(Institution.unit_code == bindparam("unit", type_=Integer))
@@ -388,10 +442,13 @@ async def list_institutions(
     q: str | None,
     limit: int,
     cursor: str | None,
+    min_grade: str | None = None,
 ) -> bytes:
     """A page of ``InstitutionPage`` JSON, alphabetical."""
-    stmt = _list_statement(unit_code is not None, mode is not None, inclusive, bool(q), cursor is not None)
-    params: dict[str, Any] = {"limit": limit + 1, **_filter_params(types=None, mode=mode, q=q)}
+    stmt = _list_statement(
+        unit_code is not None, mode is not None, inclusive, bool(q), cursor is not None, min_grade is not None
+    )
+    params: dict[str, Any] = {"limit": limit + 1, **_filter_params(types=None, mode=mode, q=q, min_grade=min_grade)}
     if unit_code is not None:
         params["unit"] = unit_code
     if cursor is not None:
@@ -414,6 +471,7 @@ def _detail_statement() -> Select[Any]:
             Institution.opening_hours,
             Institution.description,
             Institution.updated_at,
+            Institution.filed_at,
         )
         .where(Institution.id == bindparam("id", type_=Institution.id.type))
         .subquery("page")
@@ -427,14 +485,23 @@ def _detail_statement() -> Select[Any]:
             "opening_hours": page.c.opening_hours,
             "description": page.c.description,
             "updated_at": page.c.updated_at,
+            "blacklisted": institution_blacklisted(page.c.id),
+            # What institutions/gate.py decides, for the page's apply/book buttons.
+            "takes_families": and_(
+                ~institution_blacklisted(page.c.id),
+                or_(page.c.filing_status == "filed", bindparam("unfiled_ok", type_=Boolean)),
+            ),
+            # 备案 approved on (local date; filing domain)
+            "filed_at": func.to_char(func.timezone("Asia/Shanghai", page.c.filed_at), "YYYY-MM-DD"),
         },
     )
 
 
-async def institution_detail(db: AsyncSession, institution_id: uuid.UUID) -> bytes:
+async def institution_detail(db: AsyncSession, settings: Settings, institution_id: uuid.UUID) -> bytes:
     """``InstitutionDetail`` JSON."""
     await autocommit_reads(db)
-    row = (await db.execute(_detail_statement(), {"id": institution_id})).first()
+    params = {"id": institution_id, "unfiled_ok": settings.unfiled_can_take_bookings}
+    row = (await db.execute(_detail_statement(), params)).first()
     if row is None:
         raise NotFound("institution")
     return row.item.encode()

@@ -19,6 +19,7 @@ from backend.institutions.schemas import (
     ClassIn,
     ClassOut,
     ClassPatch,
+    GradeName,
     InstitutionDetail,
     InstitutionIn,
     InstitutionPage,
@@ -28,6 +29,11 @@ from backend.institutions.schemas import (
     ModeOut,
     NearbyPage,
 )
+
+MinGrade = Annotated[
+    GradeName | None,
+    QueryParameter(description="Only institutions whose latest published quality grade is this or better (A best)"),
+]
 
 
 def _json(body: bytes, status_code: int = 200) -> Response[Any]:
@@ -59,11 +65,12 @@ class InstitutionController(Controller):
         q: Query = None,
         limit: Limit = 20,
         cursor: Cursor = None,
+        min_grade: MinGrade = None,
     ) -> Response[InstitutionPage]:
         """Alphabetical, with classes, vacancies, modes and prices."""
         return _json(
             await queries.list_institutions(
-                db, unit_code=unit, mode=mode, inclusive=inclusive, q=q, limit=limit, cursor=cursor
+                db, unit_code=unit, mode=mode, inclusive=inclusive, q=q, limit=limit, cursor=cursor, min_grade=min_grade
             )
         )
 
@@ -88,6 +95,7 @@ class InstitutionController(Controller):
         q: Query = None,
         limit: Limit = 20,
         cursor: Cursor = None,
+        min_grade: MinGrade = None,
     ) -> Response[NearbyPage]:
         """Nearest first, with `distance_m` (great-circle metres). With `age_months`, each institution shows only
         the classes that fit that age, and institutions without one are left out."""
@@ -105,6 +113,7 @@ class InstitutionController(Controller):
                     q=q,
                     limit=limit,
                     cursor=cursor,
+                    min_grade=min_grade,
                 ),
             )
         )
@@ -115,8 +124,8 @@ class InstitutionController(Controller):
         responses=error_responses(404),
         summary="Institution details / 机构详情",
     )
-    async def detail(self, db: Db, institution_id: FromPath[uuid.UUID]) -> Response[InstitutionDetail]:
-        return _json(await queries.institution_detail(db, institution_id))
+    async def detail(self, db: Db, state: State, institution_id: FromPath[uuid.UUID]) -> Response[InstitutionDetail]:
+        return _json(await queries.institution_detail(db, state.settings, institution_id))
 
     @post(
         "/",
@@ -124,10 +133,10 @@ class InstitutionController(Controller):
         responses=error_responses(401, 403, 409, 422),
         summary="Register an institution / 登记机构",
     )
-    async def create(self, db: Db, data: JSONBody[InstitutionIn]) -> Response[InstitutionDetail]:
+    async def create(self, db: Db, state: State, data: JSONBody[InstitutionIn]) -> Response[InstitutionDetail]:
         institution_id = await service.create_institution(db, data)
         await db.commit()
-        return _json(await queries.institution_detail(db, institution_id), status_code=201)
+        return _json(await queries.institution_detail(db, state.settings, institution_id), status_code=201)
 
     @patch(
         "/{institution_id:uuid}",
@@ -138,13 +147,14 @@ class InstitutionController(Controller):
     async def update(
         self,
         db: Db,
+        state: State,
         request: Request[Principal, Any, Any],
         institution_id: FromPath[uuid.UUID],
         data: JSONBody[InstitutionPatch],
     ) -> Response[InstitutionDetail]:
         await service.update_institution(db, request.user, institution_id, data)
         await db.commit()
-        return _json(await queries.institution_detail(db, institution_id))
+        return _json(await queries.institution_detail(db, state.settings, institution_id))
 
     @post(
         "/{institution_id:uuid}/classes",

@@ -14,6 +14,7 @@ PriceUnitName = Literal["month", "day", "half_day", "hour"]
 LegalFormName = Literal["public_institution", "social_organisation", "for_profit"]
 OwnershipName = Literal["public", "private"]
 FilingStatusName = Literal["unfiled", "submitted", "filed", "returned"]
+GradeName = Literal["A", "B", "C", "D"]  # quality assessment grades (WS/T 821-2023), A best
 
 PlainText = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f<>]*$"
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PlainText)]
@@ -133,6 +134,16 @@ class FlagsOut(Output):
     home_based: bool
 
 
+class QualityOut(Output):
+    """The latest published quality assessment (质量评估); details at /api/institutions/{id}/assessments."""
+
+    assessment_id: uuid.UUID
+    grade: GradeName
+    total: float
+    assessed_on: dt.date
+    summary: str
+
+
 class InstitutionSummary(Output):
     id: uuid.UUID
     name: str
@@ -150,6 +161,7 @@ class InstitutionSummary(Output):
     classes: list[ClassOut]
     vacancies: int
     is_demo: bool
+    quality: QualityOut | None  # latest published quality assessment; null until one is published
 
 
 class InstitutionDetail(InstitutionSummary):
@@ -157,6 +169,9 @@ class InstitutionDetail(InstitutionSummary):
     opening_hours: list[OpeningPeriod]
     description: str
     updated_at: dt.datetime
+    blacklisted: bool  # on the blacklist (黑名单): takes no bookings, applications or registrations
+    takes_families: bool  # may take applications, bookings and registrations now (filed, not blacklisted)
+    filed_at: dt.date | None  # the day its filing (备案) was approved (local date); None unless filed
 
 
 class NearbyItem(InstitutionSummary):

@@ -22,12 +22,19 @@ from backend.bookings.models import BOOKING_STATUS_ZH, BookingStatus
 from backend.core.authz import Principal
 from backend.core.outbox import Event
 from backend.enrolment.models import STATUS_ZH, Status
+from backend.guidance.models import guidance_titles
 
 CATEGORY_BY_SUBJECT = {
     "application": "enrolment",
     "booking": "bookings",
     "notice": "notices",
     "complaint": "complaints",
+    "guidance_registration": "bookings",  # parenting guidance: a place at an event, like a booking
+    "guidance_event": "bookings",
+    "assessment": "notices",  # quality assessments: news for the institution (and officers)
+    "blacklist_entry": "notices",  # an institution blacklisted: news for it and the health department
+    "staff_roster": "notices",  # someone on an institution's roster was blacklisted (id: the institution)
+    "filing": "notices",  # filing (备案) submitted/approved/returned: news for the institution and officers
 }
 
 
@@ -100,6 +107,8 @@ def _titles(event: Any) -> tuple[str, str]:
             else status
         )
         return f"托育预约：{zh}", f"Booking {status.replace('_', ' ')}"
+    if event.subject_type in ("guidance_registration", "guidance_event"):
+        return guidance_titles(event.type, status)
     return event.payload.get("title_zh", "新消息"), event.payload.get("title", "New update")
 
 
@@ -108,6 +117,12 @@ _URLS = {
     "booking": "/bookings/{id}",
     "notice": "/notices/{id}",
     "complaint": "/complaints/{id}",
+    "guidance_registration": "/guidance/registrations/{id}",
+    "guidance_event": "/guidance/{id}",
+    "assessment": "/assessments/{id}",
+    "blacklist_entry": "/blacklist",
+    "staff_roster": "/staff/{id}/roster",
+    "filing": "/filing/{id}",  # the PWA opens the officer's review or the institution's filing screen
 }
 
 

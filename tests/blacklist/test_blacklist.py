@@ -95,7 +95,7 @@ async def test_blacklisting_an_institution_closes_it_and_shows_it_publicly(clien
     assert item["reason"] == "虐待婴幼儿，经调查属实" and item["decision_no"] == "卫健罚〔2026〕12号"
 
     detail = (await client.get(f"/api/institutions/{inst.id}")).json()
-    assert detail["blacklisted"] is True
+    assert detail["blacklisted"] is True and detail["takes_families"] is False
     listed = (await client.get("/api/institutions", params={"q": inst.name})).json()["items"]
     assert listed == []  # hidden from the public search
     near = (await client.get("/api/institutions/nearby", params={"lat": 46.63, "lng": 125.11, "q": inst.name})).json()

@@ -18,6 +18,7 @@ def clean_env(monkeypatch, tmp_path):
         "PORT",
         "VAPID_PRIVATE_KEY",
         "PUSH_ENDPOINT_ALLOWLIST",
+        "ID_HASH_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
@@ -46,7 +47,7 @@ def test_production_refuses_unsafe_defaults(clean_env):
     with pytest.raises(ConfigError) as err:
         Settings.from_env()
     message = str(err.value)
-    for name in ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "SMS_BACKEND", "VAPID_PRIVATE_KEY"):
+    for name in ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "SMS_BACKEND", "VAPID_PRIVATE_KEY", "ID_HASH_KEY"):
         assert name in message
 
 
@@ -57,6 +58,7 @@ def test_production_accepts_a_complete_configuration(clean_env):
     clean_env.setenv("PUBLIC_BASE_URL", "https://tuoyu.daqing.example")
     clean_env.setenv("ALLOWED_ORIGINS", "https://tuoyu.daqing.example")
     clean_env.setenv("SMS_BACKEND", "log")
+    clean_env.setenv("ID_HASH_KEY", "h" * 40)
     from tests.conftest import TEST_VAPID_PEM
 
     clean_env.setenv("VAPID_PRIVATE_KEY", TEST_VAPID_PEM.replace("\n", "\\n"))  # one-line form, as in .env files
@@ -147,6 +149,7 @@ def test_production_refuses_minio_default_credentials(clean_env):
         "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
         "SMS_BACKEND": "log",
         "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
+        "ID_HASH_KEY": "h" * 40,
         "STORAGE_BACKEND": "s3",
         "S3_ENDPOINT": "minio:9000",
         "S3_ACCESS_KEY": "minioadmin",
@@ -193,6 +196,7 @@ def test_production_wants_an_https_public_endpoint(clean_env):
         "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
         "SMS_BACKEND": "log",
         "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
+        "ID_HASH_KEY": "h" * 40,
         "STORAGE_BACKEND": "s3",
         "S3_ENDPOINT": "http://minio:9000",
         "S3_ACCESS_KEY": "daqing-app",
@@ -206,3 +210,24 @@ def test_production_wants_an_https_public_endpoint(clean_env):
     settings = Settings.from_env()
     assert (settings.s3_endpoint, settings.s3_secure) == ("minio:9000", False)  # inside, plain http is fine
     assert settings.s3_public_endpoint == "https://files.daqing.example"
+
+
+def test_production_wants_an_id_hash_key_of_its_own(clean_env):
+    from tests.conftest import TEST_VAPID_PEM
+
+    for name, value in {
+        "APP_ENV": "production",
+        "DATABASE_URL": "postgresql://app:pw@db:5432/daqing",
+        "SECRET_KEY": "k" * 40,
+        "PUBLIC_BASE_URL": "https://tuoyu.daqing.example",
+        "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
+        "SMS_BACKEND": "log",
+        "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
+    }.items():
+        clean_env.setenv(name, value)
+    for bad in ("short", "k" * 40):  # too short; the same as SECRET_KEY
+        clean_env.setenv("ID_HASH_KEY", bad)
+        with pytest.raises(ConfigError, match="ID_HASH_KEY"):
+            Settings.from_env()
+    clean_env.setenv("ID_HASH_KEY", "h" * 40)
+    assert Settings.from_env().id_hash_key == "h" * 40

@@ -116,7 +116,7 @@ async def test_every_role_has_a_demo_account_that_signs_in(demo_url, settings):
         near = await c.get("/api/institutions/nearby", params={"lat": 46.63, "lng": 125.11, "radius_m": 5000})
         assert len(near.json()["items"]) >= 5
 
-        # The demo parent books an hourly slot for their older child at a demo institution.
+        # The demo parent books an hourly slot for their older child at a filed demo institution.
         token = (await c.post("/api/auth/login", json={"login": "13800000001", "password": DEMO_PASSWORD})).json()
         headers = {"Authorization": f"Bearer {token['token']}"}
         child = max((await c.get("/api/me/children", headers=headers)).json(), key=lambda ch: ch["age_months"])
@@ -125,6 +125,7 @@ async def test_every_role_has_a_demo_account_that_signs_in(demo_url, settings):
             """
             SELECT s.institution_id, s.day, s.start_min FROM slots s JOIN institution_modes m
               ON m.institution_id = s.institution_id AND m.mode = 'hourly'
+              JOIN institutions i ON i.id = s.institution_id AND i.filing_status = 'filed'
             WHERE s.band = 'older_toddler' AND s.day > current_date ORDER BY s.day, s.start_min LIMIT 1""",
         )
         r = await c.post(

@@ -93,6 +93,7 @@ class EnrolmentMachine(RuleBasedStateMachine):
                 insert(Institution).values(
                     id=self.inst_id,
                     name="状态机测试",
+                    filing_status="filed",
                     legal_form="for_profit",
                     registration_no=random_uscc(),
                     unit_code=230602,

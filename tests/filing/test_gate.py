@@ -72,9 +72,11 @@ async def test_an_institution_not_filed_takes_no_bookings_or_applications(client
     for r in (booking, application):
         assert r.status_code == 409, r.text
         assert r.json()["code"] == "institution_not_filed" and "备案" in r.json()["detail_zh"]
+    assert (await client.get(f"/api/institutions/{centre.id}")).json()["takes_families"] is False
 
 
 async def test_a_filed_institution_takes_both(client, factory, centre):
+    assert (await client.get(f"/api/institutions/{centre.id}")).json()["takes_families"] is True
     booking, application = await book(client, factory, centre)
     assert booking.status_code == 201, booking.text
     assert application.status_code == 201, application.text
@@ -83,6 +85,7 @@ async def test_a_filed_institution_takes_both(client, factory, centre):
 async def test_the_city_setting_lets_unfiled_institutions_take_both(client, factory, db, centre, app_settings):
     await set_status(db, centre, "unfiled")
     app_settings(unfiled_can_take_bookings=True)
+    assert (await client.get(f"/api/institutions/{centre.id}")).json()["takes_families"] is True
     booking, application = await book(client, factory, centre)
     assert booking.status_code == 201, booking.text
     assert application.status_code == 201, application.text

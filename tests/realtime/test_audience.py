@@ -66,6 +66,7 @@ def test_sql_python_and_push_audiences_agree(database_url, events):
                         insert(Institution).values(
                             id=inst,
                             name=f"受众{n}",
+                            filing_status="filed",
                             legal_form="for_profit",
                             registration_no=random_uscc(),
                             unit_code=230602,

@@ -73,6 +73,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/assessments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Assessments / 评估列表 */
+        get: operations["ApiAssessmentsListing"];
+        put?: never;
+        /** Record an assessment / 录入质量评估 */
+        post: operations["ApiAssessmentsCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/dimensions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The assessment standard / 评估维度与等级 */
+        get: operations["ApiAssessmentsDimensionsDimensions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An assessment / 评估详情 */
+        get: operations["ApiAssessmentsAssessmentIdDetail"];
+        /** Edit a draft / 修改评估草稿 */
+        put: operations["ApiAssessmentsAssessmentIdUpdate"];
+        post?: never;
+        /** Delete a draft / 删除评估草稿 */
+        delete: operations["ApiAssessmentsAssessmentIdRemove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}/items/{item_id}/follow-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Follow up a rectification item / 跟进整改事项 */
+        post: operations["ApiAssessmentsAssessmentIdItemsItemIdFollowUpFollowUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}/items/{item_id}/response": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer a rectification item / 机构答复整改事项 */
+        post: operations["ApiAssessmentsAssessmentIdItemsItemIdResponseRespond"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish / 发布评估结果 */
+        post: operations["ApiAssessmentsAssessmentIdPublishPublish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit log of officer actions / 操作审计日志 */
+        get: operations["ApiAuditListEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/code": {
         parameters: {
             query?: never;
@@ -135,6 +257,92 @@ export interface paths {
         put?: never;
         /** Sign out this device / 退出登录 */
         post: operations["ApiAuthLogoutLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/blacklist/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Blacklist entries (officers) / 黑名单记录（管理） */
+        get: operations["ApiBlacklistEntriesListEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/blacklist/entries/{entry_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a blacklist entry / 撤销黑名单记录 */
+        post: operations["ApiBlacklistEntriesEntryIdRevokeRevoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/blacklist/institutions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Blacklisted institutions (public) / 黑名单机构公示 */
+        get: operations["ApiBlacklistInstitutionsPublicList"];
+        put?: never;
+        /** Blacklist an institution / 将机构列入黑名单 */
+        post: operations["ApiBlacklistInstitutionsAddInstitution"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/blacklist/persons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Blacklist a person / 将人员列入黑名单 */
+        post: operations["ApiBlacklistPersonsAddPerson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/blacklist/persons/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check an ID number / 查询身份证号是否在黑名单 */
+        post: operations["ApiBlacklistPersonsCheckCheck"];
         delete?: never;
         options?: never;
         head?: never;
@@ -449,6 +657,245 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/filings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Filings to review / 备案审核队列 */
+        get: operations["ApiFilingsQueue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/filings/{filing_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A filing / 备案详情（审核） */
+        get: operations["ApiFilingsFilingIdDetail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/filings/{filing_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a filing / 备案审核通过 */
+        post: operations["ApiFilingsFilingIdApproveApprove"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/filings/{filing_id}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Return a filing / 退回备案 */
+        post: operations["ApiFilingsFilingIdReturnReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guidance/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Upcoming events / 近期活动 */
+        get: operations["ApiGuidanceEventsListEvents"];
+        put?: never;
+        /** Publish an event / 发布育儿指导活动 */
+        post: operations["ApiGuidanceEventsPublish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guidance/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An event with its places left / 活动详情 */
+        get: operations["ApiGuidanceEventsEventIdDetail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guidance/events/{event_id}/registrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register the family / 报名参加 */
+        post: operations["ApiGuidanceEventsEventIdRegistrationsRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guidance/hosted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Events you host / 我主办的活动 */
+        get: operations["ApiGuidanceHostedHosted"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guidance/hosted/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A hosted event with its registrations / 活动报名名单 */
+        get: operations["ApiGuidanceHostedEventIdDetail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guidance/hosted/{event_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel an event / 取消活动 */
+        post: operations["ApiGuidanceHostedEventIdCancelCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guidance/hosted/{event_id}/registrations/{registration_id}/attendance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark attended or no-show / 登记出勤 */
+        post: operations["ApiGuidanceHostedEventIdRegistrationsRegistrationIdAttendanceAttendance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guidance/registrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My registrations / 我的报名 */
+        get: operations["ApiGuidanceRegistrationsMine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guidance/registrations/{registration_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A registration / 报名详情 */
+        get: operations["ApiGuidanceRegistrationsRegistrationIdDetail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/guidance/registrations/{registration_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a registration / 取消报名 */
+        post: operations["ApiGuidanceRegistrationsRegistrationIdCancelCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/institutions": {
         parameters: {
             query?: never;
@@ -615,6 +1062,23 @@ export interface paths {
         put?: never;
         /** Put on the waitlist / 列入候补 */
         post: operations["ApiInstitutionsInstitutionIdApplicationsApplicationIdWaitlistWaitlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/institutions/{institution_id}/assessments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Published assessments of an institution / 机构质量评估结果 */
+        get: operations["ApiInstitutionsInstitutionIdAssessmentsHistory"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -826,6 +1290,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/institutions/{institution_id}/filing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Our filing / 本机构备案 */
+        get: operations["ApiInstitutionsInstitutionIdFilingRead"];
+        /** Save the filing draft / 保存备案材料 */
+        put: operations["ApiInstitutionsInstitutionIdFilingSave"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/institutions/{institution_id}/filing/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Submit the filing / 提交备案 */
+        post: operations["ApiInstitutionsInstitutionIdFilingSubmitSubmit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/institutions/{institution_id}/modes/{mode}": {
         parameters: {
             query?: never;
@@ -875,6 +1374,41 @@ export interface paths {
         put: operations["ApiInstitutionsInstitutionIdSlotsPublish"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/institutions/{institution_id}/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Staff roster / 工作人员名册 */
+        get: operations["ApiInstitutionsInstitutionIdStaffListMembers"];
+        put?: never;
+        /** Add a staff member / 添加工作人员 */
+        post: operations["ApiInstitutionsInstitutionIdStaffAddMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/institutions/{institution_id}/staff/{member_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a staff member / 移除工作人员 */
+        delete: operations["ApiInstitutionsInstitutionIdStaffMemberIdRemoveMember"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1503,6 +2037,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/statistics/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Statistics as CSV / 导出统计数据 */
+        get: operations["ApiStatisticsExportCsvExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/statistics/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statistics against the plan's targets / 统计监测
+         * @description Per unit (Daqing's ten counties and districts) and city-wide, by calendar month in local time
+         *     (Asia/Shanghai): institutions (and home-based points, kindergarten nursery classes, 普惠, 示范);
+         *     places (托位 = class capacity) by class type; places per 1,000 residents against the target of 4.5;
+         *     the share of 普惠 places; demonstration institutions against the target of at least one per unit;
+         *     the filing (备案) rate; use of hourly/temporary slots in the month; complaints filed in the month by
+         *     category and the median time to resolve those resolved in the month; families reached by parenting
+         *     guidance (distinct families attending an event that starts in the month); and today's occupancy of
+         *     full- and half-day places (offline + offered + enrolled over capacity).
+         *
+         *     **History.** Stocks are as of each month's end: institutions and classes created by then. Class
+         *     capacities and institution flags are not historized, so a past month shows the classes that existed
+         *     then *with their current capacity* and today's flags. Filing counts from the filing date.
+         *
+         *     **Who.** City admins and city-wide officers see every unit and the city-wide figures (`city`); unit
+         *     officers see their own unit only (`city` is null). `from`/`to` default to the last 12 months (the
+         *     current one included); at most 36 months. A unit you may not see answers 404 (`not_found`), an unknown one 404 (`unknown_unit`);
+         *     a malformed month answers 400, `from` after `to` (`bad_month_range`) or more than 36 months
+         *     (`month_range_too_long`) 422.
+         *
+         *     统计监测：按区县和全市、按月统计机构数、托位数、每千人口托位数（目标4.5）、普惠托位占比、示范性机构、备案率、
+         *     投诉举报及办结时长、育儿指导覆盖家庭数等。月末存量按当时已设立的班级及其现有班额计算。
+         */
+        get: operations["ApiStatisticsOverviewOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/units": {
         parameters: {
             query?: never;
@@ -1544,6 +2135,37 @@ export interface paths {
          *     （包括 GPS 位置）。返回的 `id` 须在 24 小时内用于通知等内容，否则图片会被删除。
          */
         post: operations["ApiUploadsUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/uploads/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a document / 上传材料文件
+         * @description `multipart/form-data` with one part named `file`: a document for a filing (备案材料) — a **PDF** or a
+         *     JPEG, PNG or WebP image (a photo or scan of a certificate), recognised by its content (the file name
+         *     and declared type are ignored), of at most 20 MiB. A PDF must be
+         *     complete (header, cross-reference, `%%EOF`) and carry no scripts, launch actions or embedded files
+         *     (422 `pdf_corrupt`, `pdf_active_content`); it is stored as uploaded. Images are cleaned like every
+         *     other upload (orientation applied, metadata removed, shrunk to fit 4096×4096). Anything else answers
+         *     422 `document_unsupported`, a larger file 413.
+         *
+         *     Attach the returned `id` to your institution's filing (`PUT /api/institutions/{id}/filing`) within
+         *     24 hours, or it is deleted. Uploads count against `UPLOAD_MAX_PER_HOUR` like images.
+         *
+         *     上传备案材料：PDF 文件或证照照片（JPEG、PNG、WebP，按内容识别），最大 20 MB。
+         */
+        post: operations["ApiUploadsDocumentsUploadDocument"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1798,6 +2420,111 @@ export interface components {
             /** Format: date */
             term_start: string;
         };
+        /**
+         * AreaFigures
+         * @description A unit, or the city (``unit_code`` null).
+         */
+        AreaFigures: {
+            months: components["schemas"]["MonthFigures"][];
+            name_en: string;
+            name_zh: string;
+            occupancy: components["schemas"]["Occupancy"];
+            population: number;
+            unit_code: number | null;
+        };
+        /** AssessmentEdit */
+        AssessmentEdit: {
+            /**
+             * Format: date
+             * @description Day of the assessment, not in the future
+             */
+            assessed_on: string;
+            assessors: string[];
+            /**
+             * @description (no HTML tags)
+             * @default
+             */
+            findings: string;
+            grade?: ("A" | "B" | "C" | "D") | null;
+            /** @default [] */
+            items: components["schemas"]["ItemIn"][];
+            /** @description Points per dimension key (see GET /api/assessments/dimensions): every dimension, 0..its maximum, whole or one decimal */
+            scores: {
+                [key: string]: number;
+            };
+            /** @description Public summary (no HTML tags, one line) */
+            summary: string;
+            total?: number | null;
+        };
+        /** AssessmentIn */
+        AssessmentIn: {
+            /**
+             * Format: date
+             * @description Day of the assessment, not in the future
+             */
+            assessed_on: string;
+            assessors: string[];
+            /**
+             * @description (no HTML tags)
+             * @default
+             */
+            findings: string;
+            grade?: ("A" | "B" | "C" | "D") | null;
+            /** Format: uuid */
+            institution_id: string;
+            /** @default [] */
+            items: components["schemas"]["ItemIn"][];
+            /** @description Points per dimension key (see GET /api/assessments/dimensions): every dimension, 0..its maximum, whole or one decimal */
+            scores: {
+                [key: string]: number;
+            };
+            /** @description Public summary (no HTML tags, one line) */
+            summary: string;
+            total?: number | null;
+        };
+        /** AssessmentListItem */
+        AssessmentListItem: {
+            /** Format: date */
+            assessed_on: string;
+            /** @enum {unknown} */
+            grade: "A" | "B" | "C" | "D";
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            institution_id: string;
+            institution_name: string;
+            open_items: number;
+            overdue_items: number;
+            published_at: string | null;
+            /** @enum {unknown} */
+            status: "draft" | "published";
+            total: number;
+            unit_code: number;
+        };
+        /** AssessmentOut */
+        AssessmentOut: {
+            /** Format: date */
+            assessed_on: string;
+            assessors: string[];
+            created_at: string;
+            findings: string;
+            /** @enum {unknown} */
+            grade: "A" | "B" | "C" | "D";
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            institution_id: string;
+            institution_name: string;
+            items: components["schemas"]["ItemOut"][];
+            published_at: string | null;
+            scores: components["schemas"]["ScoreOut"][];
+            /** @enum {unknown} */
+            status: "draft" | "published";
+            summary: string;
+            total: number;
+            unit_code: number;
+            updated_at: string;
+        };
         /** AttachmentOut */
         AttachmentOut: {
             content_type: string;
@@ -1811,6 +2538,39 @@ export interface components {
         AttendanceIn: {
             /** @enum {unknown} */
             status: "attended" | "no_show";
+        };
+        /** AuditChangeOut */
+        AuditChangeOut: {
+            id?: string | null;
+            op: string;
+            table: string;
+        };
+        /** AuditEntryOut */
+        AuditEntryOut: {
+            /** Format: uuid */
+            account_id: string;
+            action: string;
+            at: string;
+            change_count: number;
+            changes: components["schemas"]["AuditChangeOut"][];
+            grants: components["schemas"]["AuditGrantOut"][];
+            id: number;
+            method: string;
+            note: Record<string, never>;
+            path: string;
+            /** Format: uuid */
+            session_id: string;
+        };
+        /** AuditGrantOut */
+        AuditGrantOut: {
+            department: string | null;
+            role: string;
+            unit: number | null;
+        };
+        /** AuditPage */
+        AuditPage: {
+            items: components["schemas"]["AuditEntryOut"][];
+            next_before: number | null;
         };
         /** BookingDetail */
         BookingDetail: {
@@ -1910,6 +2670,16 @@ export interface components {
             name_en: string;
             name_zh: string;
             urgent: boolean;
+        };
+        /** CheckIn */
+        CheckIn: {
+            /** @description Resident ID number (居民身份证号码), 18 characters; hashed on arrival, never stored */
+            id_number: string;
+        };
+        /** CheckOut */
+        CheckOut: {
+            blacklisted: boolean;
+            entries: components["schemas"]["EntryOut"][];
         };
         /** ChildIn */
         ChildIn: {
@@ -2188,6 +2958,26 @@ export interface components {
             status: "accepted" | "duplicate" | "investigating" | "received" | "referred" | "rejected" | "resolved";
             status_zh: string;
         };
+        /** DimensionOut */
+        DimensionOut: {
+            key: string;
+            max_points: number;
+            name: string;
+            name_zh: string;
+        };
+        /**
+         * DocumentOut
+         * @description An uploaded document: a PDF (no ``width``/``height``) or a cleaned image.
+         */
+        DocumentOut: {
+            byte_size: number;
+            /** @enum {unknown} */
+            content_type: "application/pdf" | "image/jpeg" | "image/png" | "image/webp";
+            height: number | null;
+            /** Format: uuid */
+            id: string;
+            width: number | null;
+        };
         /** ElectedIn */
         ElectedIn: {
             /** Format: uuid */
@@ -2210,6 +3000,45 @@ export interface components {
             term_end: string;
             /** Format: date */
             term_start: string;
+        };
+        /** Employer */
+        Employer: {
+            /** Format: uuid */
+            institution_id: string;
+            institution_name: string;
+            /** Format: uuid */
+            staff_member_id: string;
+            unit_code: number;
+        };
+        /** EntryCreated */
+        EntryCreated: {
+            employers: components["schemas"]["Employer"][];
+            entry: components["schemas"]["EntryOut"];
+        };
+        /** EntryOut */
+        EntryOut: {
+            created_at: string;
+            /** Format: date */
+            decided_on: string;
+            decision_no: string;
+            department_code: string;
+            department_name_zh: string;
+            /** Format: date */
+            effective_from: string;
+            effective_until: string | null;
+            /** Format: uuid */
+            id: string;
+            id_number_masked: string | null;
+            in_force: boolean;
+            institution_id: string | null;
+            institution_name: string | null;
+            /** @enum {unknown} */
+            kind: "institution" | "person";
+            person_name: string | null;
+            reason: string;
+            revoke_reason: string | null;
+            revoked_at: string | null;
+            unit_code: number | null;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -2248,6 +3077,61 @@ export interface components {
             tracking_code: string;
             urgent: boolean;
         };
+        /**
+         * FilingDecisionIn
+         * @description Approve. ``expected_submission``: the submission number you reviewed; if the institution has
+         *         submitted again since, the decision is refused (409 ``submission_changed``).
+         */
+        FilingDecisionIn: {
+            expected_submission?: number | null;
+        };
+        /**
+         * FilingDocumentsIn
+         * @description Per document kind, the uploads (``POST /api/uploads/documents?purpose=filing_document``) in
+         *         order. A kind left out holds no documents. Unknown kinds are refused.
+         */
+        FilingDocumentsIn: {
+            /**
+             * @description Upload ids, in order (at most 10)
+             * @default []
+             */
+            business_licence: string[];
+            /**
+             * @description Upload ids, in order (at most 10)
+             * @default []
+             */
+            fire_safety: string[];
+            /**
+             * @description Upload ids, in order (at most 10)
+             * @default []
+             */
+            food_licence: string[];
+            /**
+             * @description Upload ids, in order (at most 10)
+             * @default []
+             */
+            health_certificates: string[];
+            /**
+             * @description Upload ids, in order (at most 10)
+             * @default []
+             */
+            health_evaluation: string[];
+            /**
+             * @description Upload ids, in order (at most 10)
+             * @default []
+             */
+            legal_person_certificate: string[];
+            /**
+             * @description Upload ids, in order (at most 10)
+             * @default []
+             */
+            site_proof: string[];
+            /**
+             * @description Upload ids, in order (at most 10)
+             * @default []
+             */
+            staff_qualifications: string[];
+        };
         /** FilingForm */
         FilingForm: {
             address?: string | null;
@@ -2263,6 +3147,75 @@ export interface components {
             room_id?: string | null;
             /** @default place */
             target_type: string;
+        };
+        /** FilingHistoryOut */
+        FilingHistoryOut: {
+            /** @enum {unknown} */
+            action: "approved" | "returned" | "submitted";
+            at: string;
+            by_officer: boolean;
+            reasons: string | null;
+            submission: number;
+        };
+        /** FilingIn */
+        FilingIn: {
+            documents?: components["schemas"]["FilingDocumentsIn"];
+            /** @default false */
+            serves_meals: boolean;
+        };
+        /** FilingKindDocuments */
+        FilingKindDocuments: {
+            files: components["schemas"]["PresignedDocumentOut"][];
+            /** @enum {unknown} */
+            kind: "business_licence" | "fire_safety" | "food_licence" | "health_certificates" | "health_evaluation" | "legal_person_certificate" | "site_proof" | "staff_qualifications";
+            kind_zh: string;
+            required: boolean;
+        };
+        /** FilingOut */
+        FilingOut: {
+            decided_at: string | null;
+            documents: components["schemas"]["FilingKindDocuments"][];
+            due_at: string | null;
+            editable: boolean;
+            filed_at: string | null;
+            history: components["schemas"]["FilingHistoryOut"][];
+            id: string | null;
+            /** Format: uuid */
+            institution_id: string;
+            institution_name: string;
+            missing_kinds: ("business_licence" | "fire_safety" | "food_licence" | "health_certificates" | "health_evaluation" | "legal_person_certificate" | "site_proof" | "staff_qualifications")[];
+            overdue: boolean;
+            return_reasons: string | null;
+            serves_meals: boolean;
+            /** @enum {unknown} */
+            status: "filed" | "returned" | "submitted" | "unfiled";
+            submission: number;
+            submitted_at: string | null;
+            unit_code: number;
+            unit_name_zh: string;
+        };
+        /** FilingQueueItem */
+        FilingQueueItem: {
+            due_at: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            institution_id: string;
+            institution_name: string;
+            overdue: boolean;
+            serves_meals: boolean;
+            /** @enum {unknown} */
+            status: "filed" | "returned" | "submitted" | "unfiled";
+            submission: number;
+            submitted_at: string | null;
+            unit_code: number;
+            unit_name_zh: string;
+        };
+        /** FilingReturnIn */
+        FilingReturnIn: {
+            expected_submission?: number | null;
+            /** @description Why the filing is returned (the institution sees it) (no HTML tags) */
+            reasons: string;
         };
         /** Flags */
         Flags: {
@@ -2297,6 +3250,20 @@ export interface components {
             inclusive?: boolean;
             kindergarten_class?: boolean;
         };
+        /** FollowUpIn */
+        FollowUpIn: {
+            /** @description (no HTML tags) */
+            note: string;
+            /** @enum {unknown} */
+            status: "open" | "rectified";
+        };
+        /** GradeBand */
+        GradeBand: {
+            /** @enum {unknown} */
+            grade: "A" | "B" | "C" | "D";
+            min_total: number;
+            name_zh: string;
+        };
         /** GrantOut */
         GrantOut: {
             department_code?: string | null;
@@ -2304,6 +3271,202 @@ export interface components {
             role: string;
             role_zh: string;
             unit_code?: number | null;
+        };
+        /** GuidanceAttendanceIn */
+        GuidanceAttendanceIn: {
+            /** @enum {unknown} */
+            status: "attended" | "no_show";
+        };
+        /** GuidanceCancelEventIn */
+        GuidanceCancelEventIn: {
+            reason: string;
+        };
+        /** GuidanceEventDetail */
+        GuidanceEventDetail: {
+            address: string;
+            capacity: number;
+            description: string;
+            distance_m: number | null;
+            ends_at: string;
+            host_institution_id: string | null;
+            host_name: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {unknown} */
+            kind: "home_visit" | "parent_child_activity" | "parent_class";
+            kind_zh: string;
+            lat: number;
+            lng: number;
+            my_registration_id?: string | null;
+            my_registration_status?: ("attended" | "cancelled" | "no_show" | "registered") | null;
+            open_for_registration: boolean;
+            places_left: number;
+            registered: number;
+            starts_at: string;
+            /** @enum {unknown} */
+            status: "cancelled" | "published";
+            title: string;
+            unit_code: number;
+            unit_name: string;
+        };
+        /**
+         * GuidanceEventIn
+         * @description Publish an event. An institution's staff host as their institution (``institution_id``; may be
+         *         left out when they belong to one institution): host name, unit, address and position default to
+         *         the institution's. Health officers host as a health centre: ``host_name`` and ``unit_code`` are
+         *         required (unit officers: their own unit).
+         */
+        GuidanceEventIn: {
+            address?: string | null;
+            /** @description Places (families), at least 1 */
+            capacity: number;
+            /** @description (no HTML tags) */
+            description: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 date-time with offset
+             */
+            ends_at: string;
+            host_name?: string | null;
+            institution_id?: string | null;
+            /** @enum {unknown} */
+            kind: "home_visit" | "parent_child_activity" | "parent_class";
+            lat?: number | null;
+            lng?: number | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 date-time with offset
+             */
+            starts_at: string;
+            /** @description (no HTML tags, one line) */
+            title: string;
+            unit_code?: number | null;
+        };
+        /** GuidanceEventOut */
+        GuidanceEventOut: {
+            address: string;
+            capacity: number;
+            description: string;
+            distance_m: number | null;
+            ends_at: string;
+            host_institution_id: string | null;
+            host_name: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {unknown} */
+            kind: "home_visit" | "parent_child_activity" | "parent_class";
+            kind_zh: string;
+            lat: number;
+            lng: number;
+            open_for_registration: boolean;
+            places_left: number;
+            registered: number;
+            starts_at: string;
+            /** @enum {unknown} */
+            status: "cancelled" | "published";
+            title: string;
+            unit_code: number;
+            unit_name: string;
+        };
+        /** GuidanceEventPage */
+        GuidanceEventPage: {
+            items: components["schemas"]["GuidanceEventOut"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        /** GuidanceHostedEvent */
+        GuidanceHostedEvent: {
+            address: string;
+            attended: number;
+            capacity: number;
+            description: string;
+            distance_m: number | null;
+            ends_at: string;
+            host_institution_id: string | null;
+            host_name: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {unknown} */
+            kind: "home_visit" | "parent_child_activity" | "parent_class";
+            kind_zh: string;
+            lat: number;
+            lng: number;
+            no_show: number;
+            open_for_registration: boolean;
+            places_left: number;
+            registered: number;
+            starts_at: string;
+            /** @enum {unknown} */
+            status: "cancelled" | "published";
+            title: string;
+            unit_code: number;
+            unit_name: string;
+        };
+        /** GuidanceHostedEventDetail */
+        GuidanceHostedEventDetail: {
+            address: string;
+            attended: number;
+            cancel_reason: string | null;
+            capacity: number;
+            description: string;
+            distance_m: number | null;
+            ends_at: string;
+            host_institution_id: string | null;
+            host_name: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {unknown} */
+            kind: "home_visit" | "parent_child_activity" | "parent_class";
+            kind_zh: string;
+            lat: number;
+            lng: number;
+            no_show: number;
+            open_for_registration: boolean;
+            places_left: number;
+            registered: number;
+            registrations: components["schemas"]["GuidanceHostedRegistration"][];
+            starts_at: string;
+            /** @enum {unknown} */
+            status: "cancelled" | "published";
+            title: string;
+            unit_code: number;
+            unit_name: string;
+        };
+        /**
+         * GuidanceHostedRegistration
+         * @description What the host's staff need for attendance: who registered (shown name) and, if named, the child.
+         */
+        GuidanceHostedRegistration: {
+            attendance_marked_at: string | null;
+            child_age_months: number | null;
+            child_name: string | null;
+            created_at: string;
+            guardian: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {unknown} */
+            status: "attended" | "cancelled" | "no_show" | "registered";
+            status_zh: string;
+        };
+        /** GuidanceRegistrationIn */
+        GuidanceRegistrationIn: {
+            child_id?: string | null;
+        };
+        /** GuidanceRegistrationOut */
+        GuidanceRegistrationOut: {
+            attended_at: string | null;
+            cancellable: boolean;
+            cancelled_at: string | null;
+            child_id: string | null;
+            child_name: string | null;
+            created_at: string;
+            event: components["schemas"]["GuidanceEventOut"];
+            /** Format: uuid */
+            id: string;
+            /** @enum {unknown} */
+            status: "attended" | "cancelled" | "no_show" | "registered";
+            status_zh: string;
         };
         /** Health */
         Health: {
@@ -2339,8 +3502,10 @@ export interface components {
         /** InstitutionDetail */
         InstitutionDetail: {
             address: string;
+            blacklisted: boolean;
             classes: components["schemas"]["ClassOut"][];
             description: string;
+            filed_at: string | null;
             /** @enum {unknown} */
             filing_status: "filed" | "returned" | "submitted" | "unfiled";
             flags: components["schemas"]["FlagsOut"];
@@ -2357,11 +3522,27 @@ export interface components {
             /** @enum {unknown} */
             ownership: "private" | "public";
             phone: string;
+            quality: components["schemas"]["QualityOut"] | null;
             registration_no: string;
+            takes_families: boolean;
             unit_code: number;
             unit_name_zh: string;
             updated_at: string;
             vacancies: number;
+        };
+        /** InstitutionEntryIn */
+        InstitutionEntryIn: {
+            /** Format: date */
+            decided_on: string;
+            /** @description The decision document's number, e.g. 卫健罚〔2026〕12号 (no HTML tags, one line) */
+            decision_no: string;
+            department_code?: string | null;
+            effective_from?: string | null;
+            effective_until?: string | null;
+            /** Format: uuid */
+            institution_id: string;
+            /** @description Why (public for institution entries) (no HTML tags) */
+            reason: string;
         };
         /** InstitutionIn */
         InstitutionIn: {
@@ -2422,6 +3603,7 @@ export interface components {
             /** @enum {unknown} */
             ownership: "private" | "public";
             phone: string;
+            quality: components["schemas"]["QualityOut"] | null;
             unit_code: number;
             unit_name_zh: string;
             vacancies: number;
@@ -2433,6 +3615,33 @@ export interface components {
             institution_name: string;
             unread: number;
             urgent_unread: number;
+        };
+        /** ItemIn */
+        ItemIn: {
+            /**
+             * Format: date
+             * @description After the assessment date and not in the past
+             */
+            deadline: string;
+            /** @description (no HTML tags) */
+            description: string;
+        };
+        /** ItemOut */
+        ItemOut: {
+            /** Format: date */
+            deadline: string;
+            description: string;
+            followed_up_at: string | null;
+            followed_up_by_name: string | null;
+            followup_note: string | null;
+            /** Format: uuid */
+            id: string;
+            overdue: boolean;
+            position: number;
+            responded_at: string | null;
+            response_note: string | null;
+            /** @enum {unknown} */
+            status: "open" | "rectified";
         };
         /** LoggedOut */
         LoggedOut: {
@@ -2512,6 +3721,64 @@ export interface components {
             room_id: string;
             stars: number;
         };
+        /**
+         * MonthFigures
+         * @description One unit's (or the city's) figures for one month. Stocks (institutions, places, filed) are as
+         *         of the month's end; flows (slots, complaints, guidance) are those of the month.
+         */
+        MonthFigures: {
+            /** @description Complaints filed in the month. */
+            complaints: number;
+            /** @description Every category code (see /api/complaints/categories), 0 included. */
+            complaints_by_category: {
+                [key: string]: number;
+            };
+            /** @description Complaints resolved (办结) in the month. */
+            complaints_resolved: number;
+            /** @description Demonstration (示范性) institutions among them (today's flag). */
+            demonstration: number;
+            /** @description A unit: at least one demonstration institution. The city: every unit has one. */
+            demonstration_met: boolean;
+            /** @description Distinct families (accounts) that attended a parenting-guidance event starting in the month; null while parenting guidance is not available (see ``notes``). */
+            families_reached: number | null;
+            /** @description Institutions filed (备案) by the month's end. */
+            filed: number;
+            /** @description filed / institutions, in %; null without institutions. */
+            filing_rate_pct: number | null;
+            /** @description Home-based points (家庭托育点) among them. */
+            home_based: number;
+            /** @description Inclusive (普惠) institutions among them (today's flag). */
+            inclusive_institutions: number;
+            /** @description Places in inclusive (普惠) institutions. */
+            inclusive_places: number;
+            /** @description 普惠 places / places, in %; null without places. */
+            inclusive_share_pct: number | null;
+            /** @description Institutions created by the month's end. */
+            institutions: number;
+            /** @description Kindergarten nursery classes (幼儿园托班) among them. */
+            kindergarten_class: number;
+            /** @description Median hours from filing to resolution of those resolved in the month (percentile_cont 0.5). */
+            median_resolution_hours: number | null;
+            /** @description YYYY-MM, local time (Asia/Shanghai). */
+            month: string;
+            /** @description 托位: the sum of class capacities. */
+            places: number;
+            places_by_class_type: components["schemas"]["PlacesByClassType"];
+            /** @description Places per 1,000 residents (2 decimals). */
+            places_per_1000: number;
+            /** @description places_per_1000 >= the target (4.5). */
+            places_target_met: boolean;
+            /** @description Residents (units.population; the city: all units). */
+            population: number;
+            /** @description Hourly/temporary care: places booked in the month's slots. */
+            slot_booked: number;
+            /** @description Hourly/temporary care: places published in the month's slots. */
+            slot_capacity: number;
+            /** @description slot_booked / slot_capacity, in %; null without slots. */
+            slot_use_pct: number | null;
+            /** @description The city only: how many units have at least one demonstration institution. */
+            units_meeting_demonstration: number | null;
+        };
         /** MyComplaint */
         MyComplaint: {
             /** @enum {unknown} */
@@ -2566,6 +3833,7 @@ export interface components {
             /** @enum {unknown} */
             ownership: "private" | "public";
             phone: string;
+            quality: components["schemas"]["QualityOut"] | null;
             unit_code: number;
             unit_name_zh: string;
             vacancies: number;
@@ -2702,6 +3970,15 @@ export interface components {
             /** @description Title (no HTML tags, one line) */
             title?: string;
             urgent?: boolean;
+        };
+        /**
+         * Occupancy
+         * @description Full- and half-day places now (not historized): taken = offline + offered + enrolled.
+         */
+        Occupancy: {
+            occupancy_pct: number | null;
+            places: number;
+            places_taken: number;
         };
         /** Open311Attribute */
         Open311Attribute: {
@@ -2856,11 +4133,52 @@ export interface components {
             phone: string;
         };
         /**
+         * Overview
+         * @description Statistics for a month range (at most 36 months).
+         */
+        Overview: {
+            /** @description City-wide figures: only for callers who see the whole city and did not ask for one unit. */
+            city: components["schemas"]["AreaFigures"] | null;
+            from_month: string;
+            generated_at: string;
+            months: string[];
+            /** @description Caveats, e.g. what is not historized or which figures are unavailable. */
+            notes: string[];
+            targets: components["schemas"]["Targets"];
+            timezone: string;
+            to_month: string;
+            /** @description The units you may see (all ten for city admins and city-wide officers), in the usual order. */
+            units: components["schemas"]["AreaFigures"][];
+        };
+        /** PersonEntryIn */
+        PersonEntryIn: {
+            /** Format: date */
+            decided_on: string;
+            /** @description The decision document's number, e.g. 卫健罚〔2026〕12号 (no HTML tags, one line) */
+            decision_no: string;
+            department_code?: string | null;
+            effective_from?: string | null;
+            effective_until?: string | null;
+            /** @description Resident ID number (居民身份证号码), 18 characters; hashed on arrival, never stored */
+            id_number: string;
+            /** @description The person's name as officers see it (never public) (no HTML tags, one line) */
+            person_name: string;
+            /** @description Why (public for institution entries) (no HTML tags) */
+            reason: string;
+        };
+        /**
          * PhotosIn
          * @description The room's photos, in order: ids from `POST /api/uploads?purpose=room_photo` (at most 9).
          */
         PhotosIn: {
             upload_ids: string[];
+        };
+        /** PlacesByClassType */
+        PlacesByClassType: {
+            infant: number;
+            mixed: number;
+            older_toddler: number;
+            toddler: number;
         };
         /** Preference */
         Preference: {
@@ -2879,6 +4197,22 @@ export interface components {
          */
         PreferencesIn: {
             preferences: components["schemas"]["Preference"][];
+        };
+        /**
+         * PresignedDocumentOut
+         * @description A document attachment with a short-lived URL (anyone holding ``url`` can fetch it until
+         *         ``expires_at``: never store or forward it).
+         */
+        PresignedDocumentOut: {
+            byte_size: number;
+            /** @enum {unknown} */
+            content_type: "application/pdf" | "image/jpeg" | "image/png" | "image/webp";
+            expires_at: string;
+            height: number | null;
+            /** Format: uuid */
+            id: string;
+            url: string;
+            width: number | null;
         };
         /**
          * PresignedOut
@@ -2901,6 +4235,38 @@ export interface components {
             priority: number;
             reason: string;
         };
+        /** PublicAssessment */
+        PublicAssessment: {
+            /** Format: date */
+            assessed_on: string;
+            /** @enum {unknown} */
+            grade: "A" | "B" | "C" | "D";
+            /** Format: uuid */
+            id: string;
+            published_at: string;
+            scores: components["schemas"]["ScoreOut"][];
+            summary: string;
+            total: number;
+        };
+        /** PublicEntry */
+        PublicEntry: {
+            /** Format: date */
+            decided_on: string;
+            decision_no: string;
+            department_code: string;
+            department_name_zh: string;
+            /** Format: date */
+            effective_from: string;
+            effective_until: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            institution_id: string;
+            institution_name: string;
+            reason: string;
+            unit_code: number;
+            unit_name_zh: string;
+        };
         /** PublicUpdate */
         PublicUpdate: {
             at: string;
@@ -2908,6 +4274,20 @@ export interface components {
             /** @enum {unknown} */
             status: "accepted" | "duplicate" | "investigating" | "received" | "referred" | "rejected" | "resolved";
             status_zh: string;
+        };
+        /**
+         * QualityOut
+         * @description The latest published quality assessment (质量评估); details at /api/institutions/{id}/assessments.
+         */
+        QualityOut: {
+            /** Format: date */
+            assessed_on: string;
+            /** Format: uuid */
+            assessment_id: string;
+            /** @enum {unknown} */
+            grade: "A" | "B" | "C" | "D";
+            summary: string;
+            total: number;
         };
         /** QueueItem */
         QueueItem: {
@@ -2984,6 +4364,11 @@ export interface components {
             notice_id: string;
             read_count: number;
         };
+        /** ResponseIn */
+        ResponseIn: {
+            /** @description (no HTML tags) */
+            note: string;
+        };
         /** ResultsOut */
         ResultsOut: {
             anonymous: boolean;
@@ -3010,6 +4395,11 @@ export interface components {
             title: string;
             urgent: boolean;
             version: number;
+        };
+        /** RevokeIn */
+        RevokeIn: {
+            /** @description Why the entry is revoked (no HTML tags) */
+            reason: string;
         };
         /**
          * RoomFacts
@@ -3130,6 +4520,14 @@ export interface components {
             suggestion_number: number | null;
             version: number;
         };
+        /** ScoreOut */
+        ScoreOut: {
+            key: string;
+            max_points: number;
+            name: string;
+            name_zh: string;
+            score: number;
+        };
         /** SessionOut */
         SessionOut: {
             account: components["schemas"]["AccountOut"];
@@ -3229,6 +4627,38 @@ export interface components {
             status_zh: string;
             updates: components["schemas"]["PublicUpdate"][];
         };
+        /** StaffMemberIn */
+        StaffMemberIn: {
+            /** @description Name shown on the roster (no HTML tags, one line) */
+            display_name: string;
+            /** @description Resident ID number (居民身份证号码), 18 characters; hashed on arrival, never stored */
+            id_number: string;
+            phone?: string | null;
+            /** @enum {unknown} */
+            staff_role: "carer" | "cook" | "guard" | "head" | "health_worker" | "other";
+        };
+        /** StaffMemberOut */
+        StaffMemberOut: {
+            account_linked: boolean;
+            created_at: string;
+            display_name: string;
+            /** Format: uuid */
+            id: string;
+            id_number_masked: string;
+            /** Format: uuid */
+            institution_id: string;
+            phone: string | null;
+            /** @enum {unknown} */
+            staff_role: "carer" | "cook" | "guard" | "head" | "health_worker" | "other";
+        };
+        /** StandardOut */
+        StandardOut: {
+            code: string;
+            dimensions: components["schemas"]["DimensionOut"][];
+            grades: components["schemas"]["GradeBand"][];
+            title_zh: string;
+            total_points: number;
+        };
         /**
          * SubscriptionIn
          * @description What ``PushManager.subscribe()`` returns in the browser (``subscription.toJSON()``).
@@ -3275,6 +4705,22 @@ export interface components {
             /** @enum {unknown} */
             status: "approved" | "pending" | "rejected";
             suggested_by: string | null;
+        };
+        /**
+         * Targets
+         * @description The plan's targets the figures are measured against.
+         */
+        Targets: {
+            /**
+             * @description 示范性 institutions each unit (county/district) should have at least.
+             * @default 1
+             */
+            demonstration_per_unit: number;
+            /**
+             * @description 托位 per 1,000 residents (national target for 2025).
+             * @default 4.5
+             */
+            places_per_1000: number;
         };
         /** Ticket */
         Ticket: {
@@ -3719,6 +5165,679 @@ export interface operations {
             };
         };
     };
+    ApiAssessmentsListing: {
+        parameters: {
+            query?: {
+                /** @description Only this institution */
+                institution_id?: string | null;
+                /** @description draft or published */
+                status?: "draft" | "published" | null;
+                /** @description Unit code, e.g. 230602 */
+                unit?: number | null;
+                /** @description Only those with overdue rectification items */
+                overdue?: boolean;
+                /** @description Page size */
+                limit?: number;
+                /** @description Skip this many */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentListItem"][];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiAssessmentsCreate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe recording: the same key and body replay the first response for 24 hours */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessmentIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiAssessmentsDimensionsDimensions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StandardOut"];
+                };
+            };
+        };
+    };
+    ApiAssessmentsAssessmentIdDetail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiAssessmentsAssessmentIdUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessmentEdit"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiAssessmentsAssessmentIdRemove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiAssessmentsAssessmentIdItemsItemIdFollowUpFollowUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assessment_id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FollowUpIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiAssessmentsAssessmentIdItemsItemIdResponseRespond: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assessment_id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResponseIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiAssessmentsAssessmentIdPublishPublish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiAuditListEntries: {
+        parameters: {
+            query?: {
+                /** @description Only this account's actions */
+                account_id?: string | null;
+                /** @description A declared action, or a prefix ending in '.' */
+                action?: string | null;
+                /** @description From this day (Beijing time), inclusive */
+                since?: string | null;
+                /** @description Up to this day (Beijing time), inclusive */
+                until?: string | null;
+                /** @description Entries older than this id */
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiAuthCodeRequestCode: {
         parameters: {
             query?: never;
@@ -3907,6 +6026,378 @@ export interface operations {
             };
             /** @description Not allowed / 无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiBlacklistEntriesListEntries: {
+        parameters: {
+            query?: {
+                /** @description Only this kind */
+                kind?: "institution" | "person" | null;
+                /** @description active = not revoked */
+                status?: "active" | "revoked" | "all";
+                /** @description Page size */
+                limit?: number;
+                /** @description Skip this many */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryOut"][];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiBlacklistEntriesEntryIdRevokeRevoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevokeIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiBlacklistInstitutionsPublicList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicEntry"][];
+                };
+            };
+        };
+    };
+    ApiBlacklistInstitutionsAddInstitution: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstitutionEntryIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryCreated"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiBlacklistPersonsAddPerson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonEntryIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryCreated"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiBlacklistPersonsCheckCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4979,6 +7470,1045 @@ export interface operations {
             };
         };
     };
+    ApiFilingsQueue: {
+        parameters: {
+            query?: {
+                /** @description Statuses (default: submitted) */
+                status?: ("unfiled" | "submitted" | "filed" | "returned")[] | null;
+                /** @description Only past the review time limit (true) or within it (false) */
+                overdue?: boolean | null;
+                /** @description Unit code, e.g. 230621 */
+                unit?: number | null;
+                /** @description Page size */
+                limit?: number;
+                /** @description Skip this many */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilingQueueItem"][];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiFilingsFilingIdDetail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                filing_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilingOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiFilingsFilingIdApproveApprove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                filing_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FilingDecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilingOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiFilingsFilingIdReturnReturn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                filing_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FilingReturnIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilingOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiGuidanceEventsListEvents: {
+        parameters: {
+            query?: {
+                /** @description Unit code, e.g. 230602 */
+                unit?: number | null;
+                /** @description Only this kind */
+                kind?: "parent_class" | "parent_child_activity" | "home_visit" | null;
+                /** @description Near here (WGS-84), with lng */
+                lat?: number | null;
+                /** @description Near here (WGS-84), with lat */
+                lng?: number | null;
+                /** @description Only within this distance (needs lat/lng) */
+                radius_km?: number | null;
+                /** @description Starting on or after */
+                from?: string | null;
+                /** @description Starting on or before */
+                to?: string | null;
+                /** @description Page size */
+                limit?: number;
+                /** @description Skip this many */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuidanceEventPage"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiGuidanceEventsPublish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuidanceEventIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuidanceHostedEventDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiGuidanceEventsEventIdDetail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuidanceEventDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiGuidanceEventsEventIdRegistrationsRegister: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: the same key and body replay the first response for 24 hours */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuidanceRegistrationIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuidanceRegistrationOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiGuidanceHostedHosted: {
+        parameters: {
+            query?: {
+                /** @description Started events, latest first */
+                past?: boolean;
+                /** @description Page size */
+                limit?: number;
+                /** @description Skip this many */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuidanceHostedEvent"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiGuidanceHostedEventIdDetail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuidanceHostedEventDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiGuidanceHostedEventIdCancelCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuidanceCancelEventIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuidanceHostedEventDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiGuidanceHostedEventIdRegistrationsRegistrationIdAttendanceAttendance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+                registration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuidanceAttendanceIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuidanceHostedEventDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiGuidanceRegistrationsMine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuidanceRegistrationOut"][];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiGuidanceRegistrationsRegistrationIdDetail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                registration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuidanceRegistrationOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiGuidanceRegistrationsRegistrationIdCancelCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                registration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuidanceRegistrationOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiInstitutionsListInstitutions: {
         parameters: {
             query?: {
@@ -4992,6 +8522,8 @@ export interface operations {
                 limit?: number;
                 /** @description next_cursor of the previous page */
                 cursor?: string | null;
+                /** @description Only institutions whose latest published quality grade is this or better (A best) */
+                min_grade?: "A" | "B" | "C" | "D" | null;
             };
             header?: never;
             path?: never;
@@ -5125,6 +8657,8 @@ export interface operations {
                 limit?: number;
                 /** @description next_cursor of the previous page */
                 cursor?: string | null;
+                /** @description Only institutions whose latest published quality grade is this or better (A best) */
+                min_grade?: "A" | "B" | "C" | "D" | null;
             };
             header?: never;
             path?: never;
@@ -5852,6 +9386,52 @@ export interface operations {
             };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiInstitutionsInstitutionIdAssessmentsHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicAssessment"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6821,6 +10401,226 @@ export interface operations {
             };
         };
     };
+    ApiInstitutionsInstitutionIdFilingRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilingOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiInstitutionsInstitutionIdFilingSave: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FilingIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilingOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiInstitutionsInstitutionIdFilingSubmitSubmit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilingOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiInstitutionsInstitutionIdModesSetMode: {
         parameters: {
             query?: never;
@@ -7242,6 +11042,213 @@ export interface operations {
             };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiInstitutionsInstitutionIdStaffListMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffMemberOut"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiInstitutionsInstitutionIdStaffAddMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StaffMemberIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffMemberOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiInstitutionsInstitutionIdStaffMemberIdRemoveMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10076,6 +14083,150 @@ export interface operations {
             };
         };
     };
+    ApiStatisticsExportCsvExport: {
+        parameters: {
+            query?: {
+                /** @description First month, YYYY-MM (default: 11 months before `to`) */
+                from?: string | null;
+                /** @description Last month, YYYY-MM (default: this month) */
+                to?: string | null;
+                /** @description Only this unit, e.g. 230621 (default: all yours) */
+                unit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiStatisticsOverviewOverview: {
+        parameters: {
+            query?: {
+                /** @description First month, YYYY-MM (default: 11 months before `to`) */
+                from?: string | null;
+                /** @description Last month, YYYY-MM (default: this month) */
+                to?: string | null;
+                /** @description Only this unit, e.g. 230621 (default: all yours) */
+                unit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overview"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiUnitsUnits: {
         parameters: {
             query?: never;
@@ -10119,6 +14270,105 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UploadOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large / 请求内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests, try again later / 请求过于频繁，请稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service temporarily unavailable, try again / 服务暂时不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiUploadsDocumentsUploadDocument: {
+        parameters: {
+            query: {
+                /** @description What the document is for */
+                purpose: "filing_document";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"];
                 };
             };
             /** @description Bad request / 请求无效 */

@@ -14,6 +14,9 @@ export const MODES: ModeName[] = ['full_day', 'half_day', 'hourly', 'temporary']
 export const RADII = [1000, 3000, 5000, 10000, 20000] as const
 export const DEFAULT_RADIUS = 5000
 export type View = 'list' | 'map'
+/** Quality assessment grades (WS/T 821-2023), best first; the search asks for "this or better". */
+export const GRADES = ['A', 'B', 'C', 'D'] as const
+export type Grade = (typeof GRADES)[number]
 
 export interface Filters {
   mode: ModeName | null
@@ -21,6 +24,8 @@ export interface Filters {
   age: number | null
   vacancy: boolean
   inclusive: boolean
+  /** Latest published quality grade at least this (A best), or null for any (also unrated). */
+  grade: Grade | null
   radius: number
   /** The search centre (WGS-84) when the user located themselves; null means Daqing's centre. */
   lat: number | null
@@ -29,7 +34,7 @@ export interface Filters {
 }
 
 export function defaultFilters(): Filters {
-  return { mode: null, age: null, vacancy: false, inclusive: false, radius: DEFAULT_RADIUS, lat: null, lng: null, view: 'list' }
+  return { mode: null, age: null, vacancy: false, inclusive: false, grade: null, radius: DEFAULT_RADIUS, lat: null, lng: null, view: 'list' }
 }
 
 type RouteQueryValue = string | null | (string | null)[] | undefined
@@ -53,6 +58,8 @@ export function filtersFromQuery(q: Record<string, RouteQueryValue>): Filters {
   if (age !== null && Number.isInteger(age) && age >= 0 && age <= 35) f.age = age
   f.vacancy = first(q.vacancy) === '1'
   f.inclusive = first(q.inclusive) === '1'
+  const grade = first(q.grade)
+  if (grade && (GRADES as readonly string[]).includes(grade)) f.grade = grade as Grade
   const radius = num(q.radius)
   if (radius !== null && (RADII as readonly number[]).includes(radius)) f.radius = radius
   const lat = num(q.lat)
@@ -72,6 +79,7 @@ export function filtersToQuery(f: Filters): Record<string, string> {
   if (f.age !== null) q.age = String(f.age)
   if (f.vacancy) q.vacancy = '1'
   if (f.inclusive) q.inclusive = '1'
+  if (f.grade) q.grade = f.grade
   if (f.radius !== DEFAULT_RADIUS) q.radius = String(f.radius)
   if (f.lat !== null && f.lng !== null) {
     q.lat = f.lat.toFixed(5) // about a metre: enough, and keeps the URL (and cache keys) short
@@ -91,6 +99,7 @@ export function nearbyQuery(f: Filters, centre: LatLng, limit = 20): Query {
     age_months: f.age ?? undefined,
     vacancy: f.vacancy ? true : undefined,
     inclusive: f.inclusive ? true : undefined,
+    min_grade: f.grade ?? undefined,
     limit,
   }
 }

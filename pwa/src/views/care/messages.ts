@@ -44,6 +44,10 @@ export default {
       demo: '演示数据',
       ownership: { public: '公办', private: '民办' },
       filing: { unfiled: '未备案', submitted: '备案审核中', filed: '已备案', returned: '备案退回' },
+      closed: {
+        notFiled: '该机构尚未完成卫生健康部门备案，暂不能在线申请或预约。',
+        blacklisted: '该机构已被列入托育服务黑名单，不能申请或预约。',
+      },
       units: { month: '/月', day: '/天', half_day: '/半天', hour: '/小时' },
       institution: '机构详情',
       address: '地址',
@@ -170,6 +174,10 @@ export default {
       demo: 'Demo data',
       ownership: { public: 'Public', private: 'Private' },
       filing: { unfiled: 'Not filed', submitted: 'Filing under review', filed: 'Filed', returned: 'Filing returned' },
+      closed: {
+        notFiled: 'This institution has not completed its filing with the health commission: applying and booking are not open yet.',
+        blacklisted: 'This institution is on the childcare blacklist: it takes no applications or bookings.',
+      },
       units: { month: '/month', day: '/day', half_day: '/half day', hour: '/hour' },
       institution: 'Institution',
       address: 'Address',
