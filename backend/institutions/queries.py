@@ -58,7 +58,7 @@ from backend.core.db import autocommit_reads
 from backend.core.errors import NotFound, RuleViolation
 from backend.government.models import Unit
 from backend.institutions.models import CareClass, Institution, InstitutionMode
-from backend.institutions.rules import CLASS_RULES, MODE_NAMES_ZH, class_types_for_age
+from backend.institutions.rules import CLASS_RULES, MODE_NAMES_ZH, FilingStatus, class_types_for_age
 
 
 def _key(name: str) -> Any:
@@ -270,9 +270,18 @@ def _like(q: str) -> str:
 
 
 def _filters(
-    *, age_filtered: bool, mode: bool, vacancy: bool, inclusive: bool, text_query: bool, grade: bool = False
+    *,
+    age_filtered: bool,
+    mode: bool,
+    vacancy: bool,
+    inclusive: bool,
+    text_query: bool,
+    grade: bool = False,
+    filed: bool = False,
 ) -> list[Any]:
     conds: list[Any] = [~institution_blacklisted(Institution.id)]  # the public search hides blacklisted ones
+    if filed:
+        conds.append(Institution.filing_status == FilingStatus.FILED.value)
     if mode:
         conds.append(
             exists().where(
@@ -332,6 +341,7 @@ class NearbyQuery:
     limit: int = 20
     cursor: str | None = None
     min_grade: str | None = None  # latest published quality grade at least this (A best)
+    filed: bool = False  # only institutions whose filing (备案) is approved
 
 
 @lru_cache(maxsize=128)
@@ -343,6 +353,7 @@ def _nearby_statement(
     text_query: bool,
     after_cursor: bool,
     grade: bool = False,
+    filed: bool = False,
 ) -> Select[Any]:
     point = func.ll_to_earth(Institution.lat, Institution.lng)
     centre = func.ll_to_earth(bindparam("lat", type_=Float), bindparam("lng", type_=Float))
@@ -358,6 +369,7 @@ def _nearby_statement(
             inclusive=inclusive,
             text_query=text_query,
             grade=grade,
+            filed=filed,
         ),
     )
     if after_cursor:
@@ -387,6 +399,7 @@ def nearby_statement(query: NearbyQuery) -> tuple[Select[Any], dict[str, Any]]:
         bool(query.q),
         query.cursor is not None,
         query.min_grade is not None,
+        query.filed,
     )
     params: dict[str, Any] = {
         "lat": query.lat,

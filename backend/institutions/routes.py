@@ -96,6 +96,7 @@ class InstitutionController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
         min_grade: MinGrade = None,
+        filed: Annotated[bool, QueryParameter(description="Only institutions whose filing (备案) is approved")] = False,
     ) -> Response[NearbyPage]:
         """Nearest first, with `distance_m` (great-circle metres). With `age_months`, each institution shows only
         the classes that fit that age, and institutions without one are left out."""
@@ -114,6 +115,7 @@ class InstitutionController(Controller):
                     limit=limit,
                     cursor=cursor,
                     min_grade=min_grade,
+                    filed=filed,
                 ),
             )
         )

@@ -23,7 +23,13 @@ describe('search filters', () => {
   })
   it('maps to the nearby API query, sending only chosen filters', () => {
     const base = nearbyQuery(defaultFilters(), { lat: 46.630001234, lng: 125.11 })
-    expect(base).toEqual({ lat: 46.63, lng: 125.11, radius_m: 5000, mode: undefined, age_months: undefined, vacancy: undefined, inclusive: undefined, limit: 20 })
+    expect(base).toEqual({ lat: 46.63, lng: 125.11, radius_m: 5000, mode: undefined, age_months: undefined, vacancy: undefined, inclusive: undefined, filed: true, limit: 20 })
+    // Filed only is the default (institutions that can take applications); filed=0 turns it off.
+    expect(filtersToQuery(defaultFilters())).toEqual({})
+    const all = filtersFromQuery({ filed: '0' })
+    expect(all.filed).toBe(false)
+    expect(filtersToQuery(all)).toEqual({ filed: '0' })
+    expect(nearbyQuery(all, { lat: 46.6, lng: 125.1 }).filed).toBeUndefined()
     const q = nearbyQuery({ ...defaultFilters(), mode: 'full_day', age: 0, vacancy: true }, { lat: 46.6, lng: 125.1 })
     expect(q).toMatchObject({ mode: 'full_day', age_months: 0, vacancy: true, inclusive: undefined })
   })

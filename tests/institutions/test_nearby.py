@@ -174,7 +174,12 @@ async def test_filters_and_age_specific_classes(client, factory):
         name="甲 全日托与计时托",
     )
     await factory.institution(
-        lat=lat, lng=lng + 0.002, classes=[("toddler", 15, 3, 3)], modes={"half_day": (1, "month")}, name="乙 半日托"
+        lat=lat,
+        lng=lng + 0.002,
+        classes=[("toddler", 15, 3, 3)],
+        modes={"half_day": (1, "month")},
+        name="乙 半日托",
+        filing_status="submitted",
     )
     url = "/api/institutions/nearby"
     base = {"lat": lat, "lng": lng, "radius_m": 1000}
@@ -189,6 +194,7 @@ async def test_filters_and_age_specific_classes(client, factory):
     assert await names(mode="half_day") == ["乙 半日托"]
     assert await names(inclusive="true") == ["甲 全日托与计时托"]
     assert await names(q="半日") == ["乙 半日托"]
+    assert await names(filed="true") == ["甲 全日托与计时托"]  # 乙's filing is still under review
     assert await names(q="%") == []  # LIKE wildcards are literal
     assert await names(age_months=8) == ["甲 全日托与计时托"]
     assert await names(age_months=8, vacancy="true") == []  # its infant class is full

@@ -8659,6 +8659,8 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Only institutions whose latest published quality grade is this or better (A best) */
                 min_grade?: "A" | "B" | "C" | "D" | null;
+                /** @description Only institutions whose filing (备案) is approved */
+                filed?: boolean;
             };
             header?: never;
             path?: never;

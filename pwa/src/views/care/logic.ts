@@ -24,6 +24,9 @@ export interface Filters {
   age: number | null
   vacancy: boolean
   inclusive: boolean
+  /** Only institutions whose filing (备案) is approved — the ones that can take applications and
+   *  bookings. On by default; `filed=0` in the URL turns it off. */
+  filed: boolean
   /** Latest published quality grade at least this (A best), or null for any (also unrated). */
   grade: Grade | null
   radius: number
@@ -34,7 +37,7 @@ export interface Filters {
 }
 
 export function defaultFilters(): Filters {
-  return { mode: null, age: null, vacancy: false, inclusive: false, grade: null, radius: DEFAULT_RADIUS, lat: null, lng: null, view: 'list' }
+  return { mode: null, age: null, vacancy: false, inclusive: false, filed: true, grade: null, radius: DEFAULT_RADIUS, lat: null, lng: null, view: 'list' }
 }
 
 type RouteQueryValue = string | null | (string | null)[] | undefined
@@ -58,6 +61,7 @@ export function filtersFromQuery(q: Record<string, RouteQueryValue>): Filters {
   if (age !== null && Number.isInteger(age) && age >= 0 && age <= 35) f.age = age
   f.vacancy = first(q.vacancy) === '1'
   f.inclusive = first(q.inclusive) === '1'
+  f.filed = first(q.filed) !== '0'
   const grade = first(q.grade)
   if (grade && (GRADES as readonly string[]).includes(grade)) f.grade = grade as Grade
   const radius = num(q.radius)
@@ -79,6 +83,7 @@ export function filtersToQuery(f: Filters): Record<string, string> {
   if (f.age !== null) q.age = String(f.age)
   if (f.vacancy) q.vacancy = '1'
   if (f.inclusive) q.inclusive = '1'
+  if (!f.filed) q.filed = '0'
   if (f.grade) q.grade = f.grade
   if (f.radius !== DEFAULT_RADIUS) q.radius = String(f.radius)
   if (f.lat !== null && f.lng !== null) {
@@ -99,6 +104,7 @@ export function nearbyQuery(f: Filters, centre: LatLng, limit = 20): Query {
     age_months: f.age ?? undefined,
     vacancy: f.vacancy ? true : undefined,
     inclusive: f.inclusive ? true : undefined,
+    filed: f.filed ? true : undefined,
     min_grade: f.grade ?? undefined,
     limit,
   }
