@@ -4,6 +4,9 @@ signed out and signed in as a parent, a staff member and an officer."""
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import pytest
 
 from tests.pwa.conftest import screenshot, sign_in
@@ -56,7 +59,8 @@ def audit(page, path: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_load_state("networkidle")
     page.locator(".van-loading").first.wait_for(state="detached", timeout=15_000)
     report = page.evaluate(AUDIT_JS)
-    name = "quality" + (path.replace("/", "-") if path != "/" else "-home")
+    local = urlsplit(path).path  # a full URL (page.url) names its screenshot by its path alone
+    name = "quality" + (re.sub(r"[^\w-]", "-", local) if local != "/" else "-home")
     screenshot(page, name)
     assert report["width"] <= NARROW["width"], f"{path} scrolls sideways: {report['width']} px wide"
     assert not report["small"], f"{path}: touch targets under 44 px: {report['small']}"
