@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.blacklist.models import institution_blacklisted
 from backend.bookings import permissions as P
 from backend.bookings.models import BOOKING_STATUS_ZH, Band, Booking, BookingStatus, Slot
 from backend.bookings.schemas import (
@@ -222,6 +223,7 @@ _INSTITUTION_AND_MODE = (
         Institution.name,
         Institution.opening_hours,
         Institution.filing_status,
+        institution_blacklisted(Institution.id).label("blacklisted"),
         InstitutionMode.price_fen,
         InstitutionMode.price_unit,
     )
@@ -259,7 +261,7 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
     ).one_or_none()
     if inst is None:
         raise NotFound("institution")
-    await ensure_open_to_families(db, settings, data.institution_id, inst.filing_status)
+    await ensure_open_to_families(db, settings, data.institution_id, inst.filing_status, inst.blacklisted)
     if inst.price_fen is None:
         raise RuleViolation(
             f"This institution does not offer {data.mode} care",

@@ -28,11 +28,20 @@ class NotOpenToFamilies(RuleViolation):
 
 
 async def ensure_open_to_families(
-    db: AsyncSession, settings: Settings, institution_id: uuid.UUID, filing_status: str
+    db: AsyncSession,
+    settings: Settings,
+    institution_id: uuid.UUID,
+    filing_status: str,
+    blacklisted: bool | None = None,
 ) -> None:
-    """Raise 409 unless the institution may take a family's booking, application or registration."""
-    # One EXISTS through the partial unique index on active institution entries.
-    if await db.scalar(select(institution_blacklisted(institution_id))):
+    """Raise 409 unless the institution may take a family's booking, application or registration.
+
+    ``blacklisted``: when the caller already read ``institution_blacklisted(...)`` with the institution
+    (the booking path does, saving a round trip); otherwise one EXISTS through the partial unique index
+    on entries in force."""
+    if blacklisted is None:
+        blacklisted = bool(await db.scalar(select(institution_blacklisted(institution_id))))
+    if blacklisted:
         raise NotOpenToFamilies(
             "This institution is on the childcare blacklist and cannot take bookings, applications or registrations",
             detail_zh="该机构已被列入托育服务黑名单，不能接受预约、入托申请或活动报名",

@@ -115,8 +115,17 @@ async def test_blacklisting_an_institution_closes_it_and_shows_it_publicly(clien
     assert audit.action == "blacklist.add_institution" and audit.note["decision"] == "blacklisted"
 
 
-async def test_a_blacklisted_institution_takes_no_applications_through_the_api(client, factory, db):
-    inst = await factory.institution(classes=[("toddler", 15, 3, 0)])
+async def test_a_blacklisted_institution_takes_no_applications_or_bookings_through_the_api(client, factory, db):
+    inst = await factory.institution(
+        classes=[("toddler", 15, 3, 0)],
+        opening_hours=[{"days": [1, 2, 3, 4, 5, 6, 7], "opens": "07:00", "closes": "19:00"}],
+        modes={"full_day": (250000, "month"), "hourly": (4000, "hour")},
+    )
+    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    _, staff = await factory.signed_in(Role.INSTITUTION_STAFF, institution_id=inst.id)
+    slots = {"day": tomorrow, "band": "toddler", "granularity_minutes": 60, "opens": "09:00", "closes": "11:00"}
+    r = await client.put(f"/api/institutions/{inst.id}/slots", headers=staff, json={**slots, "capacity": 3})
+    assert r.status_code == 200, r.text
     _, officer = await factory.signed_in(Role.OFFICER, department="police")  # police may add too
     r = await client.post(f"{BASE}/institutions", headers=officer, json=decision(institution_id=str(inst.id)))
     assert r.status_code == 201, r.text
@@ -132,6 +141,17 @@ async def test_a_blacklisted_institution_takes_no_applications_through_the_api(c
             "start_date": (TODAY + dt.timedelta(days=30)).isoformat(),
         },
     )
+    assert r.status_code == 409, r.text
+    assert r.json()["code"] == "institution_blacklisted"
+    booking = {
+        "child_id": str(child.id),
+        "institution_id": str(inst.id),
+        "mode": "hourly",
+        "day": tomorrow,
+        "start": "09:00",
+        "end": "10:00",
+    }
+    r = await client.post("/api/bookings", headers=headers, json=booking)
     assert r.status_code == 409, r.text
     assert r.json()["code"] == "institution_blacklisted"
 
