@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
 from backend.core.schemas import Output
 
@@ -32,7 +31,7 @@ class AuditEntryOut(Output):
     path: str
     changes: list[AuditChangeOut]
     change_count: int
-    note: dict[str, Any]
+    note: dict[str, str | int | bool | None]  # name-free facts a domain added (e.g. a decision)
 
 
 class AuditPage(Output):

@@ -2556,7 +2556,9 @@ export interface components {
             grants: components["schemas"]["AuditGrantOut"][];
             id: number;
             method: string;
-            note: Record<string, never>;
+            note: {
+                [key: string]: string | number | boolean | null;
+            };
             path: string;
             /** Format: uuid */
             session_id: string;

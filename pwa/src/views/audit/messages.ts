@@ -1,0 +1,36 @@
+export default {
+  'zh-CN': {
+    audit: {
+      link: '操作审计日志',
+      title: '操作审计日志',
+      intro: '部门工作人员和市级管理员的每一次修改操作都记录在此，记录不可修改或删除。',
+      action: '操作',
+      actionPlaceholder: '如 filing. 或 blacklist.add_person',
+      since: '开始日期',
+      apply: '查询',
+      empty: '没有符合条件的记录',
+      more: '加载更多',
+      changes: '{n} 处数据变更',
+      grants: '身份',
+      roles: { officer: '部门工作人员', city_admin: '市级管理员' },
+      forbidden: '只有市级管理员可以查看审计日志',
+    },
+  },
+  en: {
+    audit: {
+      link: 'Audit log',
+      title: 'Audit log',
+      intro: 'Every change made by a department officer or city administrator is recorded here; records cannot be changed or deleted.',
+      action: 'Action',
+      actionPlaceholder: 'e.g. filing. or blacklist.add_person',
+      since: 'From',
+      apply: 'Search',
+      empty: 'No matching entries',
+      more: 'Load more',
+      changes: '{n} data changes',
+      grants: 'As',
+      roles: { officer: 'Officer', city_admin: 'City administrator' },
+      forbidden: 'Only city administrators can read the audit log',
+    },
+  },
+}
