@@ -87,6 +87,23 @@ def database_url(server_url: str) -> Iterator[str]:
         asyncio.run(pgserver.drop_database(server_url, name))
 
 
+@pytest.fixture(scope="module")
+def demo_url(server_url: str, settings: Settings) -> Iterator[str]:
+    """A database of its own for a test module, migrated and loaded with the Daqing demo data (as
+    ``make run`` loads it); read it with ``tests.demodb.rows``."""
+    from backend.demo.seed import seed
+
+    name = f"dq_demo_{uuid.uuid4().hex[:8]}"
+    asyncio.run(pgserver.create_database(server_url, name, exist_ok=False))
+    url = pgserver.with_database(server_url, name)
+    try:
+        migrate.upgrade(url)
+        asyncio.run(seed(url, settings))
+        yield url
+    finally:
+        asyncio.run(pgserver.drop_database(server_url, name))
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return make_settings()

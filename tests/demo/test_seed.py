@@ -1,39 +1,11 @@
 """The Daqing demo data: plenty, varied, clearly marked, and loading it twice changes nothing."""
 
-import asyncio
-import uuid
-
 import httpx
-import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from backend.app import create_app
-from backend.core import migrate, pgserver
 from backend.demo.data import ACCOUNTS, DEMO_MARK, DEMO_PASSWORD
 from backend.demo.seed import seed
-
-
-@pytest.fixture(scope="module")
-def demo_url(server_url, settings):
-    name = f"dq_demo_{uuid.uuid4().hex[:8]}"
-    asyncio.run(pgserver.create_database(server_url, name, exist_ok=False))
-    url = pgserver.with_database(server_url, name)
-    migrate.upgrade(url)
-    asyncio.run(seed(url, settings))
-    yield url
-    asyncio.run(pgserver.drop_database(server_url, name))
-
-
-async def _scalars(url, sql):
-    eng = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with eng.connect() as conn:
-            return (await conn.execute(text(sql))).all()
-    finally:
-        await eng.dispose()
-
+from tests.demodb import rows as query_rows
 
 COUNTS = """
 SELECT (SELECT count(*) FROM institutions), (SELECT count(*) FROM classes), (SELECT count(*) FROM institution_modes),
@@ -46,13 +18,13 @@ SELECT (SELECT count(*) FROM institutions), (SELECT count(*) FROM classes), (SEL
 
 
 async def test_seeding_twice_changes_nothing(demo_url, settings):
-    before = await _scalars(demo_url, COUNTS)
+    before = await query_rows(demo_url, COUNTS)
     await seed(demo_url, settings)
-    assert await _scalars(demo_url, COUNTS) == before
+    assert await query_rows(demo_url, COUNTS) == before
 
 
 async def test_demo_data_covers_the_city_and_every_kind_of_care(demo_url):
-    rows = await _scalars(
+    rows = await query_rows(
         demo_url,
         f"""
         SELECT count(*), count(DISTINCT unit_code), bool_and(is_demo), bool_and(starts_with(description, '{DEMO_MARK}')),
@@ -66,14 +38,14 @@ async def test_demo_data_covers_the_city_and_every_kind_of_care(demo_url):
     assert total >= 80 and units == 10 and all_demo and all_marked
     assert inclusive > 10 and demonstration == 10 and demo_units == 10  # one demonstration centre per unit
     assert home and kg and employer and community
-    types = {r[0] for r in await _scalars(demo_url, "SELECT DISTINCT class_type FROM classes")}
+    types = {r[0] for r in await query_rows(demo_url, "SELECT DISTINCT class_type FROM classes")}
     assert types == {"infant", "toddler", "older_toddler", "mixed"}
-    modes = {r[0] for r in await _scalars(demo_url, "SELECT DISTINCT mode FROM institution_modes")}
+    modes = {r[0] for r in await query_rows(demo_url, "SELECT DISTINCT mode FROM institution_modes")}
     assert modes == {"full_day", "half_day", "hourly", "temporary"}
-    full = await _scalars(demo_url, "SELECT count(*) FROM classes WHERE offline_count = capacity")
+    full = await query_rows(demo_url, "SELECT count(*) FROM classes WHERE offline_count = capacity")
     assert full[0][0] > 5
     # Demo positions stay near Daqing (WGS-84).
-    box = await _scalars(demo_url, "SELECT min(lat), max(lat), min(lng), max(lng) FROM institutions")
+    box = await query_rows(demo_url, "SELECT min(lat), max(lat), min(lng), max(lng) FROM institutions")
     min_lat, max_lat, min_lng, max_lng = box[0]
     assert min_lat > 45.3 and max_lat < 47.4 and min_lng > 124.2 and max_lng < 125.5
 
@@ -81,9 +53,7 @@ async def test_demo_data_covers_the_city_and_every_kind_of_care(demo_url):
 async def test_demo_rooms_cover_every_kind_of_venue(demo_url):
     from backend.rooms.models import VENUE_TYPES
 
-    [
-        (total, units, all_demo, all_marked, verified, shared, round_the_clock, with_exceptions, revisions)
-    ] = await _scalars(
+    [(total, units, all_demo, all_marked, verified, shared, round_the_clock, with_exceptions, revisions)] = await query_rows(
         demo_url,
         """
         SELECT count(*), count(DISTINCT unit_code), bool_and(is_demo), bool_and(starts_with(name, '【演示】')),
@@ -95,17 +65,17 @@ async def test_demo_rooms_cover_every_kind_of_venue(demo_url):
     )
     assert total >= 40 and units == 10 and all_demo and all_marked and revisions == total
     assert verified and shared and round_the_clock and with_exceptions
-    types = {r[0] for r in await _scalars(demo_url, "SELECT DISTINCT venue_type FROM rooms")}
+    types = {r[0] for r in await query_rows(demo_url, "SELECT DISTINCT venue_type FROM rooms")}
     assert types == set(VENUE_TYPES)
-    amenities = {r[0] for r in await _scalars(demo_url, "SELECT DISTINCT unnest(amenities) FROM rooms")}
+    amenities = {r[0] for r in await query_rows(demo_url, "SELECT DISTINCT unnest(amenities) FROM rooms")}
     assert len(amenities) == 10
-    box = await _scalars(demo_url, "SELECT min(lat), max(lat), min(lng), max(lng) FROM rooms")
+    box = await query_rows(demo_url, "SELECT min(lat), max(lat), min(lng), max(lng) FROM rooms")
     min_lat, max_lat, min_lng, max_lng = box[0]
     assert min_lat > 45.3 and max_lat < 47.4 and min_lng > 124.2 and max_lng < 125.5
 
 
 async def test_every_role_has_a_demo_account_that_signs_in(demo_url, settings):
-    roles = {r[0] for r in await _scalars(demo_url, "SELECT DISTINCT role FROM role_grants")}
+    roles = {r[0] for r in await query_rows(demo_url, "SELECT DISTINCT role FROM role_grants")}
     assert roles == {"parent", "institution_staff", "institution_admin", "officer", "city_admin"}
     app = create_app(settings, database_url=demo_url)
     async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
@@ -120,7 +90,7 @@ async def test_every_role_has_a_demo_account_that_signs_in(demo_url, settings):
         token = (await c.post("/api/auth/login", json={"login": "13800000001", "password": DEMO_PASSWORD})).json()
         headers = {"Authorization": f"Bearer {token['token']}"}
         child = max((await c.get("/api/me/children", headers=headers)).json(), key=lambda ch: ch["age_months"])
-        ((inst_id, day, start),) = await _scalars(
+        ((inst_id, day, start),) = await query_rows(
             demo_url,
             """
             SELECT s.institution_id, s.day, s.start_min FROM slots s JOIN institution_modes m
@@ -144,7 +114,7 @@ async def test_every_role_has_a_demo_account_that_signs_in(demo_url, settings):
 
 
 async def test_the_demo_parents_have_a_committee_and_notices(demo_url):
-    [(places, members, chairs, notices, readers)] = await _scalars(
+    [(places, members, chairs, notices, readers)] = await query_rows(
         demo_url,
         """
         SELECT (SELECT count(*) FROM applications WHERE status = 'enrolled'),

@@ -1,37 +1,8 @@
 """Demo guidance data: upcoming events in several units from institutions and health centres, past
 events with attendance (families reached > 0 in recent months), consistent counters, idempotent."""
 
-import asyncio
-import uuid
-
-import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
-
-from backend.core import migrate, pgserver
 from backend.demo.seed import seed
-
-
-@pytest.fixture(scope="module")
-def demo_url(server_url, settings):
-    name = f"dq_gdemo_{uuid.uuid4().hex[:8]}"
-    asyncio.run(pgserver.create_database(server_url, name, exist_ok=False))
-    url = pgserver.with_database(server_url, name)
-    migrate.upgrade(url)
-    asyncio.run(seed(url, settings))
-    yield url
-    asyncio.run(pgserver.drop_database(server_url, name))
-
-
-async def rows(url, sql):
-    eng = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with eng.connect() as conn:
-            return (await conn.execute(text(sql))).all()
-    finally:
-        await eng.dispose()
-
+from tests.demodb import rows
 
 # The statistics helper's definition: distinct accounts attending events that start in a month, per unit.
 FAMILIES_REACHED = """
