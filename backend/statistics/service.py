@@ -61,11 +61,6 @@ NOTE_HISTORY = (
     "月末托位数按当时已设立班级的现有班额计算，机构属性（普惠、示范等）为当前值。"
 )
 NOTE_OCCUPANCY = "Occupancy is the current state of full- and half-day classes. 全日托、半日托入托率为当前数据。"
-NOTE_NO_FILED_AT = (
-    "Filing dates are not recorded yet: an institution created by a month's end and filed now counts as filed. "
-    "尚无备案日期记录：按当前备案状态计算。"
-)
-NOTE_NO_GUIDANCE = "Parenting guidance is not available yet: families_reached is null. 育儿指导数据暂不可用。"
 
 
 # ---------------------------------------------------------------------------------------------- months
@@ -129,7 +124,7 @@ def local_start(month: dt.date) -> dt.datetime:
 _LOCAL_MONTH = "date_trunc('month', {col} AT TIME ZONE '" + TZ + "')::date"
 
 
-def _stock_sql(filed_at: bool) -> str:
+def _stock_sql() -> str:
     """Running sums per unit × month of everything that counts from the moment it appeared."""
     places = ", ".join(f"CASE WHEN c.class_type = '{t}' THEN c.capacity ELSE 0 END AS p_{t}" for t in CLASS_TYPES)
     zeros_places = ", ".join(f"0 AS p_{t}" for t in CLASS_TYPES)
@@ -137,9 +132,6 @@ def _stock_sql(filed_at: bool) -> str:
     filed = (
         "SELECT i.unit_code, i.filed_at, 0, 0, 0, 0, 0, 0, " + zeros_places_nameless + ", 0, 1 "
         "FROM institutions i WHERE i.filed_at IS NOT NULL AND i.unit_code = ANY(:units)"
-        if filed_at
-        else "SELECT i.unit_code, i.created_at, 0, 0, 0, 0, 0, 0, " + zeros_places_nameless + ", 0, 1 "
-        "FROM institutions i WHERE i.filing_status = 'filed' AND i.unit_code = ANY(:units)"
     )
     sums = ", ".join(
         f"sum(coalesce(b.{c}, 0)) OVER w AS {c}"
@@ -248,14 +240,6 @@ FROM (
 GROUP BY GROUPING SETS ((unit, month), (month))
 """
 
-_FEATURES_SQL = """
-SELECT EXISTS (
-         SELECT 1 FROM pg_attribute
-         WHERE attrelid = to_regclass('institutions') AND attname = 'filed_at' AND NOT attisdropped
-       ) AS filed_at,
-       to_regclass('guidance_events') IS NOT NULL AND to_regclass('guidance_registrations') IS NOT NULL AS guidance
-"""
-
 
 # ---------------------------------------------------------------------------------------------- assembling
 
@@ -300,15 +284,14 @@ async def overview(
     starts, ends = local_start(first), local_start(after)
     months = [add_months(first, k) for k in range(months_between(first, last))]
 
-    features = (await db.execute(text(_FEATURES_SQL))).one()
     params: dict[str, Any] = {"units": codes, "first": first, "last": last, "ends": ends}
-    stock = await _rows(db, _stock_sql(bool(features.filed_at)), **params)
+    stock = await _rows(db, _stock_sql(), **params)
     occupancy = {r["unit"]: r for r in await _rows(db, _OCCUPANCY_SQL, units=codes)}
     slots = await _rows(db, _SLOTS_SQL, units=codes, first=first, after=after)
     flow = {"starts": starts, "ends": ends, "all_units": with_city, "units": codes}
     complaints = await _rows(db, _COMPLAINTS_SQL, **flow)
     resolved = await _rows(db, _RESOLVED_SQL, **flow)
-    guidance = await _rows(db, _GUIDANCE_SQL, **flow) if features.guidance else None
+    guidance = await _rows(db, _GUIDANCE_SQL, **flow)
 
     # Everything keyed by (unit code or None for the city, month).
     CITY = None
@@ -415,10 +398,6 @@ async def overview(
         )
 
     notes = [NOTE_HISTORY, NOTE_OCCUPANCY]
-    if not features.filed_at:
-        notes.append(NOTE_NO_FILED_AT)
-    if not features.guidance:
-        notes.append(NOTE_NO_GUIDANCE)
     return Overview(
         from_month=month_label(first),
         to_month=month_label(last),

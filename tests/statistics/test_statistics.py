@@ -458,23 +458,3 @@ async def test_filing_counts_from_the_filing_date(client: Any, db: Any, world: W
     a = _unit(o, A)
     assert [m.filed for m in a.months] == [1, 1, 3]
     assert [m.filing_rate_pct for m in a.months] == [100.0, 50.0, 100.0]
-    assert not any("备案日期" in n for n in o.notes)
-
-
-async def test_degrades_without_filing_dates_or_guidance(
-    client: Any, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Were migrations 0010/0013 absent, filing falls back to today's status and families_reached is null,
-    each with a note."""
-    monkeypatch.setattr(service, "_FEATURES_SQL", "SELECT false AS filed_at, false AS guidance")
-    o = await _get(client, world.admin, **RANGE)
-    a = _unit(o, A)
-    assert all(m.families_reached is None for m in a.months)
-    assert o.city is not None and all(m.families_reached is None for m in o.city.months)
-    assert [m.filed for m in a.months] == [1, 1, 2]  # a1 and a3 are filed now, counted once they exist
-    assert service.NOTE_NO_GUIDANCE in o.notes and service.NOTE_NO_FILED_AT in o.notes
-    r = await client.get(CSV_URL, params={**RANGE, "unit": A}, headers=world.admin)
-    rows = [
-        row for row in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))) if row["metric"] == "families_reached"
-    ]
-    assert len(rows) == 3 and all(row["value"] == "" for row in rows)
