@@ -43,19 +43,6 @@ class World:
     b1: Institution
 
 
-async def _has_filed_at(db: Any) -> bool:
-    return bool(
-        (
-            await db.execute(
-                text(
-                    "SELECT EXISTS (SELECT 1 FROM information_schema.columns "
-                    "WHERE table_name = 'institutions' AND column_name = 'filed_at')"
-                )
-            )
-        ).scalar()
-    )
-
-
 async def _born(db: Any, inst: Institution, at: dt.datetime) -> None:
     """Backdate an institution and its classes to ``at``."""
     await db.execute(update(Institution).where(Institution.id == inst.id).values(created_at=at))
@@ -105,16 +92,15 @@ async def world(db: Any, factory: Any) -> World:
     # B: a kindergarten nursery class since 2024, 20 places (full), filed, no demonstration centre.
     b1 = await factory.institution(unit_code=B, is_kindergarten_class=True, classes=[("older_toddler", 20, 3, 20)])
     await _born(db, b1, local(2024, 6, 1))
-    if await _has_filed_at(db):
-        await db.execute(
-            text("UPDATE institutions SET filed_at = :at WHERE id = :id"), {"at": local(2024, 12, 20), "id": a1.id}
-        )
-        await db.execute(
-            text("UPDATE institutions SET filed_at = :at WHERE id = :id"), {"at": local(2025, 3, 12), "id": a3.id}
-        )
-        await db.execute(
-            text("UPDATE institutions SET filed_at = :at WHERE id = :id"), {"at": local(2024, 7, 1), "id": b1.id}
-        )
+    await db.execute(
+        text("UPDATE institutions SET filed_at = :at WHERE id = :id"), {"at": local(2024, 12, 20), "id": a1.id}
+    )
+    await db.execute(
+        text("UPDATE institutions SET filed_at = :at WHERE id = :id"), {"at": local(2025, 3, 12), "id": a3.id}
+    )
+    await db.execute(
+        text("UPDATE institutions SET filed_at = :at WHERE id = :id"), {"at": local(2024, 7, 1), "id": b1.id}
+    )
     # Hourly slots at a1: 31 January (4 places, 3 taken) and 1 February (2 places, none taken).
     db.add_all(
         [
@@ -367,24 +353,7 @@ def test_month_range_rules() -> None:
         service.month_range("2024-01", "2027-01", today)
 
 
-async def _guidance_tables(db: Any) -> bool:
-    return bool(
-        (
-            await db.execute(
-                text(
-                    "SELECT to_regclass('guidance_events') IS NOT NULL AND to_regclass('guidance_registrations') IS NOT NULL"
-                )
-            )
-        ).scalar()
-    )
-
-
 async def test_families_reached_by_parenting_guidance(client: Any, db: Any, factory: Any, world: World) -> None:
-    if not await _guidance_tables(db):
-        o = await _get(client, world.admin, **RANGE)
-        assert _month(_unit(o, A), "2025-02").families_reached is None
-        assert any("育儿指导" in n for n in o.notes)
-        pytest.skip("parenting guidance (migration 0013) is not there yet: families_reached degrades to null")
     p1, p2, p3, p4 = [await factory.account(Role.PARENT) for _ in range(4)]
 
     async def event(unit: int, starts: dt.datetime, attended: list[Any], others: dict[Any, str]) -> None:
@@ -442,12 +411,9 @@ async def test_families_reached_by_parenting_guidance(client: Any, db: Any, fact
     assert o.city is not None
     # city-wide, a family counts once even if reached in two units
     assert [m.families_reached for m in o.city.months] == [1, 3, 0]
-    assert not any("育儿指导" in n for n in o.notes)
 
 
 async def test_filing_counts_from_the_filing_date(client: Any, db: Any, world: World) -> None:
-    if not await _has_filed_at(db):
-        pytest.skip("institutions.filed_at (migration 0010) is not there yet")
     # a2 is filed at 00:00 on 1 March local time (still February in UTC): it counts from March
     await db.execute(
         text("UPDATE institutions SET filing_status = 'filed', filed_at = :at WHERE id = :id"),
