@@ -135,6 +135,24 @@ def sign_in(page, login: str, password: str = DEMO_PASSWORD) -> None:  # type: i
     page.wait_for_url(lambda url: "/login" not in url)
 
 
+def wait_for_service_worker(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the service worker is active and controls the page.
+
+    The worker installs only after precaching the whole shell, which on a loaded machine can take a
+    while; it then claims open pages. A page whose claim raced its own navigation is reloaded once
+    (a page loaded after activation is always controlled)."""
+    active = page.evaluate(
+        """() => Promise.race([
+            navigator.serviceWorker.ready.then((r) => r.active !== null),
+            new Promise((resolve) => setTimeout(() => resolve(false), 60000)),
+        ])"""
+    )
+    assert active, "the service worker did not activate within 60 s"
+    if not page.evaluate("navigator.serviceWorker.controller !== null"):
+        page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+
+
 def sms_code(server: LiveServer, phone: str, timeout_s: float = 10.0) -> str:
     """The last sign-in code the development SMS sender logged for a phone (LOG_LEVEL=INFO). The server
     logs through a queue listener thread, so the line may land just after the HTTP answer: wait for it."""

@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from playwright.sync_api import expect
 
-from tests.pwa.conftest import screenshot, sign_in
+from tests.pwa.conftest import screenshot, sign_in, wait_for_service_worker
 
 PARENT = "13800000001"
 # The demo parent's older child (about 26 months: the 托大 band hourly slots are published for). The
@@ -103,7 +103,7 @@ def test_a_parent_books_hourly_care_and_sees_it_offline(new_context) -> None:  #
     screenshot(page, "care-bookings")
 
     # Offline, the list is still there (the last answer kept on the device), marked as saved earlier.
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    wait_for_service_worker(page)
     ctx.set_offline(True)
     page.goto("/bookings")
     expect(page.get_by_text("当前离线，显示的是上次保存的内容", exact=False)).to_be_visible()

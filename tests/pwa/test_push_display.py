@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from tests.pwa.conftest import wait_for_service_worker
+
 # The notifications on screen (with a tag: only that one), polled until one is there (at most 15 s):
 # Playwright's wait_for_function cannot await getNotifications().
 NOTIFICATIONS_JS = """async (tag) => {
@@ -29,8 +31,7 @@ def test_a_push_message_shows_a_notification_that_links_to_its_screen(new_contex
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
     cdp.send("ServiceWorker.enable")
     page.goto("/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
-    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+    wait_for_service_worker(page)
     ours = [r for r in registrations if r["scopeURL"].startswith(e2e_server.base_url) and not r["isDeleted"]]
     assert ours, registrations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.pwa.conftest import screenshot
+from tests.pwa.conftest import screenshot, wait_for_service_worker
 
 
 def test_the_shell_is_installable_and_opens_offline(new_context, e2e_server) -> None:  # type: ignore[no-untyped-def]
@@ -22,7 +22,7 @@ def test_the_shell_is_installable_and_opens_offline(new_context, e2e_server) -> 
         assert page.request.get(icon["src"]).headers["content-type"] == "image/png"
 
     # The service worker registers and takes control of the page.
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    wait_for_service_worker(page)
     page.get_by_role("tab", name="找托育").wait_for()  # the tab bar, in Chinese first
 
     # With the network off, the shell and a deep link still open (answered by the service worker).
