@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: install pwa pwa-test api-types browser run serve test test-external bench lint lock migrate seed db-stop clean
+.PHONY: install pwa pwa-test api-types browser run serve test test-external bench bench-load lint lock migrate seed db-stop clean
 
 install: $(STAMP)
 
@@ -67,6 +67,11 @@ bench: install
 	$(BIN)/python bench/nearby.py
 	$(BIN)/python bench/booking.py
 	$(BIN)/python bench/fanout.py
+
+# The load scenario (locust, headless, 60 s): 200 parents searching and booking, 50 staff at the desk,
+# 500 WebSocket listeners, against a server started as `make run` serves it (see BENCHMARKS.md, "Load").
+bench-load: install
+	$(BIN)/python bench/load/run.py
 
 lint: install
 	$(BIN)/ruff check backend tests bench migrations

@@ -27,11 +27,14 @@ from backend.bookings.routes import BookingController, SlotController
 from backend.committees.routes import CommitteeController
 from backend.complaints.open311 import open311_router
 from backend.complaints.routes import complaints_router
+from backend.core import crypto
+from backend.core.audit import ReadAuditMiddleware
 from backend.core.authz import action, action_guard
 from backend.core.config import Settings
 from backend.core.db import alchemy_config, alchemy_plugin, create_engine
 from backend.core.deps import provide_settings
 from backend.core.errors import EXCEPTION_HANDLERS
+from backend.core.headers import security_headers
 from backend.core.maintenance import maintenance_loop
 from backend.core.openapi import AllowHeaderMiddleware, finalize_openapi
 from backend.core.spa import pwa_directory, spa_fallback_handler
@@ -47,6 +50,7 @@ from backend.health.routes import health
 from backend.institutions.routes import InstitutionController
 from backend.models import import_all_models
 from backend.notices.routes import InstitutionNoticeController, NoticeController
+from backend.privacy.routes import PrivacyController
 from backend.realtime.routes import RealtimeController, realtime_lifespan
 from backend.realtime.ws import live
 from backend.rooms.input_routes import input_controllers
@@ -73,6 +77,9 @@ Coordinates are WGS-84. Prices are in fen (分).
 
 def create_app(settings: Settings, *, database_url: str | None = None, engine: AsyncEngine | None = None) -> Litestar:
     """Build the app. Pass ``engine`` to share one (tests), or a ``database_url`` (default: settings')."""
+    # Children's names and birth dates are encrypted with these keys (never in the database); a
+    # malformed or, in production, missing CHILD_DATA_KEYS stops the app here rather than at first use.
+    crypto.install(crypto.ChildDataKeys.from_settings(settings))
     if engine is None:
         url = database_url or settings.database_url
         if url is None:
@@ -125,6 +132,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             health,
             AuthController,
             MeController,
+            PrivacyController,
             ChildrenController,
             InstitutionController,
             ApplicationController,
@@ -164,9 +172,14 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             ),
         ],
         plugins=[alchemy_plugin(alchemy)],
-        middleware=[AllowHeaderMiddleware, DefineMiddleware(AuthMiddleware, alchemy=alchemy, settings=settings)],
+        middleware=[
+            AllowHeaderMiddleware,
+            DefineMiddleware(AuthMiddleware, alchemy=alchemy, settings=settings),
+            DefineMiddleware(ReadAuditMiddleware, alchemy=alchemy),
+        ],
         guards=[action_guard],
         before_request=strict_json_body,
+        before_send=[security_headers(settings)],
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "storage": Provide(provide_storage, sync_to_thread=False),

@@ -174,6 +174,12 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     seed_demo: bool = True
     maintenance_interval_s: int = 600
+    # Retention (backend/privacy/retention.py; 0 keeps forever): children older than this many months
+    # with nothing live are deleted; erased accounts' tombstones after this many days; outbox events
+    # (the history of applications and bookings) after this many days.
+    child_retention_months: int = 72
+    erased_account_retention_days: int = 30
+    event_retention_days: int = 730
     offer_expiry_days: int = 3
     booking_cancel_cutoff_minutes: int = 120
     booking_horizon_days: int = 60
@@ -184,6 +190,9 @@ class Settings:
     # Key of the keyed hash (HMAC-SHA256) of resident ID numbers (blacklist, staff rosters); kept out of
     # the database. '' in development/test: derived from secret_key under its own label.
     id_hash_key: str = field(default="", repr=False)
+    # AES-256-GCM keys of children's names and birth dates ("id:base64,..."; the first encrypts, all
+    # decrypt; backend/core/crypto.py). '' in development/test: one key derived from secret_key.
+    child_data_keys: str = field(default="", repr=False)
     vapid_private_key: str = field(default="", repr=False)  # PEM; generated into var/ in development
     vapid_subject: str = "mailto:tuoyu@daqing.example"
     push_worker: bool = True
@@ -192,6 +201,7 @@ class Settings:
     push_ttl_s: int = 24 * 3600
     push_timeout_s: float = 10.0
     push_max_attempts: int = 10
+    push_retry_base_s: float = 5.0
     push_endpoint_allowlist: tuple[str, ...] = ()
     ws_queue_size: int = 256
     ws_heartbeat_s: float = 25.0
@@ -201,6 +211,9 @@ class Settings:
     complaint_max_per_hour_per_client: int = 10
     complaint_max_per_hour_per_device: int = 5
     complaint_max_per_hour_per_open311_client: int = 600
+    # Mother-and-baby room input per account per hour (and five times that per client address).
+    room_ratings_max_per_hour: int = 20
+    room_suggestions_max_per_hour: int = 10
     # Uploaded files (backend/core/storage.py): ``local`` keeps them under var_dir/uploads.
     storage_backend: Literal["local", "s3"] = "local"
     s3_endpoint: str = ""  # host[:port]
@@ -251,6 +264,8 @@ class Settings:
             id_hash_key = _env("ID_HASH_KEY")
             if id_hash_key is None or len(id_hash_key) < 32 or id_hash_key == secret_key:
                 problems.append("ID_HASH_KEY must be set to at least 32 random characters, distinct from SECRET_KEY")
+            if _env("CHILD_DATA_KEYS") is None:
+                problems.append("CHILD_DATA_KEYS must be set (AES-256 keys of children's data, 'id:base64,...')")
             if _env("PUSH_ENDPOINT_ALLOWLIST") is not None:
                 problems.append("PUSH_ENDPOINT_ALLOWLIST is for tests only")
             if _env("SMS_BACKEND") is None:
@@ -261,6 +276,14 @@ class Settings:
                 raise ConfigError("refusing to start in production: " + "; ".join(problems))
         if secret_key is None:
             secret_key = _load_or_create_secret(var_dir)
+        child_data_keys = _env("CHILD_DATA_KEYS") or ""
+        if child_data_keys:
+            from backend.core.crypto import ChildDataKeyError, ChildDataKeys
+
+            try:
+                ChildDataKeys.parse(child_data_keys)
+            except ChildDataKeyError as exc:
+                raise ConfigError(str(exc)) from exc
         vapid_private_key = (_env("VAPID_PRIVATE_KEY") or "").replace("\\n", "\n") or _load_or_create_vapid(var_dir)
         storage_backend = _storage_backend(_env("STORAGE_BACKEND", "local"))
         s3_endpoint, s3_secure = _s3_endpoint(
@@ -311,6 +334,9 @@ class Settings:
             sms_backend=_sms_backend(_env("SMS_BACKEND", "log")),
             seed_demo=_env_bool("SEED_DEMO", env != "production"),
             maintenance_interval_s=_env_int("MAINTENANCE_INTERVAL_S", 600),
+            child_retention_months=_env_int("CHILD_RETENTION_MONTHS", 72),
+            erased_account_retention_days=_env_int("ERASED_ACCOUNT_RETENTION_DAYS", 30),
+            event_retention_days=_env_int("EVENT_RETENTION_DAYS", 730),
             vapid_private_key=vapid_private_key,
             vapid_subject=_env("VAPID_SUBJECT", "mailto:tuoyu@daqing.example") or "",
             push_worker=_env_bool("PUSH_WORKER", True),
@@ -319,6 +345,7 @@ class Settings:
             push_ttl_s=_env_int("PUSH_TTL_S", 24 * 3600),
             push_timeout_s=_env_float("PUSH_TIMEOUT_S", 10.0),
             push_max_attempts=_env_int("PUSH_MAX_ATTEMPTS", 10),
+            push_retry_base_s=_env_float("PUSH_RETRY_BASE_S", 5.0),
             push_endpoint_allowlist=tuple(_env_list("PUSH_ENDPOINT_ALLOWLIST", [])),
             ws_queue_size=_env_int("WS_QUEUE_SIZE", 256),
             ws_heartbeat_s=_env_float("WS_HEARTBEAT_S", 25.0),
@@ -328,12 +355,15 @@ class Settings:
             complaint_max_per_hour_per_client=_env_int("COMPLAINT_MAX_PER_HOUR_PER_CLIENT", 10),
             complaint_max_per_hour_per_device=_env_int("COMPLAINT_MAX_PER_HOUR_PER_DEVICE", 5),
             complaint_max_per_hour_per_open311_client=_env_int("COMPLAINT_MAX_PER_HOUR_PER_OPEN311_CLIENT", 600),
+            room_ratings_max_per_hour=_env_int("ROOM_RATINGS_MAX_PER_HOUR", 20),
+            room_suggestions_max_per_hour=_env_int("ROOM_SUGGESTIONS_MAX_PER_HOUR", 10),
             offer_expiry_days=_env_int("OFFER_EXPIRY_DAYS", 3),
             booking_cancel_cutoff_minutes=_env_int("BOOKING_CANCEL_CUTOFF_MINUTES", 120),
             booking_horizon_days=_env_int("BOOKING_HORIZON_DAYS", 60),
             unfiled_can_take_bookings=_env_bool("UNFILED_CAN_TAKE_BOOKINGS", False),
             filing_review_working_days=_env_int("FILING_REVIEW_WORKING_DAYS", 15),
             id_hash_key=_env("ID_HASH_KEY") or "",
+            child_data_keys=child_data_keys,
             storage_backend=storage_backend,
             s3_endpoint=s3_endpoint,
             s3_access_key=s3_access_key,

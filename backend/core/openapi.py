@@ -7,17 +7,21 @@ the component schemas of our Structs are replaced by msgspec's; zero bounds lost
 are restored from the handlers' declarations. ``tests/test_api_fuzz.py`` holds the server to the
 result with schemathesis.
 
+Header, path and cookie parameters lose the ``null`` alternative Litestar gives optional ones: absent
+is ``required: false``, and the text ``null`` is not read as absent there (it is in a query).
+
 Also here: a fix for the ``Allow`` header of automatic OPTIONS answers (litestar#4169).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
 import msgspec
 from litestar import Litestar
-from litestar.openapi.spec import OpenAPI, Reference, Schema
+from litestar.openapi.spec import OpenAPI, OpenAPIType, Reference, Schema
 from litestar.routes import HTTPRoute
 
 from backend.core.schemas import Input, Output
@@ -103,6 +107,43 @@ def _restore_zero_bounds(app: Litestar, openapi: OpenAPI) -> None:
                             setattr(parameter.schema, key, bound)
 
 
+def _is_null(schema: Any) -> bool:
+    return isinstance(schema, Schema) and schema.type == OpenAPIType.NULL
+
+
+def _parameters_without_null(openapi: OpenAPI) -> None:
+    """A header, path or cookie parameter is present (a string) or absent (``required: false``); it
+    is never null. Litestar documents ``str | None`` parameters as ``oneOf [string, null]``, and a
+    client taking that at its word sends the text ``null`` (a header ``Idempotency-Key: null``),
+    which the server rightly refuses. Query parameters keep it: Litestar reads ``?unit=null`` as
+    absent, so there the document is right."""
+    for path_item in (openapi.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "options", "head", "patch", "trace"):
+            operation = getattr(path_item, method, None)
+            for parameter in getattr(operation, "parameters", None) or []:
+                schema = parameter.schema
+                if not isinstance(schema, Schema) or parameter.param_in == "query":
+                    continue
+                if isinstance(schema.type, list) and OpenAPIType.NULL in schema.type:
+                    kept_types = [t for t in schema.type if t != OpenAPIType.NULL]
+                    schema.type = kept_types[0] if len(kept_types) == 1 else kept_types
+                if schema.enum and None in schema.enum:
+                    schema.enum = [v for v in schema.enum if v is not None]
+                for attr in ("one_of", "any_of"):
+                    options = getattr(schema, attr)
+                    if not options or not any(_is_null(o) for o in options):
+                        continue
+                    kept = [o for o in options if not _is_null(o)]
+                    if len(kept) == 1 and isinstance(kept[0], Schema):
+                        setattr(schema, attr, None)
+                        for field in dataclasses.fields(kept[0]):
+                            value = getattr(kept[0], field.name)
+                            if value is not None and getattr(schema, field.name) is None:
+                                setattr(schema, field.name, value)
+                    else:
+                        setattr(schema, attr, kept)
+
+
 def multipart_form(fields: type[msgspec.Struct], files: str, max_files: int) -> dict[str, Any]:
     """Route ``opt`` for a multipart form whose text parts are checked as ``fields`` (by the handler)
     and whose ``files`` parts are binary: the document then states those exact rules."""
@@ -154,6 +195,7 @@ def finalize_openapi(app: Litestar) -> None:
     openapi = app.plugins.get(OpenAPIPlugin).provide_openapi()
     _exact_struct_components(openapi)
     _restore_zero_bounds(app, openapi)
+    _parameters_without_null(openapi)
     _multipart_forms(app, openapi)
 
 

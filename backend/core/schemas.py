@@ -7,9 +7,24 @@ from typing import Annotated
 
 import msgspec
 
+COORDINATE_DECIMALS = 7  # about 1 cm
+
+
+def coordinate(value: float) -> float:
+    """A latitude or longitude as stored and searched: 7 decimals. Finer values mean nothing, and
+    subnormal ones (``5e-324``) make PostgreSQL's ``ll_to_earth`` fail with an underflow."""
+    return round(value, COORDINATE_DECIMALS)
+
 
 class Input(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base for request bodies: unknown fields are an error, not silently dropped."""
+    """Base for request bodies: unknown fields are an error, not silently dropped. Coordinates
+    (``lat``, ``lng``) are rounded by ``coordinate``."""
+
+    def __post_init__(self) -> None:
+        for name in ("lat", "lng"):
+            value = getattr(self, name, None)
+            if type(value) is float:
+                setattr(self, name, coordinate(value))
 
 
 class Output(msgspec.Struct, kw_only=True):

@@ -263,6 +263,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/logout/others": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out every other device / 退出其他设备 */
+        post: operations["ApiAuthLogoutOthersLogoutOthers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/blacklist/entries": {
         parameters: {
             query?: never;
@@ -608,6 +625,32 @@ export interface paths {
         put?: never;
         /** Follow a complaint by its code / 凭查询码查看进度 */
         post: operations["ApiComplaintsTrackTrack"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/complaints/track/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add photos by the tracking code / 凭查询码补传照片
+         * @description `multipart/form-data`: `tracking_code` and one to six parts named `photos` (as for filing). For photos
+         *     that could not be stored when the complaint was filed (its answer then had `photos_not_stored`): the
+         *     tracking code is the permission, no account is needed. Only while the complaint is open (409
+         *     `complaint_closed` after), at most six photos in all (422 `too_many_photos`). If file storage is still
+         *     unavailable: 503 `storage_unavailable` with `Retry-After` — try again later.
+         *
+         *     凭查询码为投诉补传照片（提交时文件存储暂不可用、照片未保存的情况）。
+         */
+        post: operations["ApiComplaintsTrackPhotosAddPhotos"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1476,7 +1519,10 @@ export interface paths {
         /** My children / 我的孩子 */
         get: operations["ApiMeChildrenListChildren"];
         put?: never;
-        /** Add a child / 添加孩子 */
+        /**
+         * Add a child / 添加孩子
+         * @description Needs the guardian's consent (`consent`, 422 `guardian_consent_required` without it); 409 `child_already_added` when this account already has a child of that name and birth date.
+         */
         post: operations["ApiMeChildrenAddChild"];
         delete?: never;
         options?: never;
@@ -1500,6 +1546,40 @@ export interface paths {
         head?: never;
         /** Correct a child's record / 修改孩子信息 */
         patch: operations["ApiMeChildrenChildIdUpdateChild"];
+        trace?: never;
+    };
+    "/api/me/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase my family's data and my account / 删除我的数据并注销账号 */
+        post: operations["ApiMeEraseErase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download my family's data / 导出我的数据 */
+        get: operations["ApiMeExportExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/me/notification-preferences": {
@@ -2553,6 +2633,7 @@ export interface components {
             at: string;
             change_count: number;
             changes: components["schemas"]["AuditChangeOut"][];
+            child_ids: string[];
             grants: components["schemas"]["AuditGrantOut"][];
             id: number;
             method: string;
@@ -2566,6 +2647,7 @@ export interface components {
         /** AuditGrantOut */
         AuditGrantOut: {
             department: string | null;
+            institution?: string | null;
             role: string;
             unit: number | null;
         };
@@ -2687,6 +2769,7 @@ export interface components {
         ChildIn: {
             /** Format: date */
             birth_date: string;
+            consent?: components["schemas"]["GuardianConsentIn"] | null;
             /** @description The child's name */
             name: string;
             /** @enum {unknown} */
@@ -3042,6 +3125,24 @@ export interface components {
             revoked_at: string | null;
             unit_code: number | null;
         };
+        /**
+         * EraseIn
+         * @description Confirm with your password, or with a fresh SMS code (``POST /api/auth/code`` first).
+         */
+        EraseIn: {
+            code?: string | null;
+            password?: string | null;
+        };
+        /** ErasureOut */
+        ErasureOut: {
+            applications_withdrawn: number;
+            bookings_cancelled: number;
+            children_deleted: number;
+            complaints_detached: number;
+            erased_at: string;
+            guardianships_removed: number;
+            guidance_registrations_cancelled: number;
+        };
         /** ErrorBody */
         ErrorBody: {
             code: string;
@@ -3049,6 +3150,36 @@ export interface components {
             detail_zh: string;
             extra?: Record<string, never> | unknown[] | null;
             status_code: number;
+        };
+        /**
+         * FamilyExport
+         * @description Everything the platform holds about the caller and the children they are a guardian of, with
+         *         the children's names and birth dates in clear. Each section is a list of records with the
+         *         stored fields; secrets (password hashes, token and code digests, push encryption keys) and
+         *         officers' internal notes are left out.
+         */
+        FamilyExport: {
+            account: Record<string, never>;
+            applications: Record<string, never>[];
+            bookings: Record<string, never>[];
+            children: Record<string, never>[];
+            committee_memberships: Record<string, never>[];
+            complaints: Record<string, never>[];
+            consultation_answers: Record<string, never>[];
+            exported_at: string;
+            /** @default daqing-family-data/1 */
+            format: string;
+            guardian_consents: Record<string, never>[];
+            guardianships: Record<string, never>[];
+            guidance_registrations: Record<string, never>[];
+            notice_reads: Record<string, never>[];
+            notification_preferences: Record<string, never>[];
+            push_subscriptions: Record<string, never>[];
+            roles: Record<string, never>[];
+            room_ratings: Record<string, never>[];
+            room_suggestions: Record<string, never>[];
+            sessions: Record<string, never>[];
+            uploads: Record<string, never>[];
         };
         /** Figure */
         Figure: {
@@ -3073,6 +3204,9 @@ export interface components {
             departments: string[];
             /** Format: uuid */
             id: string;
+            /** @default 0 */
+            photos: number;
+            photos_not_stored?: components["schemas"]["PhotosNotStored"] | null;
             reference: string;
             /** @enum {unknown} */
             status: "accepted" | "duplicate" | "investigating" | "received" | "referred" | "rejected" | "resolved";
@@ -3273,6 +3407,19 @@ export interface components {
             role: string;
             role_zh: string;
             unit_code?: number | null;
+        };
+        /**
+         * GuardianConsentIn
+         * @description The guardian's explicit consent to storing the child's name and birth date (PIPL art. 31).
+         */
+        GuardianConsentIn: {
+            /** @description Must be true: the guardian agrees */
+            accepted: boolean;
+            /**
+             * @description The version of the notice shown to the guardian; currently 2026-12
+             * @example 2026-12
+             */
+            policy_version: string;
         };
         /** GuidanceAttendanceIn */
         GuidanceAttendanceIn: {
@@ -4111,6 +4258,10 @@ export interface components {
         OptionalReasonIn: {
             reason?: string | null;
         };
+        /** OthersLoggedOut */
+        OthersLoggedOut: {
+            revoked: number;
+        };
         /** OtpRequest */
         OtpRequest: {
             /** @description Mainland mobile number, e.g. 13800000001 or +86 138 0000 0001 */
@@ -4168,12 +4319,42 @@ export interface components {
             /** @description Why (public for institution entries) (no HTML tags) */
             reason: string;
         };
+        /** PhotosAdded */
+        PhotosAdded: {
+            photos: number;
+        };
+        /** PhotosForm */
+        PhotosForm: {
+            photos?: string[];
+            tracking_code: string;
+        };
         /**
          * PhotosIn
          * @description The room's photos, in order: ids from `POST /api/uploads?purpose=room_photo` (at most 9).
          */
         PhotosIn: {
             upload_ids: string[];
+        };
+        /**
+         * PhotosNotStored
+         * @description The complaint was filed, but its photos could not be stored (file storage unavailable): send
+         *         them again later to ``add_photos`` (``POST /api/complaints/track/photos`` with the tracking code).
+         */
+        PhotosNotStored: {
+            /** @default /api/complaints/track/photos */
+            add_photos: string;
+            /**
+             * @default storage_unavailable
+             * @enum {unknown}
+             */
+            code: "storage_unavailable";
+            count: number;
+            /** @default The complaint was filed, but its photos could not be stored now; add them again later */
+            detail: string;
+            /** @default 投诉已提交，但照片暂时无法保存，请稍后凭查询码补传照片 */
+            detail_zh: string;
+            /** @default 60 */
+            retry_after_s: number;
         };
         /** PlacesByClassType */
         PlacesByClassType: {
@@ -4853,7 +5034,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body replay the first response for 24 hours */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5232,7 +5413,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe recording: the same key and body replay the first response for 24 hours */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5786,6 +5967,8 @@ export interface operations {
             query?: {
                 /** @description Only this account's actions */
                 account_id?: string | null;
+                /** @description Only responses that carried this child's data */
+                child_id?: string | null;
                 /** @description A declared action, or a prefix ending in '.' */
                 action?: string | null;
                 /** @description From this day (Beijing time), inclusive */
@@ -5831,6 +6014,15 @@ export interface operations {
             };
             /** @description Not allowed / 无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5895,8 +6087,8 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Document created, URL follows */
-            201: {
+            /** @description Request fulfilled, document follows */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5955,8 +6147,8 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Document created, URL follows */
-            201: {
+            /** @description Request fulfilled, document follows */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6015,6 +6207,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LoggedOut"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiAuthLogoutOthersLogoutOthers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OthersLoggedOut"];
                 };
             };
             /** @description Sign in required / 请先登录 */
@@ -6452,7 +6682,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body replay the first response for 24 hours */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -6688,7 +6918,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "X-Device-Id"?: string | null;
+                "X-Device-Id"?: string;
+                /** @description A random key (e.g. a UUID) per complaint: a retry with the same key and form answers the first filing again, tracking code included, instead of filing twice */
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -7388,6 +7620,108 @@ export interface operations {
             };
         };
     };
+    ApiComplaintsTrackPhotosAddPhotos: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Device-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    photos?: string[];
+                    /** @description The tracking code given when the complaint was filed (e.g. ABCDE-FGHIJ-KLMNO-PQRST) */
+                    tracking_code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhotosAdded"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large / 请求内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests, try again later / 请求过于频繁，请稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service temporarily unavailable, try again / 服务暂时不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiDepartmentsDepartments: {
         parameters: {
             query?: never;
@@ -7946,7 +8280,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe creation: the same key and body replay the first response for 24 hours */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 event_id: string;
@@ -10842,7 +11176,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retry-safe posting: the same key and body replay the first response for 24 hours */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 institution_id: string;
@@ -11266,7 +11600,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "If-None-Match"?: string | null;
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -11305,7 +11639,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "If-None-Match"?: string | null;
+                "If-None-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -11528,6 +11862,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -11592,6 +11935,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11667,8 +12019,133 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeEraseErase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EraseIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests, try again later / 请求过于频繁，请稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeExportExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FamilyExport"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12968,6 +13445,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests, try again later / 请求过于频繁，请稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiRoomsSuggestionsSuggestionIdApproveApprove: {
@@ -13666,6 +14152,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests, try again later / 请求过于频繁，请稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiRoomsRoomIdRatingUnrate: {
@@ -14010,6 +14505,15 @@ export interface operations {
             };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests, try again later / 请求过于频繁，请稍后再试 */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
