@@ -7,6 +7,8 @@ seed       load the Daqing demo data (idempotent)
 db-url     print the database URL in use (starting the embedded server if needed)
 db-stop    stop the embedded server
 openapi    print the OpenAPI document (JSON; no database needed)
+rekey-children
+           re-encrypt children's names and birth dates with the first key of CHILD_DATA_KEYS
 open311-client add "<name>" | revoke <id> | list
            Open311 api keys (a new key is printed once)
 """
@@ -84,7 +86,8 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m backend", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "command", choices=["run", "serve", "migrate", "seed", "db-url", "db-stop", "open311-client", "openapi"]
+        "command",
+        choices=["run", "serve", "migrate", "seed", "db-url", "db-stop", "open311-client", "openapi", "rekey-children"],
     )
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -102,6 +105,10 @@ def main(argv: list[str] | None = None) -> None:
         from backend.complaints.open311 import clients_command
 
         raise SystemExit(clients_command(settings, database_url(settings), args.arguments))
+    elif args.command == "rekey-children":
+        from backend.families.rekey import run as rekey
+
+        print(f"re-encrypted {asyncio.run(rekey(settings, database_url(settings)))} children's records")
     elif args.command == "openapi":
         print(openapi_document(settings))
     elif args.command == "db-url":

@@ -23,9 +23,10 @@ import aiohttp
 import asyncpg
 from common import fresh_database, percentile, served
 
-from backend.core import pgserver
+from backend.core import crypto, pgserver
 from backend.core.clock import local_today
 from backend.core.security import new_session_token, token_digest
+from backend.families.schemas import CHILD_DATA_POLICY_VERSION
 from backend.institutions.rules import uscc_check_char
 
 DB_NAME = "bench_booking"
@@ -48,6 +49,7 @@ async def setup(url: str, clients: int) -> tuple[uuid.UUID, list[tuple[uuid.UUID
         )
         await conn.execute("INSERT INTO institution_modes VALUES ($1, 'hourly', 4000, 'hour')", inst)
         birth = local_today() - dt.timedelta(days=500)
+        keys = crypto.current()
         families = []
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
         for n in range(clients):
@@ -60,10 +62,26 @@ async def setup(url: str, clients: int) -> tuple[uuid.UUID, list[tuple[uuid.UUID
                 token_digest(token),
                 expires,
             )
-            await conn.execute("INSERT INTO children (id, name, birth_date) VALUES ($1, '基准宝宝', $2)", child, birth)
-            await conn.execute(
-                "INSERT INTO guardianships (child_id, account_id, relation) VALUES ($1, $2, 'mother')", child, account
-            )
+            # Children's data is encrypted (the served app has the same keys: both read the environment)
+            # and stored only with a guardian's consent, checked at commit.
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO children (id, name, birth_date) VALUES ($1, $2, $3)",
+                    child,
+                    keys.encrypt("children.name", "基准宝宝".encode()),
+                    keys.encrypt("children.birth_date", birth.isoformat().encode()),
+                )
+                await conn.execute(
+                    "INSERT INTO guardianships (child_id, account_id, relation) VALUES ($1, $2, 'mother')",
+                    child,
+                    account,
+                )
+                await conn.execute(
+                    "INSERT INTO guardian_consents (account_id, child_id, policy_version) VALUES ($1, $2, $3)",
+                    account,
+                    child,
+                    CHILD_DATA_POLICY_VERSION,
+                )
             families.append((child, token))
         return inst, families
     finally:

@@ -13,11 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Account, RoleGrant
 from backend.accounts.sessions import create_session
+from backend.core import crypto
 from backend.core.authz import Role
 from backend.core.config import Settings
-from backend.families.models import Child, Guardianship
+from backend.families.models import Child, GuardianConsent, Guardianship
+from backend.families.schemas import CHILD_DATA_POLICY_VERSION
 from backend.institutions.models import CareClass, Institution, InstitutionMode
 from backend.institutions.rules import uscc_check_char
+from tests.conftest import TEST_SECRET
 
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -38,6 +41,10 @@ def months_ago(months: int, days: int = 7) -> dt.date:
     day = min(today.day, 28)
     return dt.date(today.year + y, m + 1, day) - dt.timedelta(days=days)
 
+
+# Children's names are encrypted with the process's keyring: the test settings' one, for every engine
+# (also the bare ones of tests/world.py and live-server helpers).
+crypto.install(crypto.ChildDataKeys.from_settings(Settings(env="test", secret_key=TEST_SECRET)))
 
 EVERY_DAY = [{"days": [1, 2, 3, 4, 5, 6, 7], "opens": "07:00", "closes": "19:00"}]
 
@@ -140,6 +147,9 @@ class Factory:
         self.db.add(child)
         await self.db.flush()
         self.db.add(Guardianship(child_id=child.id, account_id=guardian.id, relation="mother"))
+        self.db.add(
+            GuardianConsent(account_id=guardian.id, child_id=child.id, policy_version=CHILD_DATA_POLICY_VERSION)
+        )
         await self.db.commit()
         return child
 

@@ -15,7 +15,8 @@ from backend.bookings.models import Slot
 from backend.core.clock import local_today
 from backend.core.security import new_session_token, token_digest
 from backend.enrolment.models import Application
-from backend.families.models import Child, Guardianship
+from backend.families.models import Child, GuardianConsent, Guardianship
+from backend.families.schemas import CHILD_DATA_POLICY_VERSION
 from backend.institutions.models import CareClass, Institution, InstitutionMode
 from tests.factories import EVERY_DAY, months_ago, random_phone, random_uscc
 
@@ -110,6 +111,7 @@ class World:
             self.url,
             insert(Child).values(id=child, name=name, birth_date=months_ago(14)),
             insert(Guardianship).values(child_id=child, account_id=parent, relation="mother"),
+            insert(GuardianConsent).values(account_id=parent, child_id=child, policy_version=CHILD_DATA_POLICY_VERSION),
         )
         return parent, child, token
 

@@ -34,7 +34,8 @@ from backend.demo.data import (
 from backend.demo.filing import seed_filings
 from backend.demo.guidance import seed_guidance
 from backend.demo.rooms import seed_rooms
-from backend.families.models import Child, Guardianship
+from backend.families.models import Child, GuardianConsent, Guardianship
+from backend.families.schemas import CHILD_DATA_POLICY_VERSION
 from backend.government.models import Unit
 from backend.institutions.models import CareClass, Institution, InstitutionMode
 
@@ -49,6 +50,9 @@ FLAG_COLUMNS = {
 
 
 async def seed(url: str, settings: Settings) -> dict[str, int]:
+    from backend.core import crypto
+
+    crypto.install(crypto.ChildDataKeys.from_settings(settings))  # children's names are encrypted with these
     engine = create_engine(settings, url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as db:
@@ -168,17 +172,31 @@ async def seed_session(db: AsyncSession) -> dict[str, int]:
                 .on_conflict_do_nothing()
             )
 
+    from backend.core import crypto
+
     today = dt.date.today()
     for parent_key, child_key, name, age_days, relation in CHILDREN:
         child_id = demo_id("child", child_key)
+        birth_date = today - dt.timedelta(days=age_days)
+        await db.execute(insert(Child).values(id=child_id, name=name, birth_date=birth_date).on_conflict_do_nothing())
         await db.execute(
-            insert(Child)
-            .values(id=child_id, name=name, birth_date=today - dt.timedelta(days=age_days))
+            insert(Guardianship)
+            .values(
+                child_id=child_id,
+                account_id=account_ids[parent_key],
+                relation=relation,
+                child_fingerprint=crypto.current().fingerprint(name, birth_date),
+            )
             .on_conflict_do_nothing()
         )
         await db.execute(
-            insert(Guardianship)
-            .values(child_id=child_id, account_id=account_ids[parent_key], relation=relation)
+            insert(GuardianConsent)
+            .values(
+                id=demo_id("consent", child_key),
+                account_id=account_ids[parent_key],
+                child_id=child_id,
+                policy_version=CHILD_DATA_POLICY_VERSION,
+            )
             .on_conflict_do_nothing()
         )
     community = await _seed_community(db, inst_ids["230602-0"], account_ids)

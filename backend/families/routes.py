@@ -24,7 +24,14 @@ class ChildrenController(Controller):
     async def list_children(self, db: Db, request: Request[Principal, Any, Any]) -> list[ChildOut]:
         return await service.list_children(db, request.user)
 
-    @post("/", opt=requires(P.ADD_CHILD), responses=error_responses(401, 403, 422), summary="Add a child / 添加孩子")
+    @post(
+        "/",
+        opt=requires(P.ADD_CHILD),
+        responses=error_responses(401, 403, 409, 422),
+        summary="Add a child / 添加孩子",
+        description="Needs the guardian's consent (`consent`, 422 `guardian_consent_required` without it); "
+        "409 `child_already_added` when this account already has a child of that name and birth date.",
+    )
     async def add_child(self, db: Db, request: Request[Principal, Any, Any], data: JSONBody[ChildIn]) -> ChildOut:
         out = await service.add_child(db, request.user, data)
         await db.commit()
@@ -33,7 +40,7 @@ class ChildrenController(Controller):
     @patch(
         "/{child_id:uuid}",
         opt=requires(P.UPDATE_CHILD),
-        responses=error_responses(401, 403, 404, 422),
+        responses=error_responses(401, 403, 404, 409, 422),
         summary="Correct a child's record / 修改孩子信息",
     )
     async def update_child(
@@ -46,7 +53,7 @@ class ChildrenController(Controller):
     @delete(
         "/{child_id:uuid}",
         opt=requires(P.REMOVE_CHILD),
-        responses=error_responses(401, 403, 404),
+        responses=error_responses(401, 403, 404, 409),
         summary="Remove a child / 删除孩子",
     )
     async def remove_child(self, db: Db, request: Request[Principal, Any, Any], child_id: FromPath[uuid.UUID]) -> None:

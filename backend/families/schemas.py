@@ -13,11 +13,30 @@ ChildName = Annotated[
 ]
 Relation = Literal["mother", "father", "grandparent", "other"]
 
+# The version of the children's-data notice a guardian consents to (the PWA shows this text).
+CHILD_DATA_POLICY_VERSION = "2026-12"
+
+
+class GuardianConsentIn(Input):
+    """The guardian's explicit consent to storing the child's name and birth date (PIPL art. 31)."""
+
+    policy_version: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=r"^[0-9]{4}-[0-9]{2}$",
+            description=f"The version of the notice shown to the guardian; currently {CHILD_DATA_POLICY_VERSION}",
+            examples=[CHILD_DATA_POLICY_VERSION],
+        ),
+    ]
+    accepted: Annotated[bool, msgspec.Meta(description="Must be true: the guardian agrees")]
+
 
 class ChildIn(Input):
     name: ChildName
     birth_date: dt.date
     relation: Relation
+    # Required: without an accepted consent the request is refused (422 guardian_consent_required).
+    consent: GuardianConsentIn | None = None
 
 
 class ChildPatch(Input):

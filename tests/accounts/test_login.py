@@ -119,7 +119,12 @@ async def test_cookie_writes_need_the_csrf_token(client, factory):
     parent = await factory.account(Role.PARENT, password_hash=hash_password(PASSWORD))
     login = await client.post("/api/auth/login", json={"login": parent.phone, "password": PASSWORD})
     csrf = login.json()["csrf_token"]
-    child = {"name": "小明", "birth_date": "2025-06-01", "relation": "mother"}
+    child = {
+        "name": "小明",
+        "birth_date": "2025-06-01",
+        "relation": "mother",
+        "consent": {"policy_version": "2026-12", "accepted": True},
+    }
     # httpx keeps the cookies from the login response.
     assert (await client.get("/api/me/children")).status_code == 200  # reads need no token
     refused = await client.post("/api/me/children", json=child)

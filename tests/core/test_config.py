@@ -4,6 +4,8 @@ import pytest
 
 from backend.core.config import ConfigError, Settings, to_async_url
 
+CHILD_DATA_KEYS = "1:" + "A" * 43 + "="  # one 32-byte key (base64), as production requires
+
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
@@ -19,6 +21,7 @@ def clean_env(monkeypatch, tmp_path):
         "VAPID_PRIVATE_KEY",
         "PUSH_ENDPOINT_ALLOWLIST",
         "ID_HASH_KEY",
+        "CHILD_DATA_KEYS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
@@ -47,7 +50,15 @@ def test_production_refuses_unsafe_defaults(clean_env):
     with pytest.raises(ConfigError) as err:
         Settings.from_env()
     message = str(err.value)
-    for name in ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "SMS_BACKEND", "VAPID_PRIVATE_KEY", "ID_HASH_KEY"):
+    for name in (
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "PUBLIC_BASE_URL",
+        "SMS_BACKEND",
+        "VAPID_PRIVATE_KEY",
+        "ID_HASH_KEY",
+        "CHILD_DATA_KEYS",
+    ):
         assert name in message
 
 
@@ -59,6 +70,7 @@ def test_production_accepts_a_complete_configuration(clean_env):
     clean_env.setenv("ALLOWED_ORIGINS", "https://tuoyu.daqing.example")
     clean_env.setenv("SMS_BACKEND", "log")
     clean_env.setenv("ID_HASH_KEY", "h" * 40)
+    clean_env.setenv("CHILD_DATA_KEYS", CHILD_DATA_KEYS)
     from tests.conftest import TEST_VAPID_PEM
 
     clean_env.setenv("VAPID_PRIVATE_KEY", TEST_VAPID_PEM.replace("\n", "\\n"))  # one-line form, as in .env files
@@ -150,6 +162,7 @@ def test_production_refuses_minio_default_credentials(clean_env):
         "SMS_BACKEND": "log",
         "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
         "ID_HASH_KEY": "h" * 40,
+        "CHILD_DATA_KEYS": CHILD_DATA_KEYS,
         "STORAGE_BACKEND": "s3",
         "S3_ENDPOINT": "minio:9000",
         "S3_ACCESS_KEY": "minioadmin",
@@ -197,6 +210,7 @@ def test_production_wants_an_https_public_endpoint(clean_env):
         "SMS_BACKEND": "log",
         "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
         "ID_HASH_KEY": "h" * 40,
+        "CHILD_DATA_KEYS": CHILD_DATA_KEYS,
         "STORAGE_BACKEND": "s3",
         "S3_ENDPOINT": "http://minio:9000",
         "S3_ACCESS_KEY": "daqing-app",
@@ -223,6 +237,7 @@ def test_production_wants_an_id_hash_key_of_its_own(clean_env):
         "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
         "SMS_BACKEND": "log",
         "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
+        "CHILD_DATA_KEYS": CHILD_DATA_KEYS,
     }.items():
         clean_env.setenv(name, value)
     for bad in ("short", "k" * 40):  # too short; the same as SECRET_KEY

@@ -53,7 +53,9 @@ async def test_demo_data_covers_the_city_and_every_kind_of_care(demo_url):
 async def test_demo_rooms_cover_every_kind_of_venue(demo_url):
     from backend.rooms.models import VENUE_TYPES
 
-    [(total, units, all_demo, all_marked, verified, shared, round_the_clock, with_exceptions, revisions)] = await query_rows(
+    [
+        (total, units, all_demo, all_marked, verified, shared, round_the_clock, with_exceptions, revisions)
+    ] = await query_rows(
         demo_url,
         """
         SELECT count(*), count(DISTINCT unit_code), bool_and(is_demo), bool_and(starts_with(name, '【演示】')),

@@ -30,7 +30,7 @@ from backend.core.outbox import Event
 from backend.enrolment import service as enrolment
 from backend.enrolment.models import Application
 from backend.enrolment.schemas import ApplicationIn
-from backend.families.models import Child, Guardianship
+from backend.families.models import Child, GuardianConsent, Guardianship
 from backend.institutions import service as institutions
 from backend.institutions.models import CareClass, Institution, InstitutionMode
 from backend.institutions.schemas import ClassPatch
@@ -161,6 +161,9 @@ class EnrolmentMachine(RuleBasedStateMachine):
                 await db.execute(insert(Child).values(id=child_id, name=f"宝宝{n}", birth_date=months_ago(19)))
                 await db.execute(
                     insert(Guardianship).values(child_id=child_id, account_id=parent_id, relation="mother")
+                )
+                await db.execute(
+                    insert(GuardianConsent).values(account_id=parent_id, child_id=child_id, policy_version="2026-12")
                 )
                 self.children.append((child_id, Principal(parent_id, uuid.uuid4(), (Grant(Role.PARENT),))))
             await db.commit()

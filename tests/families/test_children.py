@@ -8,6 +8,8 @@ from backend.core.authz import Role
 from backend.core.clock import local_today
 from backend.families.models import Child
 
+CONSENT = {"policy_version": "2026-12", "accepted": True}
+
 
 def days_ago(n: int) -> str:
     return (dt.date.today() - dt.timedelta(days=n)).isoformat()
@@ -16,7 +18,9 @@ def days_ago(n: int) -> str:
 async def test_parent_adds_lists_corrects_and_removes_a_child(client, factory, db):
     _, headers = await factory.signed_in(Role.PARENT)
     created = await client.post(
-        "/api/me/children", headers=headers, json={"name": "豆豆", "birth_date": days_ago(400), "relation": "father"}
+        "/api/me/children",
+        headers=headers,
+        json={"name": "豆豆", "birth_date": days_ago(400), "relation": "father", "consent": CONSENT},
     )
     assert created.status_code == 201
     child = created.json()
@@ -60,13 +64,14 @@ async def test_bad_birth_dates_and_names_write_nothing(client, factory, db):
         ({"name": "未来", "birth_date": tomorrow, "relation": "mother"}, 422),
         ({"name": "太大", "birth_date": days_ago(365 * 7), "relation": "mother"}, 422),
         ({"name": "", "birth_date": days_ago(100), "relation": "mother"}, 400),
+        ({"name": "   ", "birth_date": days_ago(100), "relation": "mother"}, 422),
         ({"name": "<script>", "birth_date": days_ago(100), "relation": "mother"}, 400),
         ({"name": "x" * 51, "birth_date": days_ago(100), "relation": "mother"}, 400),
         ({"name": "豆豆", "birth_date": "2025-02-30", "relation": "mother"}, 400),
         ({"name": "豆豆", "birth_date": days_ago(100), "relation": "aunt"}, 400),
     ]
     for body, status in cases:
-        r = await client.post("/api/me/children", headers=headers, json=body)
+        r = await client.post("/api/me/children", headers=headers, json={**body, "consent": CONSENT})
         assert r.status_code == status, body
     assert (await client.get("/api/me/children", headers=headers)).json() == []
 

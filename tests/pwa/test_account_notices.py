@@ -100,9 +100,16 @@ def test_password_sign_in_children_and_sign_out(new_context, e2e_server) -> None
     page.get_by_label("姓名").fill("测试宝宝 甜甜")
     page.get_by_label("出生日期").fill("2025-06-01")
     page.get_by_role("radio", name="父亲").click()
+    # Guardian consent (PIPL: under-14s' data is sensitive): required, with the notice one tap away.
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("请阅读说明并勾选同意，才能添加孩子")).to_be_visible()
+    page.get_by_text("儿童个人信息说明（版本 2026-12）").click()
+    expect(page.get_by_text("平台只保存孩子的姓名和出生日期", exact=False)).to_be_visible()
+    page.get_by_role("checkbox", name="我是孩子的监护人", exact=False).click()
     with page.expect_response(lambda r: r.url.endswith("/api/me/children") and r.request.method == "POST") as added:
         page.get_by_role("button", name="保存").click()
     assert added.value.status == 201, added.value.text()
+    assert added.value.request.post_data_json["consent"] == {"policy_version": "2026-12", "accepted": True}
     expect(page.locator(".van-cell__title", has_text="测试宝宝 甜甜")).to_be_visible()
     assert "甜甜" not in page.url
     page.get_by_text("测试宝宝 甜甜").click()
