@@ -17,7 +17,13 @@ PHONE_PATTERN = r"^1[3-9][0-9]{9}$"
 class Account(Base):
     __tablename__ = "accounts"
     __table_args__ = (
-        CheckConstraint("phone IS NOT NULL OR email IS NOT NULL", name="has_login"),
+        # An erased account (migration 0015) is a tombstone: no login, no name, no password.
+        CheckConstraint("phone IS NOT NULL OR email IS NOT NULL OR erased_at IS NOT NULL", name="has_login"),
+        CheckConstraint(
+            "erased_at IS NULL OR (phone IS NULL AND email IS NULL AND display_name IS NULL AND password_hash IS NULL)",
+            name="erased_is_empty",
+        ),
+        Index("ix_accounts_erased_at", "erased_at", postgresql_where=text("erased_at IS NOT NULL")),
         CheckConstraint(f"phone ~ '{PHONE_PATTERN}'", name="phone_format"),
         CheckConstraint("email = lower(email) AND position('@' in email) > 1", name="email_format"),
     )
@@ -30,6 +36,7 @@ class Account(Base):
     is_demo: Mapped[bool] = mapped_column(server_default=text("false"), default=False)
     created_at: Mapped[dt.datetime] = created_at()
     disabled_at: Mapped[dt.datetime | None]
+    erased_at: Mapped[dt.datetime | None]  # the holder erased their data (backend/privacy)
 
     grants: Mapped[list[RoleGrant]] = relationship(back_populates="account", lazy="raise")
 

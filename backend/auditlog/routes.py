@@ -16,7 +16,7 @@ from backend.core.audit import AuditEntry
 from backend.core.authz import requires
 from backend.core.clock import local_instant
 from backend.core.deps import Db
-from backend.core.errors import BadRequest, error_responses
+from backend.core.errors import RuleViolation, error_responses
 
 
 class AuditController(Controller):
@@ -26,13 +26,16 @@ class AuditController(Controller):
     @get(
         "/",
         opt=requires(P.READ),
-        responses=error_responses(400, 401, 403),
+        responses=error_responses(400, 401, 403, 422),
         summary="Audit log of officer actions / 操作审计日志",
     )
     async def list_entries(
         self,
         db: Db,
         account_id: Annotated[uuid.UUID | None, QueryParameter(description="Only this account's actions")] = None,
+        child_id: Annotated[
+            uuid.UUID | None, QueryParameter(description="Only responses that carried this child's data")
+        ] = None,
         action: Annotated[
             str | None,
             QueryParameter(
@@ -46,12 +49,16 @@ class AuditController(Controller):
     ) -> AuditPage:
         """Every change made by an officer or city admin, written in the same transaction as the change:
         who (account, session, grants), which declared action and path, and which rows changed (never the
-        values). The log is append-only: the database refuses UPDATE and DELETE on it."""
+        values); and every response by which institution staff, officers or city admins read children's
+        data (names, birth dates, ages), with the children's ids (never their names). The log is
+        append-only: the database refuses UPDATE, DELETE and TRUNCATE on it."""
         if since is not None and until is not None and since > until:
-            raise BadRequest("since is after until", detail_zh="开始日期晚于结束日期", code="bad_range")
+            raise RuleViolation("since is after until", detail_zh="开始日期晚于结束日期", code="bad_range")
         stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
         if account_id is not None:
             stmt = stmt.where(AuditEntry.account_id == account_id)
+        if child_id is not None:
+            stmt = stmt.where(AuditEntry.child_ids.contains([child_id]))
         if action is not None:
             stmt = stmt.where(
                 AuditEntry.action.startswith(action, autoescape=True)
@@ -81,6 +88,7 @@ class AuditController(Controller):
                     changes=[AuditChangeOut(**c) for c in e.changes],
                     change_count=e.change_count,
                     note=e.note,
+                    child_ids=e.child_ids,
                 )
                 for e in rows
             ],

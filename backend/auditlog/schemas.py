@@ -12,6 +12,7 @@ class AuditGrantOut(Output):
     role: str
     department: str | None
     unit: int | None
+    institution: uuid.UUID | None = None  # staff and institution admins (entries of reads)
 
 
 class AuditChangeOut(Output):
@@ -32,6 +33,7 @@ class AuditEntryOut(Output):
     changes: list[AuditChangeOut]
     change_count: int
     note: dict[str, str | int | bool | None]  # name-free facts a domain added (e.g. a decision)
+    child_ids: list[uuid.UUID]  # children whose data (name, birth date, age) the response carried
 
 
 class AuditPage(Output):

@@ -35,6 +35,7 @@ from backend.bookings.schemas import (
     SlotOut,
     SlotsIn,
 )
+from backend.core import audit
 from backend.core.authz import Principal
 from backend.core.clock import hhmm, local_instant, local_today, minutes, utcnow
 from backend.core.config import Settings
@@ -480,6 +481,7 @@ async def booking_view(db: AsyncSession, settings: Settings, booking_id: uuid.UU
     row = (await db.execute(_booking_select().where(Booking.id == booking_id))).one_or_none()
     if row is None:
         raise NotFound("booking")
+    audit.read_children(db, [row.Booking.child_id])  # recorded when staff read it (core/audit.py)
     events = await history(db, "booking", booking_id)
     return BookingDetail(
         **_booking_fields(settings, row),
@@ -504,4 +506,6 @@ async def institution_bookings(
         .where(Booking.institution_id == institution_id, Booking.day == day)
         .order_by(Booking.start_min, Booking.created_at)
     )
-    return [BookingOut(**_booking_fields(settings, r)) for r in rows]
+    out = [BookingOut(**_booking_fields(settings, r)) for r in rows]
+    audit.read_children(db, (b.child_id for b in out))
+    return out

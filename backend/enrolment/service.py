@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, over, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.core import audit
 from backend.core.authz import Action, Principal
 from backend.core.clock import local_today, utcnow
 from backend.core.config import Settings
@@ -508,6 +509,7 @@ async def application_view(db: AsyncSession, app_id: uuid.UUID) -> ApplicationDe
     row = await _ranked_one(db, app_id)
     if row is None:
         raise NotFound("application")
+    audit.read_children(db, [row.child_id])  # recorded when staff read it (core/audit.py)
     events = await history(db, "application", app_id)
     return ApplicationDetail(
         **_out_from_flat(row),
@@ -528,6 +530,7 @@ async def queue(
     order = {s: n for n, s in enumerate(["offered", "accepted", "submitted", "waitlisted", "enrolled"])}
     rows = (await db.execute(stmt)).all()
     rows.sort(key=lambda r: (order.get(r.status, 9), r.class_name, -r.priority, r.seq))
+    audit.read_children(db, (r.child_id for r in rows))
     return [
         QueueItem(
             **_out_from_flat(r),

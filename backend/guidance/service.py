@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Account
 from backend.accounts.names import name_columns, shown_name
+from backend.core import audit
 from backend.core.authz import Principal
 from backend.core.clock import CHINA, local_instant, utcnow
 from backend.core.config import Settings
@@ -607,6 +608,8 @@ async def hosted_event(db: AsyncSession, p: Principal, event_id: uuid.UUID) -> G
         .execution_options(populate_existing=True)
     )
     on = e.starts_at.astimezone(CHINA).date()
+    regs = regs.all()
+    audit.read_children(db, (r.GuidanceRegistration.child_id for r in regs))  # ids only (core/audit.py)
     return GuidanceHostedEventDetail(
         **_event_fields(e, row.unit_name, utcnow()),
         attended=row.attended,

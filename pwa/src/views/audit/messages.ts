@@ -3,7 +3,7 @@ export default {
     audit: {
       link: '操作审计日志',
       title: '操作审计日志',
-      intro: '部门工作人员和市级管理员的每一次修改操作都记录在此，记录不可修改或删除。',
+      intro: '部门工作人员和市级管理员的每一次修改操作，以及机构和部门工作人员每一次查看儿童信息（只记儿童编号），都记录在此，记录不可修改或删除。',
       action: '操作',
       actionPlaceholder: '如 filing. 或 blacklist.add_person',
       since: '开始日期',
@@ -11,6 +11,7 @@ export default {
       empty: '没有符合条件的记录',
       more: '加载更多',
       changes: '{n} 处数据变更',
+      childrenRead: '读取 {n} 名儿童的信息',
       grants: '身份',
       roles: { officer: '部门工作人员', city_admin: '市级管理员' },
       forbidden: '只有市级管理员可以查看审计日志',
@@ -20,7 +21,7 @@ export default {
     audit: {
       link: 'Audit log',
       title: 'Audit log',
-      intro: 'Every change made by a department officer or city administrator is recorded here; records cannot be changed or deleted.',
+      intro: 'Every change made by a department officer or city administrator, and every time institution staff or officers read children\'s records (by child id only), is recorded here; records cannot be changed or deleted.',
       action: 'Action',
       actionPlaceholder: 'e.g. filing. or blacklist.add_person',
       since: 'From',
@@ -28,6 +29,7 @@ export default {
       empty: 'No matching entries',
       more: 'Load more',
       changes: '{n} data changes',
+      childrenRead: 'read the records of {n} children',
       grants: 'As',
       roles: { officer: 'Officer', city_admin: 'City administrator' },
       forbidden: 'Only city administrators can read the audit log',
