@@ -20,12 +20,13 @@ from backend.accounts.schemas import (
     LoggedOut,
     LoginRequest,
     MePatch,
+    OthersLoggedOut,
     OtpRequest,
     OtpRequested,
     OtpVerify,
     SessionOut,
 )
-from backend.accounts.sessions import CSRF_COOKIE, SESSION_COOKIE, revoke_session
+from backend.accounts.sessions import CSRF_COOKIE, SESSION_COOKIE, revoke_other_sessions, revoke_session
 from backend.core.authz import Principal, requires
 from backend.core.config import Settings
 from backend.core.deps import Db, client_address
@@ -92,6 +93,7 @@ class AuthController(Controller):
 
     @post(
         "/code/verify",
+        status_code=200,
         opt=requires(P.VERIFY_CODE),
         responses=error_responses(400, 401, 422, 429),
         summary="Sign in with the SMS code / 验证码登录",
@@ -105,6 +107,7 @@ class AuthController(Controller):
 
     @post(
         "/login",
+        status_code=200,
         opt=requires(P.LOGIN),
         responses=error_responses(401, 429),
         summary="Sign in with a password / 密码登录",
@@ -129,6 +132,20 @@ class AuthController(Controller):
         response.delete_cookie(SESSION_COOKIE, path="/")
         response.delete_cookie(CSRF_COOKIE, path="/")
         return response
+
+    @post(
+        "/logout/others",
+        status_code=200,
+        opt=requires(P.LOGOUT_OTHERS),
+        responses=error_responses(401, 403),
+        summary="Sign out every other device / 退出其他设备",
+    )
+    async def logout_others(self, db: Db, request: Request[Principal, Any, Any]) -> OthersLoggedOut:
+        """Ends every other session of this account at once: their next request answers 401 and their
+        live connections close within a second. This device stays signed in."""
+        revoked = await revoke_other_sessions(db, request.user.account_id, keep=request.user.session_id)
+        await db.commit()
+        return OthersLoggedOut(revoked=revoked)
 
 
 class MeController(Controller):

@@ -75,3 +75,7 @@ class SessionOut(Output):
 
 class LoggedOut(Output):
     signed_out: bool = True
+
+
+class OthersLoggedOut(Output):
+    revoked: int  # how many other sessions were ended

@@ -17,7 +17,7 @@ from backend.core import ratelimit
 from backend.core.authz import ROLE_LABELS_ZH, Role
 from backend.core.config import Settings
 from backend.core.errors import BadRequest, RuleViolation, Unauthenticated
-from backend.core.security import constant_time_equal, new_otp_code, otp_digest, verify_password
+from backend.core.security import check_password, constant_time_equal, new_otp_code, otp_digest
 
 _PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 HOUR = 3600
@@ -151,22 +151,22 @@ async def login(db: AsyncSession, settings: Settings, login_name: str, password:
             key = login_name
         where = Account.phone == key
     limited = {"detail_zh": "登录失败次数过多，请稍后再试", "code": "rate_limited"}
-    await ratelimit.enforce(
-        db,
-        settings.secret_key,
-        f"login-client:{client}",
-        limit=settings.login_max_failures_per_hour * 5,
-        window_s=HOUR,
-        **limited,
+    # Every attempt is counted before the password is checked (so parallel guesses cannot overtake
+    # the limit) and a successful one is refunded: the limits count failures.
+    counted = (
+        (f"login-client:{client}", settings.login_max_failures_per_hour * 5),
+        (f"login:{key}", settings.login_max_failures_per_hour),
     )
-    await ratelimit.enforce(
-        db, settings.secret_key, f"login:{key}", limit=settings.login_max_failures_per_hour, window_s=HOUR, **limited
-    )
+    for counter, limit in counted:
+        await ratelimit.enforce(db, settings.secret_key, counter, limit=limit, window_s=HOUR, **limited)
     account = (await db.execute(select(Account).where(where))).scalar_one_or_none()
-    ok = verify_password(account.password_hash if account else None, password)
+    # An unknown account still costs one argon2 verification (of a dummy hash): same answer, same work.
+    ok = await check_password(account.password_hash if account else None, password)
     if not ok or account is None or account.disabled_at is not None:
         await db.commit()  # keep the failure count
         raise Unauthenticated("Wrong login or password", detail_zh="账号或密码错误", code="invalid_credentials")
+    for counter, _limit in counted:
+        await ratelimit.refund(db, settings.secret_key, counter, window_s=HOUR)
     return account
 
 

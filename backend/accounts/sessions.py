@@ -107,6 +107,16 @@ async def revoke_session(db: AsyncSession, session_id: uuid.UUID) -> None:
     )
 
 
+async def revoke_other_sessions(db: AsyncSession, account_id: uuid.UUID, keep: uuid.UUID) -> int:
+    """End every live session of the account but ``keep`` (their sockets close: trigger → dq_sessions)."""
+    result = await db.execute(
+        update(AuthSession)
+        .where(AuthSession.account_id == account_id, AuthSession.id != keep, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=dt.datetime.now(dt.UTC))
+    )
+    return result.rowcount or 0
+
+
 TICKET_TTL = dt.timedelta(seconds=30)
 
 

@@ -54,6 +54,22 @@ async def enforce(db: AsyncSession, secret_key: str, key: str, *, limit: int, wi
         raise RateLimited(retry_after, **error)
 
 
+_REFUND = text(
+    """
+    UPDATE rate_limit_counters SET hits = greatest(hits - 1, 0)
+    WHERE key_hash = :key AND window_start = to_timestamp(floor(extract(epoch FROM now()) / :window) * :window)
+    """
+)
+
+
+async def refund(db: AsyncSession, secret_key: str, key: str, *, window_s: int) -> None:
+    """Give back one attempt counted by ``hit`` (a sign-in that succeeded is not a failure).
+
+    Counting first and refunding after keeps concurrent attempts exact: each takes its place in
+    the count before it is checked, so N parallel guesses never slip past a limit below N."""
+    await db.execute(_REFUND, {"key": keyed_digest(secret_key, "ratelimit", key), "window": window_s})
+
+
 @periodic("rate_limit_counters")
 async def purge_expired(db: AsyncSession, _settings: Settings) -> int:
     result = await db.execute(

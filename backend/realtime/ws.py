@@ -11,8 +11,10 @@ Messages to the client are JSON: ``{"type": "event", "id": <position>, ...}`` (s
 this account may hear come first, exactly once and in order, then live ones. The client may send
 ``{"type": "ping"}``; at most 20 messages per 10 seconds, each at most WS_MAX_MESSAGE_BYTES.
 
-The socket closes with 4401 when its session is revoked or expires, 1013 when the client reads too
-slowly for the bounded queue, 1008 when it sends too much, 1009 for an oversized message.
+The socket closes with 4401 when its session is revoked or expires (the app stops until the next
+sign-in), 4409 when one of the account's role grants is removed or changed (the app reconnects and
+hears what the account still may), 1013 when the client reads too slowly for the bounded queue, 1008
+when it sends too much, 1009 for an oversized message.
 """
 
 from __future__ import annotations

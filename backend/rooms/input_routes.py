@@ -8,8 +8,10 @@ from typing import Annotated, Any
 from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from backend.core import ratelimit
 from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.config import Settings
+from backend.core.deps import Db, client_address
 from backend.core.errors import error_responses
 from backend.rooms import input as service
 from backend.rooms import permissions as P
@@ -29,8 +31,25 @@ from backend.rooms.schemas import (
 )
 
 TAGS = ["rooms · 母婴室"]
+HOUR = 3600
+
+
+async def _limit(db: Db, request: Request[Principal, Any, Any], what: str) -> None:
+    """Ratings and suggestions per account per hour (ROOM_RATINGS_MAX_PER_HOUR /
+    ROOM_SUGGESTIONS_MAX_PER_HOUR) and five times that per client address: 429 with Retry-After."""
+    settings: Settings = request.app.state.settings
+    per_hour = settings.room_ratings_max_per_hour if what == "rating" else settings.room_suggestions_max_per_hour
+    error = {"detail_zh": "操作过于频繁，请稍后再试", "code": "rate_limited"}
+    for key, limit in (
+        (f"room-{what}:{request.user.account_id}", per_hour),
+        (f"room-{what}-client:{client_address(request)}", per_hour * 5),
+    ):
+        await ratelimit.enforce(db, settings.secret_key, key, limit=limit, window_s=HOUR, **error)
+
+
 READ_ERRORS = error_responses(401, 403, 404)
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 422)
+LIMITED_WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 422, 429)
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Page size")]
 Offset = Annotated[int, QueryParameter(ge=0, le=100_000, description="Skip this many")]
 
@@ -39,12 +58,13 @@ class RoomRatingController(Controller):
     path = "/api/rooms/{room_id:uuid}"
     tags = TAGS
 
-    @put("/rating", opt=requires(P.RATE), responses=WRITE_ERRORS, summary="Rate a room / 评价母婴室")
+    @put("/rating", opt=requires(P.RATE), responses=LIMITED_WRITE_ERRORS, summary="Rate a room / 评价母婴室")
     async def rate(
         self, db: Db, request: Request[Principal, Any, Any], room_id: FromPath[uuid.UUID], data: JSONBody[RatingIn]
     ) -> MyRatingOut:
         """One rating per account and room: rating again replaces it. Changing the comment's text
         lifts a moderator's hide (it is a new comment); changing only the stars does not."""
+        await _limit(db, request, "rating")
         out = await service.rate(db, request.user, room_id, data)
         await db.commit()
         return out
@@ -110,7 +130,7 @@ class RoomRatingController(Controller):
     @post(
         "/suggestions",
         opt=requires(P.SUGGEST),
-        responses=WRITE_ERRORS,
+        responses=LIMITED_WRITE_ERRORS,
         summary="Suggest a correction / 提交纠错建议",
     )
     async def suggest_change(
@@ -122,6 +142,7 @@ class RoomRatingController(Controller):
     ) -> SuggestionOut:
         """Name only the fields to change (`null` clears an optional one); the room's managers or a
         city admin decide."""
+        await _limit(db, request, "suggestion")
         out = await service.suggest_change(db, request.user, room_id, data)
         await db.commit()
         return out
@@ -139,11 +160,12 @@ class RoomSuggestionController(Controller):
     path = "/api/rooms/suggestions"
     tags = TAGS
 
-    @post("/", opt=requires(P.SUGGEST), responses=WRITE_ERRORS, summary="Suggest a new room / 提交新母婴室")
+    @post("/", opt=requires(P.SUGGEST), responses=LIMITED_WRITE_ERRORS, summary="Suggest a new room / 提交新母婴室")
     async def suggest_room(
         self, db: Db, request: Request[Principal, Any, Any], data: JSONBody[NewRoomSuggestionIn]
     ) -> SuggestionOut:
         """A city admin decides; approving adds the room."""
+        await _limit(db, request, "suggestion")
         out = await service.suggest_room(db, request.user, data)
         await db.commit()
         return out

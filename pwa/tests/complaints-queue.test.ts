@@ -29,6 +29,7 @@ const filed: Filed = {
   status: 'received',
   urgent: false,
   departments: ['market'],
+  photos: 0,
 }
 
 function json(status: number, body: unknown): Response {
@@ -122,6 +123,28 @@ describe('the offline complaint queue', () => {
     }))
     expect(await flushQueue()).toMatchObject({ sent: 2, pending: 0 })
     expect(sent).toEqual(['午餐的米饭是生的', '第二条'])
+  })
+
+  it('sends every attempt of one item with the same Idempotency-Key (its id)', async () => {
+    const keys: string[] = []
+    // The first attempt reaches the server but its answer is lost (a 503 here); the retry must be
+    // recognisable as the same filing.
+    vi.stubGlobal('fetch', vi.fn(async (_u: string, init: RequestInit) => {
+      keys.push((init.headers as Record<string, string>)['Idempotency-Key'])
+      return keys.length === 1 ? json(503, { code: 'unavailable', detail: 'Down', detail_zh: '服务暂不可用' }) : json(201, filed)
+    }))
+    const item = await enqueue(fields, [], { anonymous: true, summary: 'k' })
+    await flushQueue()
+    await flushQueue()
+    expect(keys).toHaveLength(2)
+    expect(keys[0]).toBe(item.id)
+    expect(keys[1]).toBe(item.id)
+    expect(item.id).toMatch(/^[A-Za-z0-9_-]{16,200}$/) // what the server accepts
+    // A filing first tried online keeps its key when it has to wait in the queue.
+    const kept = await enqueue(fields, [], { anonymous: true, summary: 'k2', key: 'b1c2d3e4-0000-4000-8000-000000000001' })
+    expect(kept.id).toBe('b1c2d3e4-0000-4000-8000-000000000001')
+    // Two items never share a key.
+    expect((await enqueue(fields, [], { anonymous: true, summary: 'k3' })).id).not.toBe(item.id)
   })
 
   it('marks a refused complaint failed with the message and does not retry it by itself', async () => {

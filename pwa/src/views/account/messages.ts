@@ -70,6 +70,11 @@ export default {
         birthRequired: '请选择出生日期',
         relationRequired: '请选择与孩子的关系',
         relations: { mother: '母亲', father: '父亲', grandparent: '祖父母 / 外祖父母', other: '其他监护人' },
+        consentLabel: '我是孩子的监护人，已阅读并同意下方《儿童个人信息说明》，同意平台保存孩子的姓名和出生日期',
+        consentRequired: '请阅读说明并勾选同意，才能添加孩子',
+        consentDetailsTitle: '儿童个人信息说明（版本 2026-12）：保存什么、为什么',
+        consentDetails:
+          '不满14周岁儿童的个人信息属于敏感个人信息，依据《个人信息保护法》须经监护人同意才能处理。平台只保存孩子的姓名和出生日期：出生日期用于按月龄匹配班级，姓名用于入托申请和临时托预约时让机构核对。信息加密存储，只有您（及孩子的其他监护人）和您申请或预约的托育机构可以看到，不会出现在网址、通知推送或日志中。您可以随时修改；没有进行中的申请或预约时可以删除记录。',
       },
       notify: {
         title: '通知设置',
@@ -169,6 +174,11 @@ export default {
         birthRequired: 'Choose the date of birth',
         relationRequired: 'Choose your relation to the child',
         relations: { mother: 'Mother', father: 'Father', grandparent: 'Grandparent', other: 'Other guardian' },
+        consentLabel: 'I am the child’s guardian; I have read the children’s data notice below and agree that the platform stores my child’s name and date of birth',
+        consentRequired: 'Read the notice and tick your consent to add a child',
+        consentDetailsTitle: 'Children’s data notice (version 2026-12): what is stored and why',
+        consentDetails:
+          'Personal information of children under 14 is sensitive personal information: under the Personal Information Protection Law it is processed only with a guardian’s consent. The platform stores only your child’s name and date of birth: the date of birth matches classes by age in months, the name lets institutions recognise your child in applications and bookings. Both are stored encrypted; only you (and the child’s other guardians) and the institutions you apply to or book with can see them, and they never appear in web addresses, push notifications or logs. You can correct them at any time, and remove the record when no application or booking is in progress.',
       },
       notify: {
         title: 'Notification settings',

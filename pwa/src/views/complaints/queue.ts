@@ -4,9 +4,9 @@
 // pending, a refusal (4xx) marks it failed with the API's message and it is not retried unless the
 // user asks, and a server error (5xx) is retried at most MAX_ATTEMPTS times.
 //
-// The API has no idempotency key for filings (the tracking code is shown only once, so it could not be
-// replayed): an item whose sending was cut off (the app closed mid-request) is sent again at the next
-// start. A rare duplicate is better than a lost complaint; officers can merge duplicates.
+// Every item carries a random id that is sent as the filing's Idempotency-Key: an item whose sending
+// was cut off (the app closed mid-request, the answer lost) is sent again at the next start, and the
+// server answers the first filing again (with its tracking code) instead of filing it twice.
 import { shallowRef } from 'vue'
 import { createStore, del, get, set, values } from 'idb-keyval'
 import { ApiError, readCookie } from '@/api/client'
@@ -65,7 +65,8 @@ function nextSeq(): number {
   return Date.now() * 1000 + counter
 }
 
-function newId(): string {
+/** A random key (a UUID): the item's id and its filing's Idempotency-Key. */
+export function newId(): string {
   if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID()
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
 }
@@ -74,11 +75,12 @@ function newId(): string {
 export async function enqueue(
   fields: ComplaintFields,
   photos: Array<Blob | File>,
-  options: { anonymous: boolean; summary: string },
+  options: { anonymous: boolean; summary: string; key?: string },
 ): Promise<QueuedComplaint> {
   const now = new Date().toISOString()
   const item: QueuedComplaint = {
-    id: newId(),
+    // a filing already attempted online keeps its key, so the server can recognise it
+    id: options.key ?? newId(),
     seq: nextSeq(),
     createdAt: now,
     updatedAt: now,
@@ -108,11 +110,13 @@ async function readJson(response: Response): Promise<unknown> {
 }
 
 /** POST /api/complaints as multipart/form-data. Anonymous filings are sent without the session cookie,
- * so that no account is linked to them even when someone is signed in on this device. */
+ * so that no account is linked to them even when someone is signed in on this device. The same
+ * `idempotencyKey` with the same complaint is filed once: a retry gets the first answer again. */
 export async function sendComplaint(
   fields: ComplaintFields,
   photos: QueuedPhoto[] | Array<Blob | File>,
   anonymous: boolean,
+  idempotencyKey?: string,
 ): Promise<Filed> {
   const form = new FormData()
   for (const [key, value] of Object.entries(fields)) {
@@ -123,6 +127,7 @@ export async function sendComplaint(
     else form.append('photos', p, p instanceof File && p.name ? p.name : `photo-${i + 1}`)
   })
   const headers: Record<string, string> = { Accept: 'application/json', 'X-Device-Id': deviceId() }
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
   if (!anonymous && typeof document !== 'undefined') {
     const csrf = readCookie('dq_csrf')
     if (csrf) headers['X-CSRF-Token'] = csrf
@@ -153,6 +158,36 @@ export async function sendComplaint(
 }
 
 /** Remember a filed complaint's code on this device. */
+/** Add photos to a filed complaint by its tracking code: for photos the server could not store when it
+ *  was filed (its answer had `photos_not_stored`: file storage was down). Resolves to the photo count. */
+export async function addPhotos(trackingCode: string, photos: Array<Blob | File>): Promise<number> {
+  const form = new FormData()
+  form.append('tracking_code', trackingCode)
+  photos.forEach((p, i) => form.append('photos', p, p instanceof File && p.name ? p.name : `photo-${i + 1}`))
+  let response: Response
+  try {
+    response = await fetch('/api/complaints/track/photos', {
+      method: 'POST',
+      body: form,
+      headers: { Accept: 'application/json', 'X-Device-Id': deviceId() },
+      credentials: 'omit',
+    })
+  } catch {
+    throw new ApiError(0, 'network', 'The network is unreachable', '网络不可用，请检查网络连接')
+  }
+  const data = ((await readJson(response)) ?? {}) as Record<string, unknown>
+  if (!response.ok) {
+    throw new ApiError(
+      response.status,
+      String(data.code ?? 'error'),
+      String(data.detail ?? response.statusText),
+      String(data.detail_zh ?? '请求失败，请稍后再试'),
+      data.extra,
+    )
+  }
+  return Number(data.photos ?? 0)
+}
+
 export function rememberFiled(filed: Filed, summary: string): void {
   try {
     saveCode({ code: filed.tracking_code, reference: filed.reference, summary, savedAt: new Date().toISOString() })
@@ -175,7 +210,7 @@ async function flushOnce(): Promise<FlushResult> {
     if (item.state !== 'pending') continue
     await save({ ...item, state: 'sending', error: undefined })
     try {
-      const filed = await sendComplaint(item.fields, item.photos, item.anonymous)
+      const filed = await sendComplaint(item.fields, item.photos, item.anonymous, item.id)
       rememberFiled(filed, item.summary)
       // The photos are no longer needed once the complaint is filed.
       await save({ ...item, state: 'sent', filed, photos: [], error: undefined })
