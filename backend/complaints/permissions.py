@@ -47,6 +47,8 @@ def _institution_staff(p: Principal) -> ColumnElement[bool]:
 
 FILE = action("complaints.file", "file a complaint", roles=None)
 TRACK = action("complaints.track", "follow a complaint by its tracking code", roles=None)
+# The tracking code authorises (as for following): the reporter adds photos that could not be stored.
+ADD_PHOTOS = action("complaints.add_photos", "add photos to a complaint by its tracking code", roles=None)
 FIGURES = action("complaints.figures", "see the public complaint figures", roles=None)
 CATEGORIES = action("complaints.categories", "list complaint categories", roles=None)
 LIST_MINE = action("complaints.list_mine", "list the complaints you filed", roles=SIGNED_IN, scope=_reporter)

@@ -3,12 +3,13 @@ reporter's list, the institution's view of accepted complaints, and the public f
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Router, get, post
+from litestar import Controller, Request, Response, Router, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
@@ -25,9 +26,11 @@ from backend.complaints.schemas import (
     Figures,
     Filed,
     MyComplaint,
+    PhotosAdded,
     StaffComplaint,
     TrackIn,
 )
+from backend.core import idempotency
 from backend.core.authz import Principal, principal_of, requires
 from backend.core.config import Settings
 from backend.core.deps import Db, client_address
@@ -70,6 +73,25 @@ class FilingForm:
     photos: list[UploadFile] = field(default_factory=list)
 
 
+@dataclass
+class PhotosForm:
+    """``POST /api/complaints/track/photos``: the tracking code and the photos."""
+
+    tracking_code: str
+    photos: list[UploadFile] = field(default_factory=list)
+
+
+ADD_PHOTOS_DESCRIPTION = """
+`multipart/form-data`: `tracking_code` and one to six parts named `photos` (as for filing). For photos
+that could not be stored when the complaint was filed (its answer then had `photos_not_stored`): the
+tracking code is the permission, no account is needed. Only while the complaint is open (409
+`complaint_closed` after), at most six photos in all (422 `too_many_photos`). If file storage is still
+unavailable: 503 `storage_unavailable` with `Retry-After` — try again later.
+
+凭查询码为投诉补传照片（提交时文件存储暂不可用、照片未保存的情况）。
+""".strip()
+
+
 def _checked(form: FilingForm) -> ComplaintForm:
     fields = {k: v for k, v in vars(form).items() if k != "photos" and v not in (None, "")}
     try:
@@ -79,6 +101,15 @@ def _checked(form: FilingForm) -> ComplaintForm:
         raise ValidationException(
             "Validation failed for the complaint form", extra=[{"message": str(exc), "key": key, "source": "body"}]
         ) from exc
+
+
+async def _fingerprint(form: ComplaintForm, photos: list[UploadFile]) -> bytes:
+    """What makes two filings the same request: the checked form and the photos' bytes, in order."""
+    digest = hashlib.sha256(b"POST /api/complaints\n" + msgspec.json.encode(form))
+    for photo in photos:
+        digest.update(b"\n" + hashlib.sha256(await photo.read()).digest())
+        await photo.seek(0)
+    return digest.digest()
 
 
 class ComplaintController(Controller):
@@ -116,18 +147,49 @@ class ComplaintController(Controller):
         device_id: Annotated[
             str | None, HeaderParameter(name="X-Device-Id", pattern=r"^[A-Za-z0-9_-]{1,64}$", required=False)
         ] = None,
-    ) -> Filed:
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                pattern=idempotency.SEALED_KEY_PATTERN,
+                required=False,
+                description="A random key (e.g. a UUID) per complaint: a retry with the same key and form "
+                "answers the first filing again, tracking code included, instead of filing twice",
+            ),
+        ] = None,
+    ) -> Response[Filed]:
         settings: Settings = state.settings
-        return await service.file_complaint(
-            db,
-            settings,
-            storage,
-            principal_of(request),
-            _checked(data),
-            data.photos,
-            client=client,
-            device=device_id,
-        )
+        form = _checked(data)
+        sealed = None
+        if idempotency_key is not None:
+            sealed = idempotency.Sealed(
+                settings.secret_key, "POST /api/complaints", idempotency_key, await _fingerprint(form, data.photos)
+            )
+            if (replay := await idempotency.sealed_replay(db, sealed)) is not None:
+                return replay
+
+        async def keep(filed: Filed) -> None:
+            if sealed is not None:
+                await idempotency.seal(db, sealed, 201, msgspec.json.encode(filed))
+
+        try:
+            filed = await service.file_complaint(
+                db,
+                settings,
+                storage,
+                principal_of(request),
+                form,
+                data.photos,
+                client=client,
+                device=device_id,
+                before_commit=keep,
+            )
+        except idempotency.ClaimedMeanwhile:
+            assert sealed is not None
+            if (replay := await idempotency.sealed_replay(db, sealed)) is not None:
+                return replay
+            raise  # pragma: no cover - the row that made the insert wait is committed
+        return Response(filed, status_code=201)
 
     @post(
         "/track",
@@ -139,6 +201,36 @@ class ComplaintController(Controller):
     async def track(self, db: Db, state: State, data: JSONBody[TrackIn]) -> ComplaintPublic:
         """The code goes in the body, not the URL, so it stays out of logs and browser history."""
         return await service.track(db, state.settings, data.tracking_code)
+
+    @post(
+        "/track/photos",
+        opt={**requires(P.ADD_PHOTOS), **multipart_form(TrackIn, "photos", service.MAX_PHOTOS)},
+        before_request=require_multipart,
+        request_max_body_size=FILING_MAX_BODY,
+        status_code=201,
+        responses=error_responses(400, 404, 409, 413, 415, 422, 429, 503),
+        summary="Add photos by the tracking code / 凭查询码补传照片",
+        description=ADD_PHOTOS_DESCRIPTION,
+    )
+    async def add_photos(
+        self,
+        db: Db,
+        state: State,
+        storage: NamedDependency[Storage],
+        client: NamedDependency[str],
+        data: MultipartBody[PhotosForm],
+        device_id: Annotated[
+            str | None, HeaderParameter(name="X-Device-Id", pattern=r"^[A-Za-z0-9_-]{1,64}$", required=False)
+        ] = None,
+    ) -> PhotosAdded:
+        try:
+            code = msgspec.convert({"tracking_code": data.tracking_code}, TrackIn).tracking_code
+        except msgspec.ValidationError as exc:
+            raise ValidationException(
+                "Validation failed for the tracking code",
+                extra=[{"message": str(exc), "key": "tracking_code", "source": "body"}],
+            ) from exc
+        return await service.add_photos(db, state.settings, storage, code, data.photos, client=client, device=device_id)
 
     @get("/mine", opt=requires(P.LIST_MINE), responses=error_responses(401), summary="My complaints / 我的投诉")
     async def mine(self, db: Db, request: Request[Principal, Any, Any]) -> list[MyComplaint]:

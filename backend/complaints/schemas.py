@@ -57,6 +57,18 @@ class CategoryOut(Output):
     departments: list[str]
 
 
+class PhotosNotStored(Output):
+    """The complaint was filed, but its photos could not be stored (file storage unavailable): send
+    them again later to ``add_photos`` (``POST /api/complaints/track/photos`` with the tracking code)."""
+
+    count: int
+    code: Literal["storage_unavailable"] = "storage_unavailable"
+    detail: str = "The complaint was filed, but its photos could not be stored now; add them again later"
+    detail_zh: str = "投诉已提交，但照片暂时无法保存，请稍后凭查询码补传照片"
+    retry_after_s: int = 60
+    add_photos: str = "/api/complaints/track/photos"
+
+
 class Filed(Output):
     id: uuid.UUID
     reference: str  # "DQ-123": the public reference (Open311 service_request_id)
@@ -64,6 +76,12 @@ class Filed(Output):
     status: Status
     urgent: bool
     departments: list[str]
+    photos: int = 0  # photos stored with the complaint
+    photos_not_stored: PhotosNotStored | None = None  # set when file storage was down: the text is saved
+
+
+class PhotosAdded(Output):
+    photos: int  # the complaint's photos now
 
 
 class TrackIn(Input):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from litestar.datastructures import UploadFile
@@ -34,6 +34,8 @@ from backend.complaints.schemas import (
     Figures,
     Filed,
     MyComplaint,
+    PhotosAdded,
+    PhotosNotStored,
     PublicUpdate,
     StaffComplaint,
 )
@@ -41,10 +43,10 @@ from backend.core import ratelimit
 from backend.core.authz import Action, Principal
 from backend.core.clock import utcnow
 from backend.core.config import Settings
-from backend.core.errors import NotFound, RuleViolation
+from backend.core.errors import Conflict, NotFound, RuleViolation
 from backend.core.outbox import emit
 from backend.core.security import keyed_digest
-from backend.core.storage import Storage
+from backend.core.storage import Storage, StorageUnavailable
 from backend.files import service as files
 from backend.government.models import Unit
 from backend.government.units import nearest_unit
@@ -204,8 +206,10 @@ async def file_complaint(
     device: str | None = None,
     source: str = "app",
     open311_client_id: uuid.UUID | None = None,
+    before_commit: Callable[[Filed], Awaitable[None]] | None = None,
 ) -> Filed:
-    """File a complaint and commit it (see the module's description for the all-or-nothing rule)."""
+    """File a complaint and commit it (see the module's description for the all-or-nothing rule).
+    ``before_commit`` runs with the answer just before the commit; if it raises, nothing is filed."""
     await _rate_limit(db, settings, client, device, open311_client_id)
     if len(photos) > MAX_PHOTOS:
         raise RuleViolation(
@@ -217,11 +221,17 @@ async def file_complaint(
         lat, lng = room_position
     departments = departments_for(form.category, unit_code=unit_code, legal_form=legal_form)
     owner = p.account_id if p is not None else None
-    upload_ids = (
-        await files.store_uploads(db, settings, storage, owner_id=owner, purpose=PHOTO_PURPOSE, files=photos)
-        if photos
-        else []
-    )
+    upload_ids: list[uuid.UUID] = []
+    photos_not_stored = 0
+    if photos:
+        try:
+            upload_ids = await files.store_uploads(
+                db, settings, storage, owner_id=owner, purpose=PHOTO_PURPOSE, files=photos
+            )
+        except StorageUnavailable:
+            # The report matters more than its photos: file the text now; the answer says the photos
+            # were not stored, and the reporter adds them later with the tracking code (add_photos).
+            photos_not_stored = len(photos)
     code = new_tracking_code()
     now = utcnow()
     try:
@@ -258,6 +268,18 @@ async def file_complaint(
                 db, owner_id=owner, upload_ids=upload_ids, purpose=PHOTO_PURPOSE, subject_type=SUBJECT, subject_id=c.id
             )
         emit_change(db, c, None)
+        filed = Filed(
+            id=c.id,
+            reference=reference(c.number),
+            tracking_code=code,
+            status="received",
+            urgent=c.urgent,
+            departments=departments,
+            photos=len(upload_ids),
+            photos_not_stored=PhotosNotStored(count=photos_not_stored) if photos_not_stored else None,
+        )
+        if before_commit is not None:  # e.g. keep the answer for an Idempotency-Key, in this transaction
+            await before_commit(filed)
         await db.commit()
     except BaseException:
         await db.rollback()
@@ -265,14 +287,62 @@ async def file_complaint(
             await files.discard_uploads(db, storage, upload_ids)
             await db.commit()
         raise
-    return Filed(
-        id=c.id,
-        reference=reference(c.number),
-        tracking_code=code,
-        status="received",
-        urgent=c.urgent,
-        departments=departments,
+    return filed
+
+
+OPEN_STATUSES = ("received", "accepted", "investigating")
+
+
+async def add_photos(
+    db: AsyncSession,
+    settings: Settings,
+    storage: Storage,
+    tracking_code: str,
+    photos: Sequence[UploadFile],
+    *,
+    client: str,
+    device: str | None = None,
+) -> PhotosAdded:
+    """Add photos to a complaint, authorised by its tracking code (the reporter's, signed in or not):
+    for photos that could not be stored when it was filed. Only while it is open, at most MAX_PHOTOS
+    in all; rate-limited like filing. Storage down: 503 ``storage_unavailable`` (retry later)."""
+    digest = tracking_digest(settings, tracking_code)
+    await _rate_limit(db, settings, f"photos:{client}", f"photos:{device}" if device else None, None)
+    c = (await db.execute(select(Complaint).where(Complaint.tracking_digest == digest))).scalar_one_or_none()
+    if c is None:
+        raise NotFound("complaint", detail_zh="未找到与该查询码对应的投诉")
+    if not photos:
+        raise RuleViolation("Send at least one photo", detail_zh="请至少上传一张照片", code="no_photos")
+    existing = len((await files.attachments(db, SUBJECT, [c.id]))[c.id])
+    if c.status not in OPEN_STATUSES:
+        raise Conflict("This complaint is closed", detail_zh="该投诉已办结，不能再补充照片", code="complaint_closed")
+    if existing + len(photos) > MAX_PHOTOS:
+        raise RuleViolation(
+            f"At most {MAX_PHOTOS} photos", detail_zh=f"最多上传{MAX_PHOTOS}张照片", code="too_many_photos"
+        )
+    upload_ids = await files.store_uploads(
+        db, settings, storage, owner_id=c.reporter_id, purpose=PHOTO_PURPOSE, files=photos
     )
+    try:
+        c = (await db.execute(select(Complaint).where(Complaint.id == c.id).with_for_update())).scalar_one()
+        current = [a.id for a in (await files.attachments(db, SUBJECT, [c.id]))[c.id]]
+        if c.status not in OPEN_STATUSES or len(current) + len(upload_ids) > MAX_PHOTOS:  # changed meanwhile
+            raise Conflict("The complaint changed meanwhile, try again", detail_zh="投诉状态已变化，请重试")
+        await files.attach(
+            db,
+            owner_id=c.reporter_id,
+            upload_ids=[*current, *upload_ids],
+            purpose=PHOTO_PURPOSE,
+            subject_type=SUBJECT,
+            subject_id=c.id,
+            keep_others=True,
+        )
+        await db.commit()
+    except BaseException:
+        await files.discard_uploads(db, storage, upload_ids)
+        await db.commit()
+        raise
+    return PhotosAdded(photos=len(current) + len(upload_ids))
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -396,6 +466,8 @@ def _staff_view(c: Complaint, updates: list[PublicUpdate]) -> StaffComplaint:
 async def institution_complaints(
     db: AsyncSession, p: Principal, institution_id: uuid.UUID, act: Action
 ) -> list[StaffComplaint]:
+    if institution_id not in p.institutions():
+        raise NotFound("institution")  # another institution's list answers 404, like every other object
     rows = list(
         (
             await db.execute(

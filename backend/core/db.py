@@ -9,9 +9,12 @@ nothing. The one exception is sign-in, which commits rate-limit counts before re
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from advanced_alchemy.extensions.litestar import (
@@ -19,12 +22,21 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
     SQLAlchemyPlugin,
 )
-from sqlalchemy import DateTime, MetaData, func
+from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
+from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
+from asyncpg import exceptions as asyncpg_exc
+from sqlalchemy import DateTime, MetaData, event, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from backend.core.config import Settings
+
+if TYPE_CHECKING:
+    from litestar.types import Message, Scope
+    from sqlalchemy.engine import ExceptionContext
+
+log = logging.getLogger("backend.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -66,7 +78,9 @@ def engine_kwargs(settings: Settings) -> dict[str, Any]:
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_pool_timeout_s,
-        "pool_pre_ping": False,
+        # A connection that died while idle (database restarted, network cut) is replaced on checkout
+        # instead of failing the request that drew it: after an outage the first request succeeds.
+        "pool_pre_ping": True,
         "json_serializer": _json_serializer,
         "json_deserializer": msgspec.json.decode,
         "connect_args": {
@@ -75,17 +89,69 @@ def engine_kwargs(settings: Settings) -> dict[str, Any]:
                 "statement_timeout": str(settings.db_statement_timeout_ms),
                 "timezone": "UTC",
             },
+            # Fail fast: connecting gives up after DB_POOL_TIMEOUT_S, and no statement waits on a
+            # silent server longer than statement_timeout plus 5 s (the server's own limit cannot
+            # fire if the server is unreachable).
             "timeout": settings.db_pool_timeout_s,
+            "command_timeout": (settings.db_statement_timeout_ms / 1000 + 5)
+            if settings.db_statement_timeout_ms
+            else None,
         },
     }
 
 
+def _broken_connection(exc: BaseException | None) -> bool:
+    """asyncpg errors after which a connection cannot be used again, though it may not look closed."""
+    while exc is not None:
+        if isinstance(
+            exc,
+            (
+                OSError,
+                asyncpg_exc.ConnectionDoesNotExistError,
+                asyncpg_exc.InternalClientError,  # "cannot switch to state …": a half-finished operation
+                asyncpg_exc.CannotConnectNowError,
+            ),
+        ):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def _mark_disconnects(context: ExceptionContext) -> None:
+    """Let the pool discard such a connection (and, with pre-ping, retry the checkout on a new one)."""
+    if not context.is_disconnect and _broken_connection(context.original_exception):
+        context.is_disconnect = True
+
+
 def create_engine(settings: Settings, url: str) -> AsyncEngine:
-    return create_async_engine(url, **engine_kwargs(settings))
+    engine = create_async_engine(url, **engine_kwargs(settings))
+    event.listen(engine.sync_engine, "handle_error", _mark_disconnects)
+    return engine
+
+
+def _session_closer(session_scope_key: str) -> Callable[[Message, Scope], Awaitable[None]]:
+    """Close the request's session before its response starts (what advanced-alchemy's default handler
+    does), but never let a dead connection turn a finished response into a bare 500: a session that
+    cannot be closed cleanly is invalidated (its connection discarded; nothing uncommitted survives)."""
+
+    async def handler(message: Message, scope: Scope) -> None:
+        session = get_aa_scope_state(scope, session_scope_key)
+        if session is None or message["type"] not in SESSION_TERMINUS_ASGI_EVENTS:
+            return
+        try:
+            await session.close()
+        except Exception as exc:
+            log.warning("closing a database session failed (%s); its connection is discarded", type(exc).__name__)
+            with contextlib.suppress(Exception):
+                await session.invalidate()
+        finally:
+            delete_aa_scope_state(scope, session_scope_key)
+
+    return handler
 
 
 def alchemy_config(engine: AsyncEngine) -> SQLAlchemyAsyncConfig:
-    return SQLAlchemyAsyncConfig(
+    config = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False, autoflush=False),
         session_dependency_key="db",
@@ -93,6 +159,8 @@ def alchemy_config(engine: AsyncEngine) -> SQLAlchemyAsyncConfig:
         enable_file_object_listener=False,
         enable_touch_updated_timestamp_listener=False,
     )
+    config.before_send_handler = _session_closer(config.session_scope_key)
+    return config
 
 
 def alchemy_plugin(config: SQLAlchemyAsyncConfig) -> SQLAlchemyPlugin:

@@ -241,8 +241,8 @@ def dbapi_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Res
             ),
             {"Retry-After": "1"},
         )
-    if sqlstate == "57014":  # statement timeout / cancel
-        return unavailable_handler(request, exc)
+    if sqlstate == "57014":  # statement timeout / cancel: overloaded rather than down
+        return unavailable_handler(request, exc, busy=True)
     if (
         exc.connection_invalidated
         or isinstance(exc, (OperationalError, InterfaceError))
@@ -261,16 +261,36 @@ def dbapi_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Res
     return internal_error_handler(request, exc)
 
 
-def unavailable_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
-    log.warning("database unavailable: %s", type(exc).__name__)
+DB_RETRY_AFTER_S = 2
+
+
+def unavailable_handler(request: Request[Any, Any, Any], exc: Exception, *, busy: bool = False) -> Response[ErrorBody]:
+    """The database is down, restarting, refusing connections or too slow: 503, retryable.
+
+    ``database_unavailable`` (cannot connect, connection lost) or ``database_busy`` (no pooled
+    connection within DB_POOL_TIMEOUT_S, or a statement timed out); both with ``Retry-After`` and
+    ``extra.retryable``. Whatever the request had not committed was rolled back; a write whose
+    connection died during its COMMIT may have been saved (retry with the same Idempotency-Key)."""
+    busy = busy or isinstance(exc, PoolTimeout)
+    log.warning(
+        "database %s on %s %s: %s",
+        "busy" if busy else "unavailable",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+    )
+    code = "database_busy" if busy else "database_unavailable"
+    detail = "The service is busy, try again in a moment" if busy else "Service temporarily unavailable, try again"
+    detail_zh = "服务繁忙，请稍后重试" if busy else "服务暂时不可用，请稍后重试"
     return _response(
         ErrorBody(
             status_code=503,
-            code="unavailable",
-            detail="Service temporarily unavailable, try again",
-            detail_zh="服务暂时不可用，请稍后重试",
+            code=code,
+            detail=detail,
+            detail_zh=detail_zh,
+            extra={"retryable": True, "retry_after_s": DB_RETRY_AFTER_S},
         ),
-        {"Retry-After": "2"},
+        {"Retry-After": str(DB_RETRY_AFTER_S)},
     )
 
 
@@ -296,13 +316,27 @@ _ASYNCPG_UNAVAILABLE = (
 
 
 def _is_unavailable(exc: BaseException) -> bool:
-    return isinstance(exc, (ConnectionError, PoolTimeout, OSError, InterfaceError, OperationalError))
+    """Connection trouble that reaches a handler unwrapped: refused or reset sockets and timeouts
+    (OSError; TimeoutError is one), the pool's timeout, and asyncpg's own errors when SQLAlchemy did
+    not wrap them (raised while connecting: "the database system is shutting down/starting up")."""
+    if isinstance(exc, (OSError, PoolTimeout, InterfaceError, OperationalError, _ASYNCPG_UNAVAILABLE)):
+        return True
+    sqlstate = getattr(exc, "sqlstate", None)
+    return isinstance(exc, asyncpg_exc.PostgresError) and bool(sqlstate) and sqlstate[:2] in _PG_UNAVAILABLE_CLASSES
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or its cause) means the database cannot be reached right now (for background
+    workers that retry, and log one line instead of a stack trace)."""
+    if isinstance(exc, DBAPIError):
+        sqlstate = _pg_error(exc)[0]
+        if exc.connection_invalidated or (sqlstate and sqlstate[:2] in _PG_UNAVAILABLE_CLASSES):
+            return True
+    return _is_unavailable(exc) or (exc.__cause__ is not None and _is_unavailable(exc.__cause__))
 
 
 def fallback_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
-    if _is_unavailable(exc):
-        return unavailable_handler(request, exc)
-    if isinstance(exc, _ASYNCPG_UNAVAILABLE):
+    if _is_unavailable(exc) or (exc.__cause__ is not None and _is_unavailable(exc.__cause__)):
         return unavailable_handler(request, exc)
     return internal_error_handler(request, exc)
 

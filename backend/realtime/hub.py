@@ -1,14 +1,14 @@
 """The per-process hub: one LISTEN connection, the outbox read in order, local fan-out to sockets.
 
 Every app process runs one hub. It keeps one asyncpg connection that LISTENs on ``dq_events`` (a
-committed event's position), ``dq_sessions`` (a revoked session) and ``dq_prefs`` (changed
-preferences). On a notification it reads the outbox from its last position, in order, and hands
-each event to the local connections allowed to hear it (``events.audience_allows`` and the
-account's preferences). Notifications only wake the reader; the outbox is the truth, so a lost or
-coalesced notification costs nothing. When the listening connection drops (network, restart,
-``pg_terminate_backend``) the hub reconnects with exponential backoff and catches up from its last
-position. (Litestar 2.x's PostgreSQL channel backends are not used: they do not reconnect and keep
-no history — litestar issue 4110.)
+committed event's position), ``dq_sessions`` (a revoked session), ``dq_grants`` (an account's role
+grant removed or changed) and ``dq_prefs`` (changed preferences). On a notification it reads the
+outbox from its last position, in order, and hands each event to the local connections allowed to
+hear it (``events.audience_allows`` and the account's preferences). Notifications only wake the
+reader; the outbox is the truth, so a lost or coalesced notification costs nothing. When the
+listening connection drops (network, restart, ``pg_terminate_backend``) the hub reconnects with
+exponential backoff and catches up from its last position. (Litestar 2.x's PostgreSQL channel
+backends are not used: they do not reconnect and keep no history — litestar issue 4110.)
 
 A connection's queue is bounded: a client that cannot keep up is disconnected, not buffered.
 """
@@ -28,6 +28,7 @@ import asyncpg
 import msgspec
 
 from backend.core.authz import Principal
+from backend.core.errors import database_unreachable
 from backend.core.pgserver import asyncpg_dsn
 from backend.realtime.events import audience_allows, category_of, message_for
 from backend.realtime.service import muted_categories
@@ -132,6 +133,9 @@ class Hub:
         self._by_session: dict[uuid.UUID, set[Connection]] = defaultdict(set)
         self._dirty_prefs: set[uuid.UUID] = set()
         self.reconnects = 0
+        # The listening connection also serves the outbox reads and the keepalive; asyncpg allows one
+        # operation at a time on a connection, so they take turns.
+        self._conn_busy = asyncio.Lock()
 
     # ------------------------------------------------------------------------------------ lifecycle
 
@@ -154,20 +158,27 @@ class Hub:
         delay = 0.1
         first = True
         while True:
+            conn = None
             try:
-                conn = await asyncpg.connect(self.dsn, server_settings={"application_name": "daqing-listener"})
-            except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+                conn = await asyncpg.connect(
+                    self.dsn, timeout=10, server_settings={"application_name": "daqing-listener"}
+                )
+                self._lost.clear()
+                conn.add_termination_listener(lambda _c: self._lost.set())
+                await conn.add_listener("dq_events", self._on_event)
+                await conn.add_listener("dq_sessions", self._on_session)
+                await conn.add_listener("dq_grants", self._on_grants)
+                await conn.add_listener("dq_prefs", self._on_prefs)
+                if first:
+                    self.position = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM events"))
+            except Exception as exc:  # refused, starting up, killed while setting up …: try again later
                 log.warning("listener: cannot connect (%s); retrying in %.1fs", type(exc).__name__, delay)
+                if conn is not None:
+                    conn.terminate()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            self._lost.clear()
-            conn.add_termination_listener(lambda _c: self._lost.set())
-            await conn.add_listener("dq_events", self._on_event)
-            await conn.add_listener("dq_sessions", self._on_session)
-            await conn.add_listener("dq_prefs", self._on_prefs)
             if first:
-                self.position = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM events"))
                 first = False
             else:
                 self.reconnects += 1
@@ -189,7 +200,8 @@ class Hub:
             if self._lost.is_set():
                 return
             try:  # a half-open connection (network trouble) only shows when used
-                await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=10)
+                async with self._conn_busy:
+                    await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=10)
             except Exception:
                 return
 
@@ -203,6 +215,14 @@ class Hub:
         with contextlib.suppress(ValueError):
             for connection in list(self._by_session.get(uuid.UUID(payload), ())):
                 self._disconnect(connection, 4401, "session ended")
+
+    def _on_grants(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        # A role grant was removed or changed (e.g. taken off a staff roster): the account's sockets
+        # were registered with the old grants, so they close (4409); the app reconnects and hears only
+        # what the account still may.
+        with contextlib.suppress(ValueError):
+            for connection in list(self._by_account.get(uuid.UUID(payload), ())):
+                self._disconnect(connection, 4409, "access changed")
 
     def _on_prefs(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         # Applied by the reader before it reads further events: a change committed before an event
@@ -235,18 +255,26 @@ class Hub:
                 while self._dirty_prefs:
                     await self._reload_prefs(self._dirty_prefs.pop())
                 while True:
-                    rows = await conn.fetch(
-                        f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT 500",
-                        self.position,
-                    )
+                    async with self._conn_busy:
+                        rows = await conn.fetch(
+                            f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT 500",
+                            self.position,
+                        )
                     for row in rows:
                         event = StoredEvent.from_record(row)
                         self._dispatch(event)
                         self.position = event.position
                     if len(rows) < 500:
                         break
-            except Exception:
-                log.warning("hub: reading the outbox failed; will retry", exc_info=True)
+            except Exception as exc:
+                # Nothing is lost: the outbox is read again from ``self.position`` — at once after the
+                # listener reconnects, or here after a pause if the connection still looks alive.
+                if database_unreachable(exc):
+                    log.warning("hub: reading the outbox failed (%s); will retry", type(exc).__name__)
+                else:
+                    log.warning("hub: reading the outbox failed; will retry", exc_info=True)
+                await asyncio.sleep(1.0)
+                self._wake.set()
 
     def _dispatch(self, event: StoredEvent) -> None:
         targets: set[Connection] = set()

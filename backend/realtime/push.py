@@ -14,7 +14,9 @@ The worker runs in every app process and cooperates through PostgreSQL:
    another worker sends again (at-least-once; the payload's ``id`` lets the client drop a repeat).
 
 Outcomes: 2xx deletes the delivery; 404/410 delete the subscription; 429 and 5xx, timeouts and
-connection errors retry with exponential back-off (honouring Retry-After) up to PUSH_MAX_ATTEMPTS;
+connection errors retry with exponential back-off (PUSH_RETRY_BASE_S, doubling, at most an hour;
+a Retry-After is honoured instead) up to PUSH_MAX_ATTEMPTS; a send that hangs is abandoned after
+PUSH_TIMEOUT_S;
 other 4xx drop the delivery. Every push has a TTL, an Urgency (``high`` for child-safety events
 and urgent notices) and a payload of ids and a short title — never a child's name — kept under
 3,993 bytes. The VAPID claims are a fresh dict per send (pywebpush fills in ``aud`` and ``exp``).
@@ -41,6 +43,7 @@ from pywebpush import WebPushException, webpush_async
 from sqlalchemy import text
 
 from backend.core.config import Settings
+from backend.core.errors import database_unreachable
 from backend.realtime.events import category_of, message_for
 from backend.realtime.service import private_host
 
@@ -150,8 +153,11 @@ class PushWorker:
                     pass
                 while await self.send_due():
                     pass
-            except Exception:
-                log.warning("push worker round failed", exc_info=True)
+            except Exception as exc:
+                if database_unreachable(exc):  # nothing is lost: the outbox and the deliveries wait in PostgreSQL
+                    log.warning("push worker: database unavailable (%s); retrying", type(exc).__name__)
+                else:
+                    log.warning("push worker round failed", exc_info=True)
 
     async def fan_out(self) -> int:
         """Turn new events into deliveries; returns how many events were handled."""
@@ -226,7 +232,11 @@ class PushWorker:
         elif outcome == "gone":
             await db.execute(text("DELETE FROM push_subscriptions WHERE id = :id"), {"id": delivery.subscription_id})
         elif outcome == "retry" and delivery.attempts < self.settings.push_max_attempts:
-            delay = detail if isinstance(detail, (int, float)) else min(3600, 5 * 2**delivery.attempts)
+            delay = (
+                detail
+                if isinstance(detail, (int, float))
+                else min(3600, self.settings.push_retry_base_s * 2 ** (delivery.attempts - 1))
+            )
             delay *= random.uniform(0.9, 1.1)
             await db.execute(
                 text(
@@ -240,6 +250,15 @@ class PushWorker:
             await db.execute(text("DELETE FROM push_deliveries WHERE id = :id"), {"id": delivery.id})
 
     async def _send(self, sub: Any, event: Any) -> tuple[str, Any]:
+        """One send, bounded: a push service that accepts the connection and never answers (or a DNS
+        lookup that hangs) costs at most PUSH_TIMEOUT_S plus a little, then the delivery is retried."""
+        try:
+            async with asyncio.timeout(self.settings.push_timeout_s + 2):
+                return await self._send_once(sub, event)
+        except TimeoutError:
+            return "retry", "TimeoutError"
+
+    async def _send_once(self, sub: Any, event: Any) -> tuple[str, Any]:
         if sub is None or event is None:
             return "drop", "subscription or event gone"
         if not await self._endpoint_is_public(sub.endpoint):

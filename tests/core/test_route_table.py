@@ -38,13 +38,15 @@ def test_write_routes_are_never_public_except_sign_in(app):
         if m in {"POST", "PUT", "PATCH", "DELETE"} and ACTIONS[h.opt["action"]].public
     )
     # Besides sign-in: anyone may file a complaint (anonymous reporting) and follow one by its code
-    # (sent in the body), and Open311 filing is open to the route guard but needs a registered
-    # client's api_key, checked by the handler before anything is written.
+    # (sent in the body), or add photos to it with that code (when storage was down at filing), and
+    # Open311 filing is open to the route guard but needs a registered client's api_key, checked by
+    # the handler before anything is written.
     assert public_writes == [
         "POST /api/auth/code",
         "POST /api/auth/code/verify",
         "POST /api/auth/login",
         "POST /api/complaints",
         "POST /api/complaints/track",
+        "POST /api/complaints/track/photos",
         "POST /open311/v2/requests.json",
     ]

@@ -48,6 +48,8 @@ export default {
         warning: '查询码只显示这一次，平台无法找回。已保存在本机，请另行抄写或截图保存。',
         copy: '复制查询码', copied: '已复制', copyFailed: '复制失败，请手动抄写',
         viewProgress: '查看办理进度', another: '再提交一条', home: '返回投诉首页',
+        photosNotStored: '投诉内容已提交，但 {count} 张照片因文件存储暂时不可用未能保存。请稍后点击下方按钮补传照片。',
+        retryPhotos: '补传照片', photosAdded: '照片已补传',
       },
       trackPage: {
         title: '查询办理进度', code: '查询码', codePlaceholder: 'ABCDE-FGHIJ-KLMNO-PQRST', submit: '查询',
@@ -113,6 +115,8 @@ export default {
         warning: 'The tracking code is shown only this once and cannot be recovered. It is saved on this device; write it down too.',
         copy: 'Copy code', copied: 'Copied', copyFailed: 'Could not copy; write it down',
         viewProgress: 'Follow progress', another: 'File another', home: 'Back to complaints',
+        photosNotStored: 'Your complaint was filed, but {count} photo(s) could not be stored (file storage is temporarily unavailable). Tap below to upload them again later.',
+        retryPhotos: 'Upload the photos again', photosAdded: 'Photos added',
       },
       trackPage: {
         title: 'Follow a complaint', code: 'Tracking code', codePlaceholder: 'ABCDE-FGHIJ-KLMNO-PQRST', submit: 'Look up',
