@@ -61,8 +61,8 @@ class GuidanceEventController(Controller):
             db,
             unit=unit,
             kind=kind,
-            lat=lat,
-            lng=lng,
+            lat=None if lat is None else round(lat, 7),  # subnormal values make ll_to_earth underflow
+            lng=None if lng is None else round(lng, 7),
             radius_km=radius_km,
             date_from=date_from,
             date_to=date_to,

@@ -52,8 +52,8 @@ class RoomController(Controller):
         """Nearest first, each with `distance_m`, whether it is open now, and its average rating."""
         return await service.nearby(
             db,
-            lat=lat,
-            lng=lng,
+            lat=round(lat, 7),  # subnormal values make ll_to_earth underflow
+            lng=round(lng, 7),
             radius_m=radius_m,
             amenities=list(amenity or []),
             open_now=open_now,
