@@ -16,7 +16,7 @@ document.addEventListener('securitypolicyviolation', (e) => {
 
 
 def test_screens_render_under_the_policy_without_violations(new_context, e2e_server):
-    ctx = new_context()
+    ctx = new_context(bypass_csp=False)  # the policy in force, as a phone would have it
     ctx.add_init_script(COLLECT)
     page = ctx.new_page()
     refused: list[str] = []
