@@ -103,3 +103,14 @@ def live_server(database_url: str, log_dir: Path, **env: str) -> Iterator[LiveSe
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def two_servers(server_url: str, log_dir: Path, **env: str) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two app processes on one fresh (non-demo) database: what one does, the other must hear."""
+    with (
+        scratch_database(server_url, demo=False) as url,
+        live_server(url, log_dir, **env) as a,
+        live_server(url, log_dir, **env) as b,
+    ):
+        yield a, b

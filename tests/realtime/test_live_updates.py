@@ -15,7 +15,7 @@ from sqlalchemy import text
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.live import live_server, scratch_database
+from tests.live import two_servers
 from tests.world import TOMORROW, World, execute
 
 ORIGIN = "http://127.0.0.1:8000"
@@ -24,13 +24,8 @@ ORIGIN = "http://127.0.0.1:8000"
 @pytest.fixture(scope="module")
 def servers(server_url, tmp_path_factory):
     logs = tmp_path_factory.mktemp("realtime")
-    env = {"PUSH_WORKER": "false", "WS_HEARTBEAT_S": "1"}
-    with (
-        scratch_database(server_url, demo=False) as url,
-        live_server(url, logs, **env) as a,
-        live_server(url, logs, **env) as b,
-    ):
-        yield a, b
+    with two_servers(server_url, logs, PUSH_WORKER="false", WS_HEARTBEAT_S="1") as pair:
+        yield pair
 
 
 @pytest.fixture

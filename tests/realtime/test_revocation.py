@@ -30,16 +30,11 @@ WITHIN_S = 1.0
 
 @pytest.fixture(scope="module")
 def servers(server_url, tmp_path_factory):
-    from tests.live import live_server, scratch_database
+    from tests.live import two_servers
 
     logs = tmp_path_factory.mktemp("revocation")
-    env = {"PUSH_WORKER": "false", "WS_HEARTBEAT_S": "0.3"}
-    with (
-        scratch_database(server_url, demo=False) as url,
-        live_server(url, logs, **env) as a,
-        live_server(url, logs, **env) as b,
-    ):
-        yield a, b
+    with two_servers(server_url, logs, PUSH_WORKER="false", WS_HEARTBEAT_S="0.3") as pair:
+        yield pair
 
 
 @pytest.fixture
