@@ -1,6 +1,6 @@
 """Parent committees: appointments, elections, ending a membership, and who can see the committee.
 
-Rules (also in README):
+Rules (also in docs/domain/committees-and-notices.md):
 
 * Only a *current parent* of the institution (a guardian of a child with an accepted or enrolled
   place there) may be appointed or elected.

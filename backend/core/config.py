@@ -1,6 +1,6 @@
 """Settings, read once from environment variables.
 
-Every variable is listed in README.md ("Configuration"). Development defaults are safe to use on a
+Every variable is listed in docs/configuration.md. Development defaults are safe to use on a
 laptop; ``APP_ENV=production`` refuses to start with any of them where a default would be unsafe.
 """
 

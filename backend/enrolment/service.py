@@ -15,7 +15,7 @@ takes a place does so with a conditional ``UPDATE classes … WHERE taken < capa
 constraint bounds the sum too, so no code path can overbook. Counters move in the same transaction
 as the application row, so they always equal the rows.
 
-Queue rule (documented in README): a class's waitlist is served by priority (higher first; staff set
+Queue rule (documented in docs/domain/search-and-care.md): a class's waitlist is served by priority (higher first; staff set
 it, with a reason, e.g. siblings or local residents), then first come first served by arrival order
 (``seq``, a sequence assigned when the application is submitted). Whenever a place frees up (a
 withdrawal, an end, an expired offer, more capacity, fewer offline children), the head of that

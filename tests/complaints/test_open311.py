@@ -32,7 +32,7 @@ from tests.world import execute
 
 PUBLIC_BASE_URL = "https://tuoyu.daqing.example"
 SPEC = "http://wiki.open311.org/GeoReport_v2"
-# What the README documents; the client otherwise learns everything from services.json.
+# What docs/domain/complaints.md documents; the client otherwise learns everything from services.json.
 CODES = {
     "child_safety",
     "food_safety",

@@ -92,6 +92,6 @@ async def test_many_accounts_from_one_address_are_limited_too(client, db, factor
 def test_the_defaults_are_documented(settings):
     from backend.core.config import REPO_ROOT
 
-    readme = (REPO_ROOT / "README.md").read_text()
+    readme = (REPO_ROOT / "docs" / "configuration.md").read_text()
     assert "`ROOM_RATINGS_MAX_PER_HOUR` / `ROOM_SUGGESTIONS_MAX_PER_HOUR`" in readme
     assert (settings.room_ratings_max_per_hour, settings.room_suggestions_max_per_hour) == (20, 10)
