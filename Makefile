@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: install pwa pwa-test api-types browser run serve test test-external bench bench-load lint lock migrate seed db-stop clean
+.PHONY: install pwa pwa-test api-types browser run serve test test-external bench bench-smoke bench-load lint lock migrate seed db-stop clean
 
 install: $(STAMP)
 
@@ -67,6 +67,14 @@ bench: install
 	$(BIN)/python bench/nearby.py
 	$(BIN)/python bench/booking.py
 	$(BIN)/python bench/fanout.py
+
+# Every script in bench/ at a tiny size (seconds each, `--smoke`), failing on any error: run by .ci/run
+# so that no benchmark rots. The figures it prints mean nothing; BENCHMARKS.md has the real runs.
+bench-smoke: install
+	@set -e; for script in bench/*.py bench/load/run.py; do \
+	  case "$$script" in bench/common.py) continue;; esac; \
+	  echo "== $$script --smoke"; $(BIN)/python "$$script" --smoke; \
+	done
 
 # The load scenario (locust, headless, 60 s): 200 parents searching and booking, 50 staff at the desk,
 # 500 WebSocket listeners, against a server started as `make run` serves it (see BENCHMARKS.md, "Load").

@@ -21,7 +21,7 @@ from collections import Counter
 
 import aiohttp
 import asyncpg
-from common import fresh_database, percentile, served
+from common import add_smoke, fresh_database, parse_args, percentile, served
 
 from backend.core import crypto, pgserver
 from backend.core.clock import local_today
@@ -123,7 +123,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=20)
-    args = parser.parse_args()
+    add_smoke(parser, clients=10, rounds=1)
+    args = parse_args(parser)
 
     url = await fresh_database(DB_NAME)
     inst, families = await setup(url, args.clients)

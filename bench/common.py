@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -19,6 +20,23 @@ if str(ROOT) not in sys.path:
 
 from backend.core import migrate, pgserver  # noqa: E402
 from backend.core.config import Settings  # noqa: E402
+
+
+def add_smoke(parser: argparse.ArgumentParser, **tiny: object) -> None:
+    """Give a benchmark ``--smoke``: the same code at a tiny size (seconds), which ``make bench-smoke``
+    runs in CI so that no script rots. ``tiny`` maps argument names to their smoke values; they are
+    applied after parsing, overriding anything else given."""
+    parser.add_argument("--smoke", action="store_true", help="a tiny run (seconds) that only proves the script works")
+    parser.set_defaults(_smoke_values=tiny)
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:
+    """``parser.parse_args`` with ``--smoke`` applied (see ``add_smoke``)."""
+    args = parser.parse_args(argv)
+    if getattr(args, "smoke", False):
+        for name, value in args._smoke_values.items():
+            setattr(args, name, value)
+    return args
 
 
 def percentile(values: list[float], p: float) -> float:

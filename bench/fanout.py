@@ -23,7 +23,7 @@ import uuid
 import asyncpg
 import msgspec
 import psutil
-from common import fresh_database, percentile, served
+from common import add_smoke, fresh_database, parse_args, percentile, served
 from websockets.asyncio.client import connect
 
 from backend.core import pgserver
@@ -75,7 +75,8 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--interval-ms", type=float, default=100.0, help="time between two events")
-    args = parser.parse_args()
+    add_smoke(parser, clients=20, events=5, interval_ms=20.0)
+    args = parse_args(parser)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))  # servers inherit it
 

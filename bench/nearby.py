@@ -25,7 +25,7 @@ import uuid
 
 import aiohttp
 import asyncpg
-from common import fresh_database, percentile, served
+from common import add_smoke, fresh_database, parse_args, percentile, served
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from backend.core import pgserver
@@ -138,7 +138,9 @@ def compiled_sql() -> tuple[str, list[str], dict[str, object]]:
     """The endpoint's statement as asyncpg receives it: SQL text, parameter order, default values."""
     stmt, params = queries.nearby_statement(queries.NearbyQuery(lat=0.0, lng=0.0, radius_m=5000, limit=20))
     compiled = stmt.compile(dialect=asyncpg_dialect())
-    return str(compiled), list(compiled.positiontup or []), params
+    # The compiled statement's own parameters (bound literals included, e.g. a time zone), then the
+    # query's: passing only the query's missed any literal the statement binds.
+    return str(compiled), list(compiled.positiontup or []), {**compiled.params, **params}
 
 
 async def drive(concurrency: int, points: list[tuple[float, float]], seconds: float, call) -> dict[str, float]:
@@ -209,7 +211,8 @@ async def main() -> None:
     parser.add_argument("--institutions", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=15.0, help="duration of each measurement")
     parser.add_argument("--keep", action="store_true", help="reuse an already loaded bench database")
-    args = parser.parse_args()
+    add_smoke(parser, institutions=300, seconds=0.5)
+    args = parse_args(parser)
 
     url = await fresh_database(DB_NAME, keep=args.keep)
     if not args.keep:

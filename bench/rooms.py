@@ -39,7 +39,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-from common import fresh_database, served
+from common import add_smoke, fresh_database, parse_args, served
 from nearby import UNITS, compiled_sql, drive, jitter, query_points
 from nearby import load as load_institutions
 
@@ -268,7 +268,8 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
     parser.add_argument("--keep", action="store_true", help="reuse an already loaded bench database")
     parser.add_argument("--no-http", action="store_true", help="measure the SQL only")
-    args = parser.parse_args()
+    add_smoke(parser, rooms=300, institutions=300, seconds=0.5)
+    args = parse_args(parser)
 
     url = await fresh_database(DB_NAME, keep=args.keep)
     if not args.keep:

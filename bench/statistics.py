@@ -22,7 +22,7 @@ import time
 import uuid
 
 import aiohttp
-from common import fresh_database, percentile, served
+from common import add_smoke, fresh_database, parse_args, percentile, served
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -169,7 +169,7 @@ async def bench_in_process(url: str, settings: Settings, runs: int) -> None:
         common = {"units": units, "first": f, "last": l_, "ends": service.local_start(after)}
         flow = {"starts": service.local_start(f), "ends": service.local_start(after), "all_units": True, "units": units}
         statements = {
-            "stocks (running sums)": (service._stock_sql(True), common),
+            "stocks (running sums)": (service._stock_sql(), common),
             "occupancy": (service._OCCUPANCY_SQL, {"units": units}),
             "slots": (service._SLOTS_SQL, {"units": units, "first": f, "after": after}),
             "complaints by category": (service._COMPLAINTS_SQL, flow),
@@ -212,7 +212,8 @@ async def main() -> None:
     parser.add_argument("--scale", type=int, default=1, help="synthetic data on top of the demo (0: demo only)")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="reuse the existing bench_statistics database")
-    args = parser.parse_args()
+    add_smoke(parser, scale=0, runs=2)
+    args = parse_args(parser)
     url = await fresh_database(DB_NAME, keep=args.keep)
     settings = Settings.from_env()
     if not args.keep:

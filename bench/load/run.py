@@ -79,7 +79,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="an extra setting for the server (repeatable), e.g. DB_POOL_SIZE=40",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench-load", help="CSV, logs, plan")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run (seconds) that only proves the tooling works")
     args = parser.parse_args(argv)
+    if args.smoke:  # make bench-smoke: a handful of users for a few seconds, baseline included
+        args.parents, args.staff, args.listeners, args.seconds, args.quiet_seconds = 3, 1, 3, 12, 3
+        args.spawn_rate, args.baseline_users, args.baseline_seconds = 10.0, 3, 8
     for name in ("parents", "staff", "listeners", "seconds", "workers", "places"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
