@@ -69,18 +69,38 @@ async def fresh_database(name: str, *, keep: bool = False) -> str:
 @contextlib.asynccontextmanager
 async def served(database_url: str, **env: str) -> AsyncIterator[str]:
     """`python -m backend serve` (one uvicorn worker) on a free port; yields its base URL."""
-    port = free_port()
     environment = {
-        **os.environ,
         "DATABASE_URL": database_url,
-        "PORT": str(port),
         "WORKERS": "1",
         "LOG_LEVEL": "WARNING",
         "SEED_DEMO": "false",
-        "PYTHONWARNINGS": "ignore",
         **env,
     }
-    proc = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=environment)  # noqa: ASYNC220
+    async with _serving(lambda port: [sys.executable, "-m", "backend", "serve"], environment) as base:
+        yield base
+
+
+@contextlib.asynccontextmanager
+async def served_bare(app: str, **env: str) -> AsyncIterator[str]:
+    """A bare ASGI baseline ``app`` (``module:attribute`` under bench/bare/) on uvicorn as ``make run`` runs
+    the project (uvloop, httptools, one worker, no access log); yields its base URL."""
+
+    def command(port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", app, "--app-dir", str(ROOT / "bench" / "bare"), "--port", str(port),
+            "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+
+    async with _serving(command, env) as base:
+        yield base
+
+
+@contextlib.asynccontextmanager
+async def _serving(command, env: dict[str, str]) -> AsyncIterator[str]:
+    """Start ``command(port)`` on a free port with ``env``, wait until /health answers 200."""
+    port = free_port()
+    environment = {**os.environ, "PORT": str(port), "PYTHONWARNINGS": "ignore", **env}
+    proc = subprocess.Popen(command(port), cwd=ROOT, env=environment)  # noqa: ASYNC220
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:

@@ -7,10 +7,13 @@
    proportion to population, each with 1-3 classes and 1-3 service modes (COPY, then ANALYZE).
 2. Raw: the exact statement the endpoint runs (compiled by SQLAlchemy for asyncpg), executed with
    asyncpg directly at concurrency 1 and 32.
-3. HTTP: starts the server as ``make run`` does (``python -m backend serve``, one worker) and
+3. Bare: the same statement and page assembly in a bare ASGI app (``bench/bare/nearby.py``: no
+   framework, no ORM session) on uvicorn with uvloop and httptools, one worker, the same pool size:
+   the baseline the endpoint is held to (project/bare ratios).
+4. HTTP: starts the server as ``make run`` does (``python -m backend serve``, one worker) and
    requests ``GET /api/institutions/nearby`` with aiohttp at concurrency 1 and 32, for the same
    query points (a parent within 3 km of a unit centre, radius 5 km, 20 results).
-4. Prints p50/p99 latency, requests/s and the HTTP/raw ratios; BENCHMARKS.md records the output.
+5. Prints p50/p99 latency, requests/s, the project/bare and HTTP/raw ratios; BENCHMARKS.md records the output.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import uuid
 
 import aiohttp
 import asyncpg
-from common import add_smoke, fresh_database, parse_args, percentile, served
+from common import add_smoke, fresh_database, parse_args, percentile, served, served_bare
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from backend.core import pgserver
@@ -188,9 +191,18 @@ async def bench_raw(url: str, points: list[tuple[float, float]], seconds: float)
     return results
 
 
-async def bench_http(url: str, points: list[tuple[float, float]], seconds: float) -> dict[int, dict[str, float]]:
+async def bench_http(
+    url: str, points: list[tuple[float, float]], seconds: float, *, bare: bool = False
+) -> dict[int, dict[str, float]]:
+    """The endpoint over HTTP; ``bare``: the same statement and page assembly in a bare ASGI app
+    (``bench/bare/nearby.py``) on the same uvicorn, with the same pool size."""
     results = {}
-    async with served(url, DB_POOL_SIZE="32", DB_MAX_OVERFLOW="0") as base:
+    server = (
+        served_bare("nearby:app", BARE_DATABASE_URL=url, BARE_POOL_SIZE="32")
+        if bare
+        else served(url, DB_POOL_SIZE="32", DB_MAX_OVERFLOW="0")
+    )
+    async with server as base:
         connector = aiohttp.TCPConnector(limit=64)
         async with aiohttp.ClientSession(connector=connector) as http:
 
@@ -220,14 +232,19 @@ async def main() -> None:
 
     points = query_points(2000)
     raw = await bench_raw(url, points, args.seconds)
+    bare = await bench_http(url, points, args.seconds, bare=True)
     http = await bench_http(url, points, args.seconds)
 
-    print(f"\nnearby search, {args.institutions:,} institutions, radius 5 km, 20 results, {args.seconds:.0f}s per row")
+    print(f"\nnearby search, {args.institutions:,} institutions, radius 5 km, 20 results, {args.seconds:g}s per row")
     print(f"{'path':<6} {'conc':>4} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
-    for name, res in (("raw", raw), ("http", http)):
+    for name, res in (("raw", raw), ("bare", bare), ("http", http)):
         for c, r in res.items():
             print(f"{name:<6} {c:>4} {r['n']:>9,} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps']:>8.0f}")
-    print(f"\nHTTP/raw p50 at concurrency 1: {http[1]['p50_ms'] / raw[1]['p50_ms']:.2f}x (aim <= 2x)")
+    print(
+        f"\nproject/bare p50 at concurrency 1: {http[1]['p50_ms'] / bare[1]['p50_ms']:.2f}x (aim <= 1.3x); "
+        f"req/s at concurrency 32: {http[32]['rps'] / bare[32]['rps']:.2f}x (aim >= 0.75x)"
+    )
+    print(f"HTTP/raw p50 at concurrency 1: {http[1]['p50_ms'] / raw[1]['p50_ms']:.2f}x (aim <= 2x)")
     print(
         f"HTTP/raw req/s at concurrency 32: {http[32]['rps'] / raw[32]['rps']:.2f}x; "
         f"HTTP req/s at 32: {http[32]['rps']:.0f} (aim >= 1,500)"
