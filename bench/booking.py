@@ -5,7 +5,9 @@
 Each round publishes 10 one-hour slots with 2 places each (20 places) on a new day, then 200 parents
 (one child each) all at once try to book a randomly chosen slot through `POST /api/bookings` on a
 server started as `make run` serves it (one worker). Every answer is a decision: 201 booked or
-409 full. Prints decisions per second, latency p50/p99, the outcome counts and the overbooking
+409 full. Then the same clients and slots against the baseline: the decision alone through asyncpg
+(the conditional UPDATE … RETURNING and the INSERT of the booking, no HTTP). Prints decisions per second
+(and project/bare), latency p50/p99, the outcome counts and the overbooking
 count — slots whose bookings exceed their places, or whose counter differs from the rows (must be 0).
 """
 
@@ -24,7 +26,7 @@ import asyncpg
 from common import add_smoke, fresh_database, parse_args, percentile, served
 
 from backend.core import crypto, pgserver
-from backend.core.clock import local_today
+from backend.core.clock import local_instant, local_today
 from backend.core.security import new_session_token, token_digest
 from backend.families.schemas import CHILD_DATA_POLICY_VERSION
 from backend.institutions.rules import uscc_check_char
@@ -34,7 +36,8 @@ SLOTS = 10
 PLACES_PER_SLOT = 2
 
 
-async def setup(url: str, clients: int) -> tuple[uuid.UUID, list[tuple[uuid.UUID, str]]]:
+async def setup(url: str, clients: int) -> tuple[uuid.UUID, list[tuple[uuid.UUID, str, uuid.UUID]]]:
+    """An institution offering hourly care, and ``clients`` families: (child, session token, account)."""
     conn = await asyncpg.connect(pgserver.asyncpg_dsn(url))
     try:
         inst = uuid.uuid4()
@@ -82,7 +85,7 @@ async def setup(url: str, clients: int) -> tuple[uuid.UUID, list[tuple[uuid.UUID
                     child,
                     CHILD_DATA_POLICY_VERSION,
                 )
-            families.append((child, token))
+            families.append((child, token, account))
         return inst, families
     finally:
         await conn.close()
@@ -98,6 +101,53 @@ async def publish(url: str, inst: uuid.UUID, day: dt.date) -> None:
         )
     finally:
         await conn.close()
+
+
+async def bench_bare(
+    url: str, inst: uuid.UUID, families: list[tuple[uuid.UUID, str, uuid.UUID]], rounds: int, first_day: dt.date
+) -> tuple[list[float], Counter[str], float]:
+    """The baseline: the decision alone, through asyncpg with no HTTP and no framework. Each client, in
+    one transaction, takes a place with the same conditional ``UPDATE … RETURNING`` and, if it got one,
+    INSERTs its booking; a pool as large as the server's (40 + 20 overflow). Same clients, same slots."""
+    pool = await asyncpg.create_pool(pgserver.asyncpg_dsn(url), min_size=60, max_size=60)
+    rng = random.Random(3)
+    latencies: list[float] = []
+    outcomes: Counter[str] = Counter()
+    busy = 0.0
+    try:
+        for round_ in range(rounds):
+            day = first_day + dt.timedelta(days=round_)
+            await publish(url, inst, day)
+            slot_ids = {
+                r["start_min"]: r["id"]
+                for r in await pool.fetch("SELECT id, start_min FROM slots WHERE institution_id = $1 AND day = $2", inst, day)
+            }
+            starts = [8 + rng.randrange(SLOTS) for _ in families]
+
+            async def book(child: uuid.UUID, account: uuid.UUID, hour: int, day: dt.date = day) -> None:
+                t0 = time.perf_counter()
+                async with pool.acquire() as conn, conn.transaction():
+                    taken = await conn.fetchval(
+                        "UPDATE slots SET booked = booked + 1 WHERE id = $1 AND booked < capacity RETURNING id",
+                        slot_ids[hour * 60],
+                    )
+                    if taken is not None:
+                        await conn.execute(
+                            "INSERT INTO bookings (id, child_id, booked_by, institution_id, mode, day, band, start_min,"
+                            " end_min, starts_at, ends_at, price_fen) VALUES ($1, $2, $3, $4, 'hourly', $5, 'toddler',"
+                            " $6, $7, $8, $9, 4000)",
+                            uuid.uuid4(), child, account, inst, day, hour * 60, (hour + 1) * 60,
+                            local_instant(day, hour * 60), local_instant(day, (hour + 1) * 60),
+                        )  # fmt: skip
+                outcomes["booked" if taken is not None else "full"] += 1
+                latencies.append(time.perf_counter() - t0)
+
+            t_round = time.perf_counter()
+            await asyncio.gather(*(book(c, a, h) for (c, _, a), h in zip(families, starts, strict=True)))
+            busy += time.perf_counter() - t_round
+    finally:
+        await pool.close()
+    return latencies, outcomes, busy
 
 
 async def overbooked(url: str, inst: uuid.UUID) -> int:
@@ -158,8 +208,12 @@ async def main() -> None:
                     latencies.append(time.perf_counter() - t0)
 
                 t_round = time.perf_counter()
-                await asyncio.gather(*(book(c, t, h) for (c, t), h in zip(families, starts, strict=True)))
+                await asyncio.gather(*(book(c, t, h) for (c, t, _), h in zip(families, starts, strict=True)))
                 busy += time.perf_counter() - t_round
+
+    bare_latencies, bare_outcomes, bare_busy = await bench_bare(
+        url, inst, families, args.rounds, local_today() + dt.timedelta(days=1 + args.rounds)
+    )
 
     decisions = len(latencies)
     places = args.rounds * SLOTS * PLACES_PER_SLOT
@@ -170,6 +224,13 @@ async def main() -> None:
     print(
         f"latency p50 / p99:    {percentile(latencies, 50) * 1000:.1f} ms / {percentile(latencies, 99) * 1000:.1f} ms"
     )
+    bare_rate = len(bare_latencies) / bare_busy
+    print(f"bare (asyncpg: conditional UPDATE + INSERT, no HTTP): {dict(sorted(bare_outcomes.items()))}")
+    print(
+        f"bare decisions/s:     {bare_rate:,.0f}; p50 / p99 {percentile(bare_latencies, 50) * 1000:.1f} ms / "
+        f"{percentile(bare_latencies, 99) * 1000:.1f} ms"
+    )
+    print(f"project/bare:         {decisions / busy / bare_rate:.2f}x decisions/s (aim >= 0.5x)")
     print(f"overbooking count:    {await overbooked(url, inst)} (must be 0)")
 
 
