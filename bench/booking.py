@@ -120,11 +120,15 @@ async def bench_bare(
             await publish(url, inst, day)
             slot_ids = {
                 r["start_min"]: r["id"]
-                for r in await pool.fetch("SELECT id, start_min FROM slots WHERE institution_id = $1 AND day = $2", inst, day)
+                for r in await pool.fetch(
+                    "SELECT id, start_min FROM slots WHERE institution_id = $1 AND day = $2", inst, day
+                )
             }
             starts = [8 + rng.randrange(SLOTS) for _ in families]
 
-            async def book(child: uuid.UUID, account: uuid.UUID, hour: int, day: dt.date = day) -> None:
+            async def book(
+                child: uuid.UUID, account: uuid.UUID, hour: int, day: dt.date = day, slot_ids: dict = slot_ids
+            ) -> None:
                 t0 = time.perf_counter()
                 async with pool.acquire() as conn, conn.transaction():
                     taken = await conn.fetchval(
