@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, MediaType, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
@@ -18,7 +18,7 @@ from backend.files import service as files
 from backend.files.routes import attachment_response
 from backend.institutions.models import Institution
 from backend.rooms import permissions as P
-from backend.rooms import service
+from backend.rooms import queries, service
 from backend.rooms.models import Room, RoomManager
 from backend.rooms.schemas import Amenity, PhotosIn, RoomFacts, RoomMarker, RoomOut, VenueType, VerifyIn
 
@@ -48,9 +48,9 @@ class RoomController(Controller):
         open_now: Annotated[bool, QueryParameter(description="Only rooms open now (Daqing time)")] = False,
         venue_type: Annotated[VenueType | None, QueryParameter(description="Only this kind of venue")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-    ) -> list[RoomOut]:
+    ) -> Response[list[RoomOut]]:
         """Nearest first, each with `distance_m`, whether it is open now, and its average rating."""
-        return await service.nearby(
+        body = await queries.nearby(
             db,
             lat=round(lat, 7),  # subnormal values make ll_to_earth underflow
             lng=round(lng, 7),
@@ -60,6 +60,7 @@ class RoomController(Controller):
             venue_type=venue_type,
             limit=limit,
         )
+        return Response(body, media_type=MediaType.JSON)
 
     @get(
         "/viewport",
@@ -75,10 +76,12 @@ class RoomController(Controller):
         north: Annotated[float, QueryParameter(ge=-90, le=90)],
         east: Annotated[float, QueryParameter(ge=-180, le=180)],
         limit: Annotated[int, QueryParameter(ge=1, le=500, description="At most this many markers")] = 200,
-    ) -> list[RoomMarker]:
+    ) -> Response[list[RoomMarker]]:
         """Lightweight markers (id, name, position, venue type, open now) for a bounding box of at
         most 2° × 2°."""
-        return await service.viewport(db, south=south, west=west, north=north, east=east, limit=limit)
+        service.check_viewport(south, west, north, east)
+        body = await queries.viewport(db, south=south, west=west, north=north, east=east, limit=limit)
+        return Response(body, media_type=MediaType.JSON)
 
     @get("/{room_id:uuid}", opt=requires(P.FIND), responses=error_responses(404), summary="A room / 母婴室详情")
     async def detail(self, db: Db, room_id: FromPath[uuid.UUID]) -> RoomOut:

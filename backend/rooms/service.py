@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import Float, and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.errors import NotFound, RuleViolation
@@ -22,7 +22,7 @@ from backend.files import service as files
 from backend.government.units import nearest_unit
 from backend.institutions.models import Institution
 from backend.rooms.models import VENUE_TYPES, Room, RoomRating, RoomRevision
-from backend.rooms.schemas import HoursException, RoomFacts, RoomMarker, RoomOut, RoomPhoto, WeeklyHours
+from backend.rooms.schemas import HoursException, RoomFacts, RoomOut, RoomPhoto, WeeklyHours
 
 PHOTO_PURPOSE = "room_photo"
 PHOTO_SUBJECT = "room"
@@ -202,43 +202,6 @@ async def set_photos(db: AsyncSession, room: Room, upload_ids: list[uuid.UUID], 
     await db.flush()
 
 
-async def nearby(
-    db: AsyncSession,
-    *,
-    lat: float,
-    lng: float,
-    radius_m: float,
-    amenities: list[str],
-    open_now: bool,
-    venue_type: str | None,
-    limit: int,
-) -> list[RoomOut]:
-    point = func.ll_to_earth(Room.lat, Room.lng)
-    centre = func.ll_to_earth(lat, lng)
-    distance = func.earth_distance(point, centre, type_=Float)
-    conds = [func.earth_box(centre, radius_m).op("@>")(point)]
-    if amenities:
-        # A filter on the nearest-first walk of ix_rooms_earth. There is deliberately no GIN index on
-        # amenities: with one, prepared statements got a generic plan that read it whole and sorted
-        # (bench/rooms.py: 10-13x slower).
-        conds.append(Room.amenities.contains(sorted(set(amenities))))
-    if venue_type:
-        conds.append(Room.venue_type == venue_type)
-    if open_now:
-        conds.append(_open_now())
-    r = _ratings()
-    rows = (
-        await db.execute(
-            select(Room, _open_now().label("open_now"), r.c.avg, r.c.n, distance.label("distance"))
-            .outerjoin(r, r.c.room_id == Room.id)
-            .where(and_(*conds))
-            .order_by(point.op("<->", return_type=Float)(centre), Room.id)
-            .limit(limit)
-        )
-    ).all()
-    return [_out(row[0], row.open_now, row.avg, row.n, row.distance) for row in rows if row.distance <= radius_m]
-
-
 def check_viewport(south: float, west: float, north: float, east: float) -> None:
     if south >= north or west >= east:
         raise RuleViolation(
@@ -252,22 +215,6 @@ def check_viewport(south: float, west: float, north: float, east: float) -> None
             detail_zh="地图范围过大，请放大地图后再试",
             code="viewport_too_large",
         )
-
-
-async def viewport(
-    db: AsyncSession, *, south: float, west: float, north: float, east: float, limit: int
-) -> list[RoomMarker]:
-    check_viewport(south, west, north, east)
-    rows = await db.execute(
-        select(Room.id, Room.name, Room.lat, Room.lng, Room.venue_type, _open_now().label("open_now"))
-        .where(Room.lat.between(south, north), Room.lng.between(west, east))
-        .order_by(Room.id)
-        .limit(limit)
-    )
-    return [
-        RoomMarker(id=r.id, name=r.name, lat=r.lat, lng=r.lng, venue_type=r.venue_type, open_now=bool(r.open_now))
-        for r in rows
-    ]
 
 
 # ---------------------------------------------------------------------------------------------- GeoJSON
