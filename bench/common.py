@@ -95,6 +95,9 @@ async def served_bare(app: str, **env: str) -> AsyncIterator[str]:
         yield base
 
 
+SERVED_PIDS: dict[str, int] = {}  # base URL -> pid of each server started here (for CPU and memory figures)
+
+
 @contextlib.asynccontextmanager
 async def _serving(command, env: dict[str, str]) -> AsyncIterator[str]:
     """Start ``command(port)`` on a free port with ``env``, wait until /health answers 200."""
@@ -116,7 +119,9 @@ async def _serving(command, env: dict[str, str]) -> AsyncIterator[str]:
                 await asyncio.sleep(0.1)
             else:
                 raise RuntimeError("server did not become healthy")
+        SERVED_PIDS[base] = proc.pid
         yield base
     finally:
+        SERVED_PIDS.pop(base, None)
         proc.terminate()
         proc.wait(timeout=10)
