@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Account, RoleGrant
 from backend.accounts.sessions import create_session
-from backend.core import crypto
+from backend.core import crypto, workdays
 from backend.core.authz import Role
+from backend.core.clock import local_today
 from backend.core.config import Settings
 from backend.families.models import Child, GuardianConsent, Guardianship
 from backend.families.schemas import CHILD_DATA_POLICY_VERSION
@@ -47,6 +48,16 @@ def months_ago(months: int, days: int = 7) -> dt.date:
 crypto.install(crypto.ChildDataKeys.from_settings(Settings(env="test", secret_key=TEST_SECRET)))
 
 EVERY_DAY = [{"days": [1, 2, 3, 4, 5, 6, 7], "opens": "07:00", "closes": "19:00"}]
+
+
+def next_open_day(after: dt.date | None = None) -> dt.date:
+    """The first day after ``after`` (default: today) that is not a public holiday: slots are not
+    published on public holidays (``core/workdays.py``), so tests that publish use this day rather
+    than plain tomorrow, which fails on the eve of 春节 or 国庆节."""
+    day = (after or local_today()) + dt.timedelta(days=1)
+    while workdays.public_holiday(day):
+        day += dt.timedelta(days=1)
+    return day
 
 
 class Factory:

@@ -35,7 +35,7 @@ from backend.bookings.schemas import (
     SlotOut,
     SlotsIn,
 )
-from backend.core import audit
+from backend.core import audit, workdays
 from backend.core.authz import Principal
 from backend.core.clock import hhmm, local_instant, local_today, minutes, utcnow
 from backend.core.config import Settings
@@ -101,6 +101,13 @@ async def publish_slots(db: AsyncSession, p: Principal, institution_id: uuid.UUI
             "Offer hourly or temporary care (service modes) before publishing slots",
             detail_zh="请先开通计时托或临时托服务",
             code="mode_not_offered",
+        )
+    holiday = workdays.public_holiday(data.day)
+    if holiday and not data.open_on_public_holiday and data.capacity > 0:
+        raise RuleViolation(
+            f"{data.day} is a public holiday ({holiday}); say open_on_public_holiday to open that day",
+            detail_zh=f"{data.day.month}月{data.day.day}日是法定节假日（{holiday}），如当天照常开放请选择“节假日照常开放”",
+            code="public_holiday",
         )
     today = local_today()
     if not today <= data.day <= today + dt.timedelta(days=SLOT_HORIZON_DAYS):

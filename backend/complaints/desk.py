@@ -16,8 +16,8 @@ and gets 409 ``transition_not_allowed``. Each change writes a ``ComplaintUpdate`
 required, and an optional internal one, with the officer) and an event (``service.emit_change``):
 the reporter hears every change; the institution's staff only once it has been accepted.
 
-Time limits (``deadlines.py``, working days, public holidays not modelled): a complaint still
-``received`` after ``ack_due_at`` is *ack-overdue*; one still open (received, accepted,
+Time limits (``core/workdays.py``: working days of China's calendar, holidays and make-up days): a
+complaint still ``received`` after ``ack_due_at`` is *ack-overdue*; one still open (received, accepted,
 investigating) after ``resolve_due_at`` is *resolve-overdue*. The queue puts urgent, then overdue
 complaints first, then the oldest.
 

@@ -24,7 +24,6 @@ from litestar.datastructures import UploadFile
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.complaints.deadlines import add_working_days
 from backend.complaints.models import STATUS_ZH, Complaint, ComplaintUpdate
 from backend.complaints.routing import CATEGORIES, departments_for
 from backend.complaints.schemas import (
@@ -47,6 +46,7 @@ from backend.core.errors import Conflict, NotFound, RuleViolation
 from backend.core.outbox import emit
 from backend.core.security import keyed_digest
 from backend.core.storage import Storage, StorageUnavailable
+from backend.core.workdays import add_working_days
 from backend.files import service as files
 from backend.government.models import Unit
 from backend.government.units import nearest_unit
@@ -256,8 +256,8 @@ async def file_complaint(
             contact_phone=form.contact_phone,
             source=source,
             open311_client_id=open311_client_id,
-            ack_due_at=add_working_days(now, settings.complaint_ack_working_days),
-            resolve_due_at=add_working_days(now, settings.complaint_resolve_working_days),
+            ack_due_at=add_working_days(now, settings.complaint_ack_working_days).at,
+            resolve_due_at=add_working_days(now, settings.complaint_resolve_working_days).at,
         )
         db.add(c)
         await db.flush()

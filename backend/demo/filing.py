@@ -18,10 +18,10 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.complaints.deadlines import add_working_days
 from backend.core.clock import utcnow
 from backend.core.config import Settings
 from backend.core.storage import storage_from_settings
+from backend.core.workdays import add_working_days
 from backend.demo.data import build_institutions, demo_id
 from backend.files.models import Upload
 from backend.files.pdf import tiny_pdf
@@ -108,7 +108,7 @@ async def seed_filings(
                 serves_meals=False,
                 submission=1,
                 submitted_at=submitted_at,
-                due_at=add_working_days(submitted_at, settings.filing_review_working_days),
+                due_at=add_working_days(submitted_at, settings.filing_review_working_days).at,
                 decided_at=decided_at,
                 decided_by=officer if decided_at else None,
             )

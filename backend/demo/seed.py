@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.accounts.models import Account, RoleGrant
 from backend.bookings.models import Slot
+from backend.core import workdays
 from backend.core.clock import local_today, minutes
 from backend.core.config import Settings
 from backend.core.db import create_engine
@@ -335,8 +336,9 @@ SLOT_DAYS = 14
 
 
 async def _seed_slots(db: AsyncSession, institutions: list[Any]) -> int:
-    """Hourly/temporary slots for the next two weeks, inside opening hours, where those modes are
-    offered: 60-minute slots for 托小 and 托大 ages, 3-6 places. Days already published stay as they are."""
+    """Hourly/temporary slots for the next two weeks, inside opening hours and not on public holidays,
+    where those modes are offered: 60-minute slots for 托小 and 托大 ages, 3-6 places. Days already
+    published stay as they are."""
     rows = []
     today = local_today()
     for inst in institutions:
@@ -345,6 +347,8 @@ async def _seed_slots(db: AsyncSession, institutions: list[Any]) -> int:
         places = 3 + int(inst.id.hex[:2], 16) % 4
         for offset in range(SLOT_DAYS):
             day = today + dt.timedelta(days=offset)
+            if workdays.public_holiday(day):  # closed on public holidays, as publishing would refuse
+                continue
             for period in inst.opening_hours:
                 if day.isoweekday() not in period["days"]:
                     continue
@@ -385,10 +389,10 @@ def _indexed(institutions: list[Any]) -> list[tuple[int, Any]]:
 async def _seed_complaints(db: AsyncSession, settings: Settings) -> dict[str, int]:
     """A few complaints for the officers' desks, each followed by its demo tracking code."""
     from backend.complaints import service as complaints
-    from backend.complaints.deadlines import add_working_days
     from backend.complaints.models import Complaint, ComplaintUpdate
     from backend.complaints.routing import CATEGORIES, departments_for
     from backend.core.clock import utcnow
+    from backend.core.workdays import add_working_days
     from backend.demo.data import DEMO_COMPLAINTS
     from backend.government.units import nearest_unit
 
@@ -417,8 +421,8 @@ async def _seed_complaints(db: AsyncSession, settings: Settings) -> dict[str, in
                     category, unit_code=unit, legal_form=inst.legal_form if inst else None
                 ),
                 status=status,
-                ack_due_at=add_working_days(now, settings.complaint_ack_working_days),
-                resolve_due_at=add_working_days(now, settings.complaint_resolve_working_days),
+                ack_due_at=add_working_days(now, settings.complaint_ack_working_days).at,
+                resolve_due_at=add_working_days(now, settings.complaint_resolve_working_days).at,
                 acknowledged_at=now if status != "received" else None,
                 accepted_at=now if status != "received" else None,
             )

@@ -14,7 +14,7 @@ transaction; ``institutions.filed_at`` follows by trigger)::
   qualifications, health certificates, the health evaluation report, the fire-safety certificate,
   and the food licence when meals are served.
 * The review is due ``FILING_REVIEW_WORKING_DAYS`` working days after the submission
-  (``complaints.deadlines.add_working_days``); a submitted filing past it is *overdue*.
+  (``core.workdays.add_working_days``: China's calendar); a submitted filing past it is *overdue*.
 * ``decide`` (approve, or return with reasons) locks the filing's row and acts only on a filing
   that is ``submitted`` — and, when the officer names it, on the very submission they reviewed — so
   of two officers deciding at once, or a decision racing a resubmission, exactly one wins and the
@@ -34,7 +34,6 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.complaints.deadlines import add_working_days
 from backend.core import audit
 from backend.core.authz import Action, Principal
 from backend.core.clock import utcnow
@@ -42,6 +41,7 @@ from backend.core.config import Settings
 from backend.core.errors import Conflict, NotFound, RuleViolation
 from backend.core.outbox import emit
 from backend.core.storage import Storage
+from backend.core.workdays import add_working_days
 from backend.files import service as files
 from backend.files.models import Upload
 from backend.filing import permissions as P
@@ -92,7 +92,7 @@ def missing_kinds(serves_meals: bool, counts: dict[str, int]) -> list[str]:
 
 
 def due_date(submitted_at: dt.datetime, settings: Settings) -> dt.datetime:
-    return add_working_days(submitted_at, settings.filing_review_working_days)
+    return add_working_days(submitted_at, settings.filing_review_working_days).at
 
 
 def overdue_sql(now: dt.datetime) -> Any:

@@ -35,7 +35,7 @@ from backend.filing.models import Filing
 from backend.institutions.models import CareClass, InstitutionMode
 from backend.rooms.models import Room, RoomManager, RoomRating, RoomRevision
 from tests.blacklist.idnumbers import id_number
-from tests.factories import EVERY_DAY, Factory
+from tests.factories import EVERY_DAY, Factory, next_open_day
 from tests.imagedata import PNG
 
 SECRET = "机密SECRET"
@@ -52,7 +52,7 @@ ROLES = (
 )
 HOME_ROLES = frozenset({"parent", "staff", "inst_admin", "officer"})
 AWAY_ROLES = frozenset({"other_parent", "other_staff", "other_officer"})
-TOMORROW = local_today() + dt.timedelta(days=1)
+TOMORROW = next_open_day()
 
 _PLACES = {
     "own": {"unit": 230602, "lat": 46.63, "lng": 125.11},

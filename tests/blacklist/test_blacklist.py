@@ -18,6 +18,7 @@ from backend.core.outbox import Event
 from backend.institutions.gate import NotOpenToFamilies, ensure_open_to_families
 from tests.blacklist.idnumbers import id_number, with_wrong_check
 from tests.conftest import make_settings
+from tests.factories import next_open_day
 
 BASE = "/api/blacklist"
 TODAY = local_today()
@@ -121,7 +122,7 @@ async def test_a_blacklisted_institution_takes_no_applications_or_bookings_throu
         opening_hours=[{"days": [1, 2, 3, 4, 5, 6, 7], "opens": "07:00", "closes": "19:00"}],
         modes={"full_day": (250000, "month"), "hourly": (4000, "hour")},
     )
-    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    tomorrow = next_open_day().isoformat()
     _, staff = await factory.signed_in(Role.INSTITUTION_STAFF, institution_id=inst.id)
     slots = {"day": tomorrow, "band": "toddler", "granularity_minutes": 60, "opens": "09:00", "closes": "11:00"}
     r = await client.put(f"/api/institutions/{inst.id}/slots", headers=staff, json={**slots, "capacity": 3})

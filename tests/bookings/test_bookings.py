@@ -10,10 +10,10 @@ from backend.bookings.models import Booking, Slot
 from backend.bookings.schemas import BookingDetail, DaySlots
 from backend.core.authz import Role
 from backend.core.clock import local_today
-from tests.factories import EVERY_DAY
+from tests.factories import EVERY_DAY, next_open_day
 from tests.strict import strict
 
-TOMORROW = (local_today() + dt.timedelta(days=1)).isoformat()
+TOMORROW = next_open_day().isoformat()
 
 
 @pytest.fixture
@@ -249,6 +249,22 @@ async def test_publishing_rules(client, factory, centre, db):
     assert (await client.put(url, headers=parent_headers, json=body)).status_code == 403
     _, other_staff = await factory.signed_in(Role.INSTITUTION_STAFF, institution_id=no_modes.id)
     assert (await client.put(url, headers=other_staff, json=body)).status_code == 404
+
+
+async def test_public_holidays_are_closed_unless_the_institution_opens(client, centre):
+    inst, staff = centre
+    url = f"/api/institutions/{inst.id}/slots"
+    body = {"band": "toddler", "granularity_minutes": 60, "opens": "08:00", "closes": "12:00", "capacity": 3}
+    # 1 October 2026 (国庆节): refused as a holiday before anything else is looked at …
+    r = await client.put(url, headers=staff, json={**body, "day": "2026-10-01"})
+    assert r.status_code == 422 and r.json()["code"] == "public_holiday"
+    assert "国庆节" in r.json()["detail_zh"]
+    # … unless the institution says it opens (then the day's other rules apply: this one is past).
+    r = await client.put(url, headers=staff, json={**body, "day": "2026-10-01", "open_on_public_holiday": True})
+    assert r.status_code == 422 and r.json()["code"] == "day_out_of_range"
+    # A make-up working Saturday (10 October) is no holiday.
+    r = await client.put(url, headers=staff, json={**body, "day": "2026-10-10"})
+    assert r.json()["code"] == "day_out_of_range"
 
 
 async def test_cancelling_closes_before_the_start(client, factory, centre, db):

@@ -18,12 +18,12 @@ from sqlalchemy import func, select, text, update
 
 from backend.accounts.models import Account
 from backend.complaints import desk, service
-from backend.complaints.deadlines import add_working_days
 from backend.complaints.models import Complaint, ComplaintUpdate
 from backend.complaints.schemas import ComplaintForm, DeskComplaint, DeskItem, Filed, SimilarItem, StaffComplaint
 from backend.core.authz import Grant, Principal, Role
 from backend.core.clock import CHINA
 from backend.core.outbox import Event
+from backend.core.workdays import add_working_days
 from tests.community import Person
 from tests.imagedata import encode
 from tests.strict import strict
@@ -266,7 +266,7 @@ async def test_time_limits_are_set_in_working_days_at_filing(w, db, settings):
     filed = await w.file()
     c = await db.get(Complaint, filed.id)
     for due, days in ((c.ack_due_at, settings.complaint_ack_working_days), (c.resolve_due_at, 15)):
-        assert abs(due - add_working_days(c.created_at, days)) < dt.timedelta(minutes=1)
+        assert abs(due - add_working_days(c.created_at, days).at) < dt.timedelta(minutes=1)
         local = due.astimezone(CHINA)
         assert local.isoweekday() <= 5  # a limit ends on a working day
         # Exactly ``days`` working days lie after the filing day, up to and including the due day.

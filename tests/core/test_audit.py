@@ -11,9 +11,9 @@ from sqlalchemy.exc import DBAPIError
 
 from backend.core.audit import AuditEntry
 from backend.core.authz import Role
-from backend.core.clock import local_today, utcnow
+from backend.core.clock import utcnow
 from backend.institutions.models import CareClass
-from tests.factories import EVERY_DAY, random_uscc
+from tests.factories import EVERY_DAY, next_open_day, random_uscc
 
 
 def _institution_body(unit_code: int = 230603) -> dict[str, object]:
@@ -169,7 +169,7 @@ async def test_a_staff_decision_answered_with_the_application_is_recorded_as_a_r
 async def test_staff_reads_of_the_booking_desk_are_recorded(client, factory, db):
     inst = await factory.institution(opening_hours=EVERY_DAY, modes={"hourly": (4000, "hour")})
     staff, staff_headers = await factory.signed_in(Role.INSTITUTION_STAFF, institution_id=inst.id)
-    day = (local_today() + dt.timedelta(days=1)).isoformat()
+    day = next_open_day().isoformat()
     r = await client.put(
         f"/api/institutions/{inst.id}/slots",
         headers=staff_headers,

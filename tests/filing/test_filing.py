@@ -11,11 +11,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from backend.complaints.deadlines import add_working_days
 from backend.core.audit import AuditEntry
 from backend.core.authz import Role
 from backend.core.clock import CHINA
 from backend.core.outbox import Event
+from backend.core.workdays import add_working_days
 from backend.files.pdf import tiny_pdf
 from backend.filing.models import Filing, FilingHistory
 from backend.filing.schemas import FilingOut, FilingQueueItem
@@ -114,7 +114,7 @@ async def test_submit_return_resubmit_approve(s: Setup, client, db, settings):
     assert r.status_code == 200, r.text
     out = strict(r.content, FilingOut)
     assert (out.status, out.submission, out.editable, out.missing_kinds) == ("submitted", 1, False, [])
-    assert out.due_at == add_working_days(out.submitted_at, settings.filing_review_working_days)
+    assert out.due_at == add_working_days(out.submitted_at, settings.filing_review_working_days).at
     assert not out.overdue
     assert await s.status() == ("submitted", None)
     filing_id = out.id

@@ -11,9 +11,9 @@ from sqlalchemy import update
 from backend.core.authz import Role
 from backend.core.clock import local_today
 from backend.institutions.models import Institution
-from tests.factories import EVERY_DAY
+from tests.factories import EVERY_DAY, next_open_day
 
-TOMORROW = (local_today() + dt.timedelta(days=1)).isoformat()
+TOMORROW = next_open_day().isoformat()
 SOON = (local_today() + dt.timedelta(days=3)).isoformat()
 
 

@@ -23,10 +23,10 @@ from backend.institutions.models import CareClass
 from backend.privacy import service
 from backend.realtime.models import NotificationPreference, PushSubscription
 from tests.complaints.test_filing import file
-from tests.factories import EVERY_DAY
+from tests.factories import EVERY_DAY, next_open_day
 
 PASSWORD = "Family-data-2026"
-TOMORROW = (local_today() + dt.timedelta(days=1)).isoformat()
+TOMORROW = next_open_day().isoformat()
 
 
 def fresh(stmt):

@@ -418,6 +418,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/calendar/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** China's working calendar for a year / 法定节假日与调休 */
+        get: operations["ApiCalendarYearCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/complaints": {
         parameters: {
             query?: never;
@@ -2734,6 +2751,14 @@ export interface components {
             status: "attended" | "booked" | "cancelled" | "no_show";
             status_zh: string;
         };
+        /** CalendarOut */
+        CalendarOut: {
+            holidays: components["schemas"]["HolidayOut"][];
+            known: boolean;
+            makeup_working_days: string[];
+            note_zh: string;
+            year: number;
+        };
         /** CancelIn */
         CancelIn: {
             reason: string;
@@ -3634,6 +3659,12 @@ export interface components {
             /** @enum {unknown} */
             status: "accepted" | "ended" | "enrolled" | "expired" | "offered" | "rejected" | "submitted" | "waitlisted" | "withdrawn";
             type: string;
+        };
+        /** HolidayOut */
+        HolidayOut: {
+            /** Format: date */
+            date: string;
+            name_zh: string;
         };
         /**
          * HoursException
@@ -4788,6 +4819,11 @@ export interface components {
             day: string;
             /** @enum {unknown} */
             granularity_minutes: 30 | 60;
+            /**
+             * @description A public holiday (春节, 国庆节, …) is refused unless this says the institution opens
+             * @default false
+             */
+            open_on_public_holiday: boolean;
             /** @description Local time HH:MM */
             opens: string;
         };
@@ -6905,6 +6941,37 @@ export interface operations {
             };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiCalendarYearCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
