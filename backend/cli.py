@@ -50,6 +50,10 @@ def cmd_seed(settings: Settings, url: str | None = None) -> None:
 def cmd_serve(settings: Settings, url: str | None = None) -> None:
     import uvicorn
 
+    from backend.core.config import listen_mismatch
+
+    if (mismatch := listen_mismatch(settings)) is not None:
+        log.warning("%s", mismatch)
     # Worker processes build the app from the environment: hand them the resolved URL.
     os.environ["DATABASE_URL"] = url or database_url(settings)
     uvicorn.run(
@@ -127,8 +131,9 @@ def main(argv: list[str] | None = None) -> None:
         if settings.seed_demo:
             cmd_seed(settings, url)
         log.info(
-            "serving on http://%s:%d (API docs at /schema, OpenAPI at /schema/openapi.json)",
+            "serving on http://%s:%d for %s (API docs at /schema, OpenAPI at /schema/openapi.json)",
             settings.host,
             settings.port,
+            settings.public_base_url,
         )
         cmd_serve(settings, url)
