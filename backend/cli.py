@@ -7,6 +7,9 @@ seed       load the Daqing demo data (idempotent)
 db-url     print the database URL in use (starting the embedded server if needed)
 db-stop    stop the embedded server
 openapi    print the OpenAPI document (JSON; no database needed)
+check-config
+           run the settings checks the app runs at start (APP_ENV=production's too) and build the app,
+           without connecting to anything; exit 2 with the reasons when it would refuse to start
 rekey-children
            re-encrypt children's names and birth dates with the first key of CHILD_DATA_KEYS
 open311-client add "<name>" | revoke <id> | list
@@ -26,17 +29,36 @@ from backend.core.pgserver import dev_database_url, stop_embedded
 
 log = logging.getLogger("backend.cli")
 
+COMMANDS = (
+    "run",
+    "serve",
+    "migrate",
+    "seed",
+    "db-url",
+    "db-stop",
+    "open311-client",
+    "openapi",
+    "rekey-children",
+    "check-config",
+)
+
 
 def database_url(settings: Settings) -> str:
     return settings.database_url or dev_database_url(settings.var_dir)
 
 
 def cmd_migrate(settings: Settings) -> str:
-    from backend.core.migrate import upgrade
+    """Apply the migrations (as MIGRATE_DATABASE_URL's owner role when set, which then grants
+    DATABASE_URL's role what the app needs); return the URL the app uses."""
+    from backend.core.migrate import grant_app_privileges, role_of, upgrade
 
     url = database_url(settings)
-    upgrade(url)
+    owner_url = settings.migrate_database_url
+    upgrade(owner_url or url)
     log.info("migrations applied")
+    if owner_url is not None and role_of(owner_url) != role_of(url):
+        asyncio.run(grant_app_privileges(owner_url, role_of(url)))
+        log.info("privileges of the app's role %s brought up to date", role_of(url))
     return url
 
 
@@ -74,6 +96,18 @@ def cmd_serve(settings: Settings, url: str | None = None) -> None:
     )
 
 
+def check_config(settings: Settings) -> str:
+    """What the app checks at start, without starting it: the settings (``Settings.from_env``, already
+    run by ``main``) and building the app (the child-data keys, the storage backend, the VAPID key)."""
+    from backend.app import create_app
+
+    create_app(settings, database_url=settings.database_url or "postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    return (
+        f"configuration ok: APP_ENV={settings.env}, PUBLIC_BASE_URL={settings.public_base_url}, "
+        f"STORAGE_BACKEND={settings.storage_backend}, SMS_BACKEND={settings.sms_backend}, WORKERS={settings.workers}"
+    )
+
+
 def openapi_document(settings: Settings) -> str:
     """The OpenAPI document as JSON (stable key order), built without a database: the PWA's TypeScript
     types are generated from it (make api-types)."""
@@ -91,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "command",
-        choices=["run", "serve", "migrate", "seed", "db-url", "db-stop", "open311-client", "openapi", "rekey-children"],
+        choices=COMMANDS,
     )
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -115,6 +149,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"re-encrypted {asyncio.run(rekey(settings, database_url(settings)))} children's records")
     elif args.command == "openapi":
         print(openapi_document(settings))
+    elif args.command == "check-config":
+        try:
+            print(check_config(settings))
+        except Exception as exc:  # what would stop the app at start, said in one line
+            print(f"configuration error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from exc
     elif args.command == "db-url":
         print(database_url(settings))
     elif args.command == "migrate":

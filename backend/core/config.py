@@ -191,6 +191,9 @@ class Settings:
     env: Environment = "development"
     # None means "start (or attach to) the embedded PostgreSQL under var/pg".
     database_url: str | None = None
+    # The owner role that `python -m backend migrate` runs as (None: DATABASE_URL's); it then grants
+    # DATABASE_URL's role only what the app needs (backend/core/migrate.py, docs/operations.md).
+    migrate_database_url: str | None = field(default=None, repr=False)
     secret_key: str = field(default="", repr=False)
     allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8000", "http://localhost:8000")
     public_base_url: str = "http://127.0.0.1:8000"
@@ -351,6 +354,7 @@ class Settings:
         return cls(
             env=env,  # type: ignore[arg-type]
             database_url=database_url,
+            migrate_database_url=to_async_url(m) if (m := _env("MIGRATE_DATABASE_URL")) else None,
             secret_key=secret_key,
             allowed_origins=allowed_origins,
             public_base_url=public_base_url,
