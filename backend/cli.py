@@ -7,6 +7,11 @@ seed       load the Daqing demo data (idempotent)
 db-url     print the database URL in use (starting the embedded server if needed)
 db-stop    stop the embedded server
 openapi    print the OpenAPI document (JSON; no database needed)
+backup [DIR]
+           pg_dump (custom format) of the database and a copy of every uploaded file, into DIR
+           (default VAR_DIR/backups/<UTC time>); see docs/operations.md
+restore DIR
+           put a backup back: into an empty database and the configured storage
 check-config
            run the settings checks the app runs at start (APP_ENV=production's too) and build the app,
            without connecting to anything; exit 2 with the reasons when it would refuse to start
@@ -40,6 +45,8 @@ COMMANDS = (
     "openapi",
     "rekey-children",
     "check-config",
+    "backup",
+    "restore",
 )
 
 
@@ -129,8 +136,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.arguments and args.command != "open311-client":
+    if args.arguments and args.command not in ("open311-client", "backup", "restore"):
         parser.error(f"{args.command} takes no arguments")
+    if (args.command == "backup" and len(args.arguments) > 1) or (
+        args.command == "restore" and len(args.arguments) != 1
+    ):
+        parser.error("usage: backup [DIR] | restore DIR")
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
@@ -149,6 +160,21 @@ def main(argv: list[str] | None = None) -> None:
         print(f"re-encrypted {asyncio.run(rekey(settings, database_url(settings)))} children's records")
     elif args.command == "openapi":
         print(openapi_document(settings))
+    elif args.command in ("backup", "restore"):
+        from pathlib import Path
+
+        from backend.core.backup import BackupError, backup, restore
+
+        try:
+            if args.command == "backup":
+                where = backup(settings, database_url(settings), Path(args.arguments[0]) if args.arguments else None)
+                print(f"backup written to {where}")
+            else:
+                counts = restore(settings, database_url(settings), Path(args.arguments[0]))
+                print(f"restored the database and {counts['objects']} stored objects")
+        except BackupError as exc:
+            print(f"{args.command} failed: {exc}", file=sys.stderr)
+            raise SystemExit(1) from exc
     elif args.command == "check-config":
         try:
             print(check_config(settings))
