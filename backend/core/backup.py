@@ -49,6 +49,7 @@ from backend.core.storage import LocalStorage, S3Storage, Storage, check_key, st
 DUMP = "database.dump"
 OBJECTS = "objects"
 MANIFEST = "manifest.json"
+_INDEX_ENTRY = re.compile(r"^\d+; \d+ \d+ INDEX ")
 _EXTENSION_ENTRY = re.compile(r"^\d+; \d+ \d+ (?:EXTENSION - (?P<name>\S+)|COMMENT - EXTENSION \S+)")
 # Migration 0015: the audit log's owner (the restoring role) may not rewrite history either.
 _AUDIT_OWNER_REVOKE = """
@@ -213,10 +214,35 @@ async def _prepare_target(libpq: Libpq, extensions: list[str]) -> None:
         await conn.close()
 
 
-async def _after_restore(libpq: Libpq) -> None:
+def _pg_restore(pg_restore: str, dump: Path, entries: list[str], libpq: Libpq, options: list[str]) -> str:
+    """Run pg_restore on the listed entries of the dump; its standard output."""
+    list_file = dump.parent / f"restore-{os.getpid()}.list"
+    list_file.write_text("\n".join(entries) + "\n")
+    try:
+        result = subprocess.run(  # noqa: S603 - a PostgreSQL client binary, no shell
+            [pg_restore, *options, f"--use-list={list_file}", str(dump)],
+            capture_output=True,
+            text=True,
+            env=libpq.env(),
+        )
+    finally:
+        list_file.unlink(missing_ok=True)
+    if result.returncode != 0:
+        raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+async def _after_restore(libpq: Libpq, index_sql: str) -> None:
+    # Without the script's empty search_path, and without psql's meta-commands (\restrict, …).
+    statements = "\n".join(
+        line for line in index_sql.splitlines() if "set_config('search_path'" not in line and not line.startswith("\\")
+    )
     conn = await asyncpg.connect(libpq.asyncpg_url)
     try:
-        await conn.execute(_AUDIT_OWNER_REVOKE)
+        async with conn.transaction():
+            await conn.execute("SET LOCAL search_path = public, pg_catalog")
+            await conn.execute(statements)
+            await conn.execute(_AUDIT_OWNER_REVOKE)
     finally:
         await conn.close()
 
@@ -235,31 +261,22 @@ def restore(settings: Settings, database_url: str, source: Path) -> dict[str, in
         [pg_restore, "--list", str(dump)], capture_output=True, text=True, check=True
     ).stdout
     extensions = [m["name"] for line in listing.splitlines() if (m := _EXTENSION_ENTRY.match(line)) and m["name"]]
-    kept = "\n".join(line for line in listing.splitlines() if not _EXTENSION_ENTRY.match(line))
+    entries = [line for line in listing.splitlines() if not _EXTENSION_ENTRY.match(line)]
+    # Indexes are made afterwards with the schema on the search path: pg_restore runs with an empty one,
+    # under which earthdistance's ll_to_earth (in the rooms' and complaints' indexes) cannot find its
+    # own type before PostgreSQL 16.
+    indexes = [line for line in entries if _INDEX_ENTRY.match(line)]
     asyncio.run(_prepare_target(libpq, extensions))
-    list_file = source / "restore.list"
-    list_file.write_text(kept + "\n")
-    try:
-        result = subprocess.run(  # noqa: S603 - a PostgreSQL client binary, no shell
-            [
-                pg_restore,
-                "--exit-on-error",
-                "--single-transaction",
-                "--no-owner",
-                "--no-privileges",
-                f"--use-list={list_file}",
-                f"--dbname={libpq.url}",
-                str(dump),
-            ],
-            capture_output=True,
-            text=True,
-            env=libpq.env(),
-        )
-    finally:
-        list_file.unlink(missing_ok=True)
-    if result.returncode != 0:
-        raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
-    asyncio.run(_after_restore(libpq))
+    options = ["--no-owner", "--no-privileges"]
+    _pg_restore(
+        pg_restore,
+        dump,
+        [e for e in entries if e not in indexes],
+        libpq,
+        [*options, "--exit-on-error", "--single-transaction", f"--dbname={libpq.url}"],
+    )
+    index_sql = _pg_restore(pg_restore, dump, indexes, libpq, [*options, "--file=-"])
+    asyncio.run(_after_restore(libpq, index_sql))
     if settings.migrate_database_url is not None:
         from backend.core.migrate import grant_app_privileges, role_of
 
