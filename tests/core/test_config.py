@@ -19,6 +19,7 @@ def clean_env(monkeypatch, tmp_path):
         "SEED_DEMO",
         "PORT",
         "HOST",
+        "MIGRATE_DATABASE_URL",
         "VAPID_PRIVATE_KEY",
         "PUSH_ENDPOINT_ALLOWLIST",
         "ID_HASH_KEY",
