@@ -401,3 +401,68 @@ def test_client_addresses_come_from_the_trusted_proxy_header(production):
         assert statuses == [202, 202, 202, 429]
         other = {**PROXY, "X-Forwarded-For": "198.51.100.8"}
         assert http.post(codes, json={"phone": random_phone()}, headers=other).status_code == 202
+
+
+def test_the_compose_database_init_script_makes_a_role_the_app_can_run_as(tmp_path):
+    """deploy/db-init/01-app-role.sh, run as the postgres image runs it (psql as POSTGRES_USER on
+    POSTGRES_DB), makes ``daqing_app``; after `migrate` as the owner the app's role can read and write
+    the domain tables and nothing more. (Compose itself was not run: see docs/operations.md.)"""
+    if not reachable(ADMIN_URL):
+        if os.environ.get("CI") or os.environ.get("E2E_REQUIRED"):
+            pytest.fail(f"PostgreSQL is not reachable at {urlsplit(ADMIN_URL).netloc}")
+        pytest.skip("PostgreSQL 15 not reachable: the compose init script NOT tested (CI runs it)")
+    admin_parts = urlsplit(ADMIN_URL)
+    database, password = f"dq_init_{uuid.uuid4().hex[:8]}", secrets.token_hex(12)
+    asyncio.run(admin("DROP ROLE IF EXISTS daqing_app", f"CREATE DATABASE {database} TEMPLATE template0"))
+    try:
+        asyncio.run(admin("CREATE EXTENSION cube", "CREATE EXTENSION earthdistance", database=database))
+        script = REPO_ROOT / "deploy" / "db-init" / "01-app-role.sh"
+        ran = subprocess.run(
+            ["sh", str(script)],
+            env={
+                "PATH": os.environ["PATH"],
+                "PGHOST": admin_parts.hostname or "127.0.0.1",
+                "PGPORT": str(admin_parts.port or 5432),
+                "POSTGRES_USER": admin_parts.username or "postgres",
+                "POSTGRES_DB": database,
+                "APP_DB_PASSWORD": password,
+            },
+            capture_output=True,
+            text=True,
+        )
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        owner_url = urlsplit(ADMIN_URL)._replace(path=f"/{database}").geturl()
+        app_url = role_url("daqing_app", password, database)
+        migrated = subprocess.run(
+            [sys.executable, "-m", "backend", "migrate"],
+            cwd=REPO_ROOT,
+            env={
+                "PATH": os.environ["PATH"],
+                "PYTHONWARNINGS": "ignore",
+                "APP_ENV": "test",
+                "VAR_DIR": str(tmp_path),
+                "DATABASE_URL": app_url,
+                "MIGRATE_DATABASE_URL": owner_url,
+            },
+            capture_output=True,
+            text=True,
+        )
+        assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+
+        async def as_app() -> None:
+            conn = await asyncpg.connect(app_url)
+            try:
+                assert await conn.fetchval("SELECT count(*) FROM institutions") == 0
+                assert await conn.fetchval(
+                    "SELECT rolcanlogin AND NOT rolsuper FROM pg_roles WHERE rolname = current_user"
+                )
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute("DELETE FROM audit_log")
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.fetchval("SELECT count(*) FROM alembic_version")
+            finally:
+                await conn.close()
+
+        asyncio.run(as_app())
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', "DROP ROLE IF EXISTS daqing_app"))
