@@ -99,6 +99,7 @@ def test_a_backup_restores_into_a_new_database_and_store_identically(kind, serve
         )
         assert made.returncode == 0, made.stdout + made.stderr
         assert (backup_dir / "database.dump").stat().st_size > 10_000
+        assert backup_dir.stat().st_mode & 0o777 == 0o700  # personal data: the owner's alone
         before = asyncio.run(fingerprint(source_url))
 
         # Never over live data: a database that has tables is refused, and left alone.
