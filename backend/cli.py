@@ -7,6 +7,14 @@ seed       load the Daqing demo data (idempotent)
 db-url     print the database URL in use (starting the embedded server if needed)
 db-stop    stop the embedded server
 openapi    print the OpenAPI document (JSON; no database needed)
+backup [DIR]
+           pg_dump (custom format) of the database and a copy of every uploaded file, into DIR
+           (default VAR_DIR/backups/<UTC time>); see docs/operations.md
+restore DIR
+           put a backup back: into an empty database and the configured storage
+check-config
+           run the settings checks the app runs at start (APP_ENV=production's too) and build the app,
+           without connecting to anything; exit 2 with the reasons when it would refuse to start
 rekey-children
            re-encrypt children's names and birth dates with the first key of CHILD_DATA_KEYS
 open311-client add "<name>" | revoke <id> | list
@@ -26,17 +34,38 @@ from backend.core.pgserver import dev_database_url, stop_embedded
 
 log = logging.getLogger("backend.cli")
 
+COMMANDS = (
+    "run",
+    "serve",
+    "migrate",
+    "seed",
+    "db-url",
+    "db-stop",
+    "open311-client",
+    "openapi",
+    "rekey-children",
+    "check-config",
+    "backup",
+    "restore",
+)
+
 
 def database_url(settings: Settings) -> str:
     return settings.database_url or dev_database_url(settings.var_dir)
 
 
 def cmd_migrate(settings: Settings) -> str:
-    from backend.core.migrate import upgrade
+    """Apply the migrations (as MIGRATE_DATABASE_URL's owner role when set, which then grants
+    DATABASE_URL's role what the app needs); return the URL the app uses."""
+    from backend.core.migrate import grant_app_privileges, role_of, upgrade
 
     url = database_url(settings)
-    upgrade(url)
+    owner_url = settings.migrate_database_url
+    upgrade(owner_url or url)
     log.info("migrations applied")
+    if owner_url is not None and role_of(owner_url) != role_of(url):
+        asyncio.run(grant_app_privileges(owner_url, role_of(url)))
+        log.info("privileges of the app's role %s brought up to date", role_of(url))
     return url
 
 
@@ -50,6 +79,10 @@ def cmd_seed(settings: Settings, url: str | None = None) -> None:
 def cmd_serve(settings: Settings, url: str | None = None) -> None:
     import uvicorn
 
+    from backend.core.config import listen_mismatch
+
+    if (mismatch := listen_mismatch(settings)) is not None:
+        log.warning("%s", mismatch)
     # Worker processes build the app from the environment: hand them the resolved URL.
     os.environ["DATABASE_URL"] = url or database_url(settings)
     uvicorn.run(
@@ -70,6 +103,18 @@ def cmd_serve(settings: Settings, url: str | None = None) -> None:
     )
 
 
+def check_config(settings: Settings) -> str:
+    """What the app checks at start, without starting it: the settings (``Settings.from_env``, already
+    run by ``main``) and building the app (the child-data keys, the storage backend, the VAPID key)."""
+    from backend.app import create_app
+
+    create_app(settings, database_url=settings.database_url or "postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    return (
+        f"configuration ok: APP_ENV={settings.env}, PUBLIC_BASE_URL={settings.public_base_url}, "
+        f"STORAGE_BACKEND={settings.storage_backend}, SMS_BACKEND={settings.sms_backend}, WORKERS={settings.workers}"
+    )
+
+
 def openapi_document(settings: Settings) -> str:
     """The OpenAPI document as JSON (stable key order), built without a database: the PWA's TypeScript
     types are generated from it (make api-types)."""
@@ -87,12 +132,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "command",
-        choices=["run", "serve", "migrate", "seed", "db-url", "db-stop", "open311-client", "openapi", "rekey-children"],
+        choices=COMMANDS,
     )
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.arguments and args.command != "open311-client":
+    if args.arguments and args.command not in ("open311-client", "backup", "restore"):
         parser.error(f"{args.command} takes no arguments")
+    if (args.command == "backup" and len(args.arguments) > 1) or (
+        args.command == "restore" and len(args.arguments) != 1
+    ):
+        parser.error("usage: backup [DIR] | restore DIR")
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
@@ -111,6 +160,27 @@ def main(argv: list[str] | None = None) -> None:
         print(f"re-encrypted {asyncio.run(rekey(settings, database_url(settings)))} children's records")
     elif args.command == "openapi":
         print(openapi_document(settings))
+    elif args.command in ("backup", "restore"):
+        from pathlib import Path
+
+        from backend.core.backup import BackupError, backup, restore
+
+        try:
+            if args.command == "backup":
+                where = backup(settings, database_url(settings), Path(args.arguments[0]) if args.arguments else None)
+                print(f"backup written to {where}")
+            else:
+                counts = restore(settings, database_url(settings), Path(args.arguments[0]))
+                print(f"restored the database and {counts['objects']} stored objects")
+        except BackupError as exc:
+            print(f"{args.command} failed: {exc}", file=sys.stderr)
+            raise SystemExit(1) from exc
+    elif args.command == "check-config":
+        try:
+            print(check_config(settings))
+        except Exception as exc:  # what would stop the app at start, said in one line
+            print(f"configuration error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from exc
     elif args.command == "db-url":
         print(database_url(settings))
     elif args.command == "migrate":
@@ -127,8 +197,9 @@ def main(argv: list[str] | None = None) -> None:
         if settings.seed_demo:
             cmd_seed(settings, url)
         log.info(
-            "serving on http://%s:%d (API docs at /schema, OpenAPI at /schema/openapi.json)",
+            "serving on http://%s:%d for %s (API docs at /schema, OpenAPI at /schema/openapi.json)",
             settings.host,
             settings.port,
+            settings.public_base_url,
         )
         cmd_serve(settings, url)

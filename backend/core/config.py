@@ -111,6 +111,49 @@ def _s3_public_endpoint(raw: str | None, secure: bool) -> str:
     return url
 
 
+def listen_origins(host: str, port: int) -> list[str]:
+    """The origins a browser on this machine uses to reach a server listening on ``host:port``."""
+    if host in ("127.0.0.1", "localhost", "0.0.0.0", "::", "::1", "*"):  # noqa: S104 - names, not a bind
+        return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+    return [f"http://{f'[{host}]' if ':' in host else host}:{port}"]
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else url
+
+
+def _public_urls(env: str, host: str, port: int) -> tuple[str, tuple[str, ...]]:
+    """PUBLIC_BASE_URL (default: where the server listens) and ALLOWED_ORIGINS (default: the public
+    origin, and in development and tests also the addresses the server listens on)."""
+    local = listen_origins(host, port)
+    public_base_url = (_env("PUBLIC_BASE_URL", local[0]) or "").rstrip("/")
+    if urlsplit(public_base_url).scheme not in ("http", "https") or not urlsplit(public_base_url).netloc:
+        raise ConfigError(f"PUBLIC_BASE_URL must be an http(s)://host[:port] URL, got {public_base_url!r}")
+    default = [origin_of(public_base_url)] + ([] if env == "production" else local)
+    return public_base_url, tuple(_env_list("ALLOWED_ORIGINS", sorted(set(default))))
+
+
+def listen_mismatch(settings: Settings) -> str | None:
+    """One line saying how an explicit PUBLIC_BASE_URL or ALLOWED_ORIGINS disagrees with where the server
+    listens (None when they agree). A public URL on another host is a proxy in front: not a mismatch."""
+    public = urlsplit(settings.public_base_url)
+    local = {urlsplit(o).netloc for o in listen_origins(settings.host, settings.port)}
+    hostname = (public.hostname or "").lower()
+    if hostname in ("127.0.0.1", "localhost", "::1", settings.host.lower()) and public.netloc.lower() not in local:
+        return (
+            f"PUBLIC_BASE_URL {settings.public_base_url} does not match where this server listens "
+            f"({settings.host}:{settings.port}): photo links, the CSP and the WebSocket origin check follow "
+            "PUBLIC_BASE_URL; unset it to follow HOST/PORT"
+        )
+    if origin_of(settings.public_base_url) not in settings.allowed_origins:
+        return (
+            f"ALLOWED_ORIGINS does not list PUBLIC_BASE_URL's origin {origin_of(settings.public_base_url)}: "
+            "the PWA's WebSocket will be refused (403)"
+        )
+    return None
+
+
 def _load_or_create_secret(var_dir: Path) -> str:
     """Development only: one random key per checkout, kept in ./var/secret_key (git-ignored)."""
     path = var_dir / "secret_key"
@@ -148,6 +191,9 @@ class Settings:
     env: Environment = "development"
     # None means "start (or attach to) the embedded PostgreSQL under var/pg".
     database_url: str | None = None
+    # The owner role that `python -m backend migrate` runs as (None: DATABASE_URL's); it then grants
+    # DATABASE_URL's role only what the app needs (backend/core/migrate.py, docs/operations.md).
+    migrate_database_url: str | None = field(default=None, repr=False)
     secret_key: str = field(default="", repr=False)
     allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8000", "http://localhost:8000")
     public_base_url: str = "http://127.0.0.1:8000"
@@ -245,9 +291,8 @@ class Settings:
         if database_url is not None:
             database_url = to_async_url(database_url)
         secret_key = _env("SECRET_KEY")
-        public_base_url = (_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
-        default_origins = sorted({public_base_url, "http://127.0.0.1:8000", "http://localhost:8000"})
-        allowed_origins = tuple(_env_list("ALLOWED_ORIGINS", default_origins))
+        host, port = _env("HOST", "127.0.0.1") or "127.0.0.1", _env_int("PORT", 8000)
+        public_base_url, allowed_origins = _public_urls(env, host, port)
 
         if env == "production":
             problems = []
@@ -309,13 +354,14 @@ class Settings:
         return cls(
             env=env,  # type: ignore[arg-type]
             database_url=database_url,
+            migrate_database_url=to_async_url(m) if (m := _env("MIGRATE_DATABASE_URL")) else None,
             secret_key=secret_key,
             allowed_origins=allowed_origins,
             public_base_url=public_base_url,
             var_dir=var_dir,
             pwa_dir=Path(pwa_dir).resolve() if (pwa_dir := _env("PWA_DIR")) else None,
-            host=_env("HOST", "127.0.0.1") or "127.0.0.1",
-            port=_env_int("PORT", 8000),
+            host=host,
+            port=port,
             workers=_env_int("WORKERS", 1),
             db_pool_size=_env_int("DB_POOL_SIZE", 10),
             db_max_overflow=_env_int("DB_MAX_OVERFLOW", 10),

@@ -18,6 +18,8 @@ def clean_env(monkeypatch, tmp_path):
         "SMS_BACKEND",
         "SEED_DEMO",
         "PORT",
+        "HOST",
+        "MIGRATE_DATABASE_URL",
         "VAPID_PRIVATE_KEY",
         "PUSH_ENDPOINT_ALLOWLIST",
         "ID_HASH_KEY",
@@ -246,3 +248,39 @@ def test_production_wants_an_id_hash_key_of_its_own(clean_env):
             Settings.from_env()
     clean_env.setenv("ID_HASH_KEY", "h" * 40)
     assert Settings.from_env().id_hash_key == "h" * 40
+
+
+def test_public_url_and_origins_follow_host_and_port(clean_env):
+    from backend.core.config import listen_mismatch
+
+    clean_env.setenv("PORT", "8101")
+    settings = Settings.from_env()
+    assert settings.public_base_url == "http://127.0.0.1:8101"
+    assert settings.allowed_origins == ("http://127.0.0.1:8101", "http://localhost:8101")
+    assert listen_mismatch(settings) is None
+    clean_env.setenv("HOST", "192.168.5.20")
+    settings = Settings.from_env()
+    assert settings.public_base_url == "http://192.168.5.20:8101"
+    assert settings.allowed_origins == ("http://192.168.5.20:8101",)
+    clean_env.setenv("PUBLIC_BASE_URL", "https://tuoyu.daqing.example/")  # behind a proxy: not a mismatch
+    settings = Settings.from_env()
+    assert settings.public_base_url == "https://tuoyu.daqing.example"
+    assert "https://tuoyu.daqing.example" in settings.allowed_origins
+    assert listen_mismatch(settings) is None
+    clean_env.setenv("HOST", "127.0.0.1")
+    clean_env.setenv("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+    assert "does not match where this server listens (127.0.0.1:8101)" in (listen_mismatch(Settings.from_env()) or "")
+    clean_env.setenv("PUBLIC_BASE_URL", "http://127.0.0.1:8101")
+    clean_env.setenv("ALLOWED_ORIGINS", "http://localhost:8101")
+    assert "ALLOWED_ORIGINS does not list" in (listen_mismatch(Settings.from_env()) or "")
+    clean_env.setenv("PUBLIC_BASE_URL", "tuoyu.daqing.example")
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        Settings.from_env()
+
+
+def test_production_origins_default_to_the_public_url_alone(clean_env):
+    clean_env.setenv("APP_ENV", "production")
+    clean_env.setenv("PUBLIC_BASE_URL", "https://tuoyu.daqing.example")
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env()
+    assert "ALLOWED_ORIGINS" not in str(err.value)  # derived: https only
