@@ -90,7 +90,12 @@ class WeChatController(Controller):
         scope_: Annotated[
             Literal["base", "userinfo"], QueryParameter(name="scope", description="base: silent; userinfo: asks")
         ] = "base",
-        next_: Annotated[str | None, QueryParameter(name="next", max_length=200)] = None,
+        next_: Annotated[
+            str | None,
+            QueryParameter(
+                name="next", max_length=200, pattern=r"^/(?!/|api)[^\\\s]*$", description="A path of the app"
+            ),
+        ] = None,
     ) -> Redirect:
         """Redirects to WeChat's authorize page (``snsapi_base`` silently, ``snsapi_userinfo`` asks the
         person), with a single-use ``state`` bound to this browser by an HttpOnly cookie."""

@@ -15300,6 +15300,7 @@ export interface operations {
             query?: {
                 /** @description base: silent; userinfo: asks */
                 scope?: "base" | "userinfo";
+                /** @description A path of the app */
                 next?: string | null;
             };
             header?: never;
