@@ -157,3 +157,29 @@ async def switch_channel_off(db: AsyncSession, identity: WeChatIdentity, reason:
     identity.channel_off_reason = reason
     identity.channel_off_at = dt.datetime.now(dt.UTC)
     await db.flush()
+
+
+class WeChatSender:
+    """The WeChat channel for the delivery pipeline: one HTTP session for many sends.
+
+    ``async with WeChatSender(settings, sessions) as wechat: await wechat.send(db, account_id, kind, page, fields)``
+    """
+
+    def __init__(self, settings: Settings, sessions: tokens.Sessions) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.api = WeChatApi(settings.wechat)
+
+    async def __aenter__(self) -> WeChatSender:
+        await self.api.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.api.__aexit__(*exc)
+
+    async def send(
+        self, db: AsyncSession, account_id: uuid.UUID, event_kind: str, page_path: str, fields: dict[str, str]
+    ) -> SendResult:
+        return await send_subscription_message(
+            db, account_id, event_kind, page_path, fields, settings=self.settings, api=self.api, sessions=self.sessions
+        )

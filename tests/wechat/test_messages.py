@@ -8,8 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from backend.wechat.api import WeChatApi
-from backend.wechat.messages import Outcome, send_subscription_message
+from backend.wechat.messages import Outcome, WeChatSender
 from backend.wechat.models import WeChatIdentity, WeChatSubscription
 from tests.conftest import _session_maker
 from tests.wechat.conftest import BOOKING_TEMPLATE
@@ -31,16 +30,9 @@ async def bound(factory, db, wx):
 @pytest.fixture
 def send(db, conn, wx_settings):
     async def run(account_id: uuid.UUID, kind: str = "bookings", page: str = "/bookings", **fields: str):
-        async with WeChatApi(wx_settings.wechat) as api:
-            result = await send_subscription_message(
-                db,
-                account_id,
-                kind,
-                page,
-                fields or {"title": "明天 9:00 的计时托预约", "time": "2026年12月8日 09:00"},
-                settings=wx_settings,
-                api=api,
-                sessions=_session_maker(conn),
+        async with WeChatSender(wx_settings, _session_maker(conn)) as wechat:
+            result = await wechat.send(
+                db, account_id, kind, page, fields or {"title": "明天 9:00 的计时托预约", "time": "2026年12月8日 09:00"}
             )
         await db.commit()
         return result

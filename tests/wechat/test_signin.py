@@ -118,3 +118,24 @@ async def test_without_wechat_the_routes_say_so(client):
         assert r.status_code == 404 and r.json()["detail_zh"] == "未开通微信登录", path
     r = await client.get("/api/wechat/jssdk-config", params={"url": "http://127.0.0.1:8000/"})
     assert r.status_code == 404 and r.json()["code"] == "wechat_not_enabled"
+
+
+async def test_expired_states_and_pending_bindings_are_purged(db, wx_settings):
+    import datetime as dt
+
+    from backend.wechat.models import WeChatOAuthState
+    from backend.wechat.service import purge_states
+
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    db.add(WeChatOAuthState(state_hash=b"s" * 32, browser_hash=b"b" * 32, next_path="/", expires_at=old))
+    db.add(
+        WeChatPendingBinding(token_hash=b"t" * 32, openid="o-old", scope="snsapi_base", next_path="/", expires_at=old)
+    )
+    await db.flush()
+    assert await purge_states(db, wx_settings) == 2
+    assert (
+        await db.scalar(
+            select(func.count()).select_from(WeChatPendingBinding).where(WeChatPendingBinding.openid == "o-old")
+        )
+        == 0
+    )
