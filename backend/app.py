@@ -57,6 +57,7 @@ from backend.rooms.input_routes import input_controllers
 from backend.rooms.routes import MapExportController, RoomController
 from backend.staff.routes import StaffRosterController
 from backend.statistics.routes import StatisticsController
+from backend.wechat.routes import MyWeChatController, WeChatController
 
 import_all_models()
 
@@ -123,6 +124,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
                 name="staff · 工作人员名册", description="Institutions' staff rosters (ID numbers kept as keyed hashes)"
             ),
             Tag(name="filing · 备案", description="Institutions' filing with the health commission and its review"),
+            Tag(name="wechat · 微信", description="Sign in with WeChat, subscription messages, JS-SDK"),
             Tag(name="health · 运行状态", description="Service health"),
         ],
     )
@@ -161,6 +163,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             AuditController,
             uploads_router(settings),
             RealtimeController,
+            WeChatController,
+            MyWeChatController,
             live,
             create_static_files_router(
                 path="/",

@@ -22,4 +22,5 @@ def import_all_models() -> None:
     import backend.notices.models
     import backend.realtime.models
     import backend.rooms.models
-    import backend.staff.models  # noqa: F401
+    import backend.staff.models
+    import backend.wechat.models  # noqa: F401

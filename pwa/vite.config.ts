@@ -9,7 +9,8 @@ import { VitePWA } from 'vite-plugin-pwa'
 
 export default defineConfig({
   plugins: [
-    vue(),
+    // WeChat's open tags (wx-open-subscribe…) are custom elements WeChat renders itself.
+    vue({ template: { compilerOptions: { isCustomElement: (tag) => tag.startsWith('wx-open-') } } }),
     Components({ resolvers: [VantResolver()], dts: false }),
     VitePWA({
       strategies: 'injectManifest',

@@ -54,9 +54,10 @@ def scratch_database(server_url: str, *, demo: bool) -> Iterator[str]:
 
 
 @contextmanager
-def live_server(database_url: str, log_dir: Path, **env: str) -> Iterator[LiveServer]:
-    """Start the app exactly as `make run` serves it (one uvicorn worker) and wait until it is healthy."""
-    port = free_port()
+def live_server(database_url: str, log_dir: Path, port: int | None = None, **env: str) -> Iterator[LiveServer]:
+    """Start the app exactly as `make run` serves it (one uvicorn worker) and wait until it is healthy.
+    ``port``: when the environment must name the server's own URL (e.g. PUBLIC_BASE_URL)."""
+    port = port or free_port()
     log_path = log_dir / f"server-{port}.log"
     environment = {
         **os.environ,

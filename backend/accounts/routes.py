@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED
@@ -26,7 +26,13 @@ from backend.accounts.schemas import (
     OtpVerify,
     SessionOut,
 )
-from backend.accounts.sessions import CSRF_COOKIE, SESSION_COOKIE, revoke_other_sessions, revoke_session
+from backend.accounts.sessions import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    revoke_other_sessions,
+    revoke_session,
+    session_cookies,
+)
 from backend.core.authz import Principal, requires
 from backend.core.config import Settings
 from backend.core.deps import Db, client_address
@@ -34,39 +40,19 @@ from backend.core.errors import error_responses
 from backend.core.security import csrf_token
 
 
-async def _session_response(
+async def session_response(
     db: AsyncSession, settings: Settings, account: Account, status_code: int = 200
 ) -> Response[SessionOut]:
     token, session = await service.start_session(db, settings, account)
     await db.commit()
     csrf = csrf_token(settings.secret_key, str(session.id))
-    max_age = settings.session_ttl_hours * 3600
     body = SessionOut(
         token=token, expires_at=session.expires_at, csrf_token=csrf, account=await service.account_out(db, account)
     )
     return Response(
         body,
         status_code=status_code,
-        cookies=[
-            Cookie(
-                key=SESSION_COOKIE,
-                value=token,
-                httponly=True,
-                samesite="lax",
-                secure=settings.cookie_secure,
-                max_age=max_age,
-                path="/",
-            ),
-            Cookie(
-                key=CSRF_COOKIE,
-                value=csrf,
-                httponly=False,
-                samesite="lax",
-                secure=settings.cookie_secure,
-                max_age=max_age,
-                path="/",
-            ),
-        ],
+        cookies=session_cookies(settings, token, session),
         headers={"Cache-Control": "no-store"},
     )
 
@@ -103,7 +89,7 @@ class AuthController(Controller):
     ) -> Response[SessionOut]:
         """Parents sign in (and sign up on first use) with their phone. Sets the session cookie too."""
         account = await service.verify_code(db, state.settings, data.phone, data.code, client)
-        return await _session_response(db, state.settings, account)
+        return await session_response(db, state.settings, account)
 
     @post(
         "/login",
@@ -117,7 +103,7 @@ class AuthController(Controller):
     ) -> Response[SessionOut]:
         """For any account with a password (staff, officers, administrators, demo accounts)."""
         account = await service.login(db, state.settings, data.login, data.password, client)
-        return await _session_response(db, state.settings, account)
+        return await session_response(db, state.settings, account)
 
     @post(
         "/logout",

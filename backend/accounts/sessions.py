@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from litestar.datastructures import Cookie
 from sqlalchemy import delete, func, or_, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +14,7 @@ from backend.accounts.models import AuthSession, OtpCode, WsTicket
 from backend.core.authz import Grant, Principal, Role
 from backend.core.config import Settings
 from backend.core.maintenance import periodic
-from backend.core.security import new_session_token, token_digest
+from backend.core.security import csrf_token, new_session_token, token_digest
 
 SESSION_COOKIE = "dq_session"
 CSRF_COOKIE = "dq_csrf"
@@ -34,6 +35,21 @@ _RESOLVE = """
 """
 _BY_TOKEN = text(_RESOLVE.replace("{match}", "s.token_hash = :digest"))
 _BY_ID = text(_RESOLVE.replace("{match}", "s.id = :session_id"))
+
+
+def session_cookies(settings: Settings, token: str, session: AuthSession) -> list[Cookie]:
+    """The HttpOnly session cookie and the readable CSRF cookie of a new session."""
+    max_age = settings.session_ttl_hours * 3600
+    common = {"samesite": "lax", "secure": settings.cookie_secure, "max_age": max_age, "path": "/"}
+    return [
+        Cookie(key=SESSION_COOKIE, value=token, httponly=True, **common),  # type: ignore[arg-type]
+        Cookie(
+            key=CSRF_COOKIE,
+            value=csrf_token(settings.secret_key, str(session.id)),
+            httponly=False,
+            **common,  # type: ignore[arg-type]
+        ),
+    ]
 
 
 async def create_session(db: AsyncSession, settings: Settings, account_id: uuid.UUID) -> tuple[str, AuthSession]:

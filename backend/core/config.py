@@ -186,6 +186,93 @@ def _load_or_create_vapid(var_dir: Path) -> str:
     return pem
 
 
+# ------------------------------------------------------------------------------------------ WeChat
+WECHAT_EVENT_KINDS = ("enrolment", "bookings", "notices", "complaints")
+
+
+@dataclass(frozen=True, slots=True)
+class WeChatTemplate:
+    """One subscription-message template: its id in the WeChat console, and which template keyword
+    (``thing1``, ``time2``...) carries which field the app sends (``title``, ``status``, ``time``...)."""
+
+    template_id: str
+    fields: tuple[tuple[str, str], ...]  # (keyword, app field)
+
+
+@dataclass(frozen=True, slots=True)
+class WeChatSettings:
+    app_id: str = ""  # '' = WeChat switched off (routes answer 404 wechat_not_enabled)
+    app_secret: str = field(default="", repr=False)
+    api_base: str = "https://api.weixin.qq.com"
+    oauth_base: str = "https://open.weixin.qq.com"
+    # Event kind -> template (WECHAT_TEMPLATES, see docs/wechat.md).
+    templates: tuple[tuple[str, WeChatTemplate], ...] = ()
+    # Refresh the access_token / jsapi_ticket this many seconds before WeChat's expiry.
+    refresh_margin_s: int = 600
+    timeout_s: float = 10.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.app_id)
+
+    def template(self, kind: str) -> WeChatTemplate | None:
+        return dict(self.templates).get(kind)
+
+
+def _wechat_templates(raw: str | None) -> tuple[tuple[str, WeChatTemplate], ...]:
+    """``kind=TEMPLATE_ID:thing1/title,time2/time;kind=...`` (one entry per event kind)."""
+    out = []
+    for entry in (raw or "").split(";"):
+        if not entry.strip():
+            continue
+        kind, sep, rest = entry.strip().partition("=")
+        template_id, _, mapping = rest.partition(":")
+        pairs = [p.strip().split("/", 1) for p in mapping.split(",") if p.strip()]
+        if (
+            not sep
+            or kind.strip() not in WECHAT_EVENT_KINDS
+            or not template_id.strip()
+            or not pairs
+            or any(len(p) != 2 or not p[0] or not p[1] for p in pairs)
+        ):
+            raise ConfigError(
+                "WECHAT_TEMPLATES must read kind=TEMPLATE_ID:keyword/field,...;... with kinds from "
+                f"{', '.join(WECHAT_EVENT_KINDS)}, got {entry.strip()!r}"
+            )
+        fields = tuple((k.strip(), f.strip()) for k, f in pairs)
+        out.append((kind.strip(), WeChatTemplate(template_id.strip(), fields)))
+    return tuple(out)
+
+
+def _wechat_from_env(env: str) -> WeChatSettings:
+    app_id, secret = _env("WECHAT_APP_ID") or "", _env("WECHAT_APP_SECRET") or ""
+    api_base = (_env("WECHAT_API_BASE", "https://api.weixin.qq.com") or "").rstrip("/")
+    oauth_base = (_env("WECHAT_OAUTH_BASE", "https://open.weixin.qq.com") or "").rstrip("/")
+    problems = []
+    if bool(app_id) != bool(secret):
+        problems.append("WECHAT_APP_ID and WECHAT_APP_SECRET must be set together")
+    for name, url in (("WECHAT_API_BASE", api_base), ("WECHAT_OAUTH_BASE", oauth_base)):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problems.append(f"{name} must be an http(s) URL")
+        elif env == "production" and parts.scheme != "https":
+            problems.append(f"{name} must be an https:// URL in production")
+    if problems:
+        raise ConfigError("WeChat settings: " + "; ".join(problems))
+    return WeChatSettings(
+        app_id=app_id,
+        app_secret=secret,
+        api_base=api_base,
+        oauth_base=oauth_base,
+        templates=_wechat_templates(_env("WECHAT_TEMPLATES")),
+        refresh_margin_s=_env_int("WECHAT_REFRESH_MARGIN_S", 600),
+        timeout_s=_env_float("WECHAT_TIMEOUT_S", 10.0),
+    )
+
+
+# ------------------------------------------------------------------------------------- end WeChat
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     env: Environment = "development"
@@ -272,6 +359,8 @@ class Settings:
     upload_max_bytes: int = 8 * 1024 * 1024
     upload_max_pixels: int = 50_000_000
     upload_max_per_hour: int = 60
+    # --- WeChat (backend/wechat, docs/wechat.md): optional; '' app id switches it off. ---
+    wechat: WeChatSettings = field(default_factory=lambda: WeChatSettings())
 
     @property
     def is_production(self) -> bool:
@@ -421,4 +510,5 @@ class Settings:
             upload_max_bytes=_env_int("UPLOAD_MAX_BYTES", 8 * 1024 * 1024),
             upload_max_pixels=_env_int("UPLOAD_MAX_PIXELS", 50_000_000),
             upload_max_per_hour=_env_int("UPLOAD_MAX_PER_HOUR", 60),
+            wechat=_wechat_from_env(env),
         )

@@ -40,6 +40,8 @@ class FamilyExport(Output, kw_only=True):
     room_ratings: list[Row]
     room_suggestions: list[Row]
     uploads: list[Row]  # file metadata (the files themselves are reached through their notices/complaints)
+    wechat_identities: list[Row] = msgspec.field(default_factory=list)  # your WeChat binding (openid, unionid)
+    wechat_subscriptions: list[Row] = msgspec.field(default_factory=list)  # the event kinds you subscribed to
 
 
 class EraseIn(Input):

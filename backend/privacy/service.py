@@ -15,8 +15,8 @@ byte values (password and token digests, ciphertexts) and a short list of secret
 3. children with other guardians keep their records: only the caller's guardianship and consents go;
 4. the caller's future guidance registrations are cancelled through the guidance service;
 5. complaints filed under the account are kept for the officers but detached (``reporter_id`` NULL);
-6. push subscriptions, notification preferences, sessions (so every device is signed out), notice
-   read receipts, named consultation answers, room ratings and role grants are deleted; live
+6. push subscriptions, notification preferences, sessions (so every device is signed out), the WeChat
+   binding (openid, unionid, subscriptions), notice read receipts, named consultation answers, room ratings and role grants are deleted; live
    committee memberships are ended; uploads and room suggestions are detached;
 7. the account becomes a tombstone: no phone, e-mail, name or password, ``erased_at`` set (other
    families' records may still point at it; the retention job deletes it when none does).
@@ -60,6 +60,7 @@ from backend.notices.models import ConsultationAnswer, ConsultationParticipant, 
 from backend.privacy.schemas import ErasureOut, FamilyExport
 from backend.realtime.models import NotificationPreference, PushSubscription
 from backend.rooms.models import RoomRating, RoomSuggestion
+from backend.wechat.models import WeChatIdentity, WeChatSubscription
 
 ERASE_REASON = "家长删除本人及子女数据 / the family erased its data"
 CONFIRM_LIMIT_PER_HOUR = 5
@@ -189,6 +190,12 @@ async def export(db: AsyncSession, p: Principal) -> FamilyExport:
             _row(s) for s in await _all(db, select(RoomSuggestion).where(RoomSuggestion.suggested_by == me))
         ],
         uploads=[_row(u) for u in await _all(db, select(Upload).where(Upload.owner_id == me))],
+        wechat_identities=[
+            _row(w) for w in await _all(db, select(WeChatIdentity).where(WeChatIdentity.account_id == me))
+        ],
+        wechat_subscriptions=[
+            _row(w) for w in await _all(db, select(WeChatSubscription).where(WeChatSubscription.account_id == me))
+        ],
     )
 
 
@@ -358,6 +365,7 @@ async def erase(db: AsyncSession, settings: Settings, p: Principal) -> ErasureOu
         (ConsultationParticipant, ConsultationParticipant.account_id),
         (RoomRating, RoomRating.account_id),
         (AuthSession, AuthSession.account_id),  # every device signed out (WebSocket tickets cascade)
+        (WeChatIdentity, WeChatIdentity.account_id),  # the WeChat binding (its subscriptions cascade)
         (RoleGrant, RoleGrant.account_id),
     ):
         await db.execute(delete(model).where(column == me))

@@ -40,7 +40,8 @@ def test_write_routes_are_never_public_except_sign_in(app):
     # Besides sign-in: anyone may file a complaint (anonymous reporting) and follow one by its code
     # (sent in the body), or add photos to it with that code (when storage was down at filing), and
     # Open311 filing is open to the route guard but needs a registered client's api_key, checked by
-    # the handler before anything is written.
+    # the handler before anything is written. Binding WeChat is sign-in too: it needs the pending
+    # binding's cookie from WeChat's authorisation and an SMS code.
     assert public_writes == [
         "POST /api/auth/code",
         "POST /api/auth/code/verify",
@@ -48,5 +49,6 @@ def test_write_routes_are_never_public_except_sign_in(app):
         "POST /api/complaints",
         "POST /api/complaints/track",
         "POST /api/complaints/track/photos",
+        "POST /api/wechat/bind",
         "POST /open311/v2/requests.json",
     ]

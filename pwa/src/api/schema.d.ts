@@ -1617,6 +1617,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/wechat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My WeChat / 我的微信绑定 */
+        get: operations["ApiMeWechatMine"];
+        put?: never;
+        post?: never;
+        /** Unbind my WeChat / 解除微信绑定 */
+        delete: operations["ApiMeWechatUnbind"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/wechat/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set or revoke my subscriptions / 设置或撤回订阅 */
+        put: operations["ApiMeWechatSubscriptionsSetSubscriptions"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notices": {
         parameters: {
             query?: never;
@@ -2269,6 +2304,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/wechat/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Start signing in with WeChat / 微信授权登录 */
+        get: operations["ApiWechatAuthorizeAuthorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wechat/bind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bind WeChat to a phone verified by SMS code / 绑定手机号 */
+        post: operations["ApiWechatBindBind"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wechat/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Return from WeChat's authorisation / 微信授权回调 */
+        get: operations["ApiWechatCallbackCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wechat/jssdk-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sign a page for the JS-SDK / JS-SDK 签名 */
+        get: operations["ApiWechatJssdkConfigJssdkConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wechat/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Is WeChat available / 微信功能是否开通 */
+        get: operations["ApiWechatStatusStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -2672,6 +2792,16 @@ export interface components {
         AuditPage: {
             items: components["schemas"]["AuditEntryOut"][];
             next_before: number | null;
+        };
+        /**
+         * BindIn
+         * @description Verify the phone once by SMS code (``POST /api/auth/code`` first) to bind this WeChat to it.
+         */
+        BindIn: {
+            /** @description The 6-digit code from the SMS */
+            code: string;
+            /** @description Mainland mobile number, e.g. 13800000001 or +86 138 0000 0001 */
+            phone: string;
         };
         /** BookingDetail */
         BookingDetail: {
@@ -3176,6 +3306,13 @@ export interface components {
             extra?: Record<string, never> | unknown[] | null;
             status_code: number;
         };
+        /** EventKindOut */
+        EventKindOut: {
+            /** @enum {unknown} */
+            kind: "bookings" | "complaints" | "enrolment" | "notices";
+            label_zh: string;
+            template_id: string;
+        };
         /**
          * FamilyExport
          * @description Everything the platform holds about the caller and the children they are a guardian of, with
@@ -3205,6 +3342,10 @@ export interface components {
             room_suggestions: Record<string, never>[];
             sessions: Record<string, never>[];
             uploads: Record<string, never>[];
+            /** @default [] */
+            wechat_identities: Record<string, never>[];
+            /** @default [] */
+            wechat_subscriptions: Record<string, never>[];
         };
         /** Figure */
         Figure: {
@@ -3823,6 +3964,17 @@ export interface components {
             /** @enum {unknown} */
             status: "open" | "rectified";
         };
+        /**
+         * JsSdkConfigOut
+         * @description For ``wx.config({appId, timestamp, nonceStr, signature, jsApiList})``.
+         */
+        JsSdkConfigOut: {
+            app_id: string;
+            nonce_str: string;
+            signature: string;
+            timestamp: number;
+            url: string;
+        };
         /** LoggedOut */
         LoggedOut: {
             /** @default true */
@@ -3992,6 +4144,22 @@ export interface components {
             room_id: string;
             stars: number;
             updated_at: string;
+        };
+        /**
+         * MyWeChatOut
+         * @description The caller's WeChat binding. The openid itself is never shown (it is in the data export).
+         */
+        MyWeChatOut: {
+            bound: boolean;
+            bound_at?: string | null;
+            channel_off_reason?: string | null;
+            /** @default false */
+            channel_on: boolean;
+            enabled: boolean;
+            nickname?: string | null;
+            scope?: string | null;
+            /** @default [] */
+            subscriptions: ("bookings" | "complaints" | "enrolment" | "notices")[];
         };
         /** NearbyItem */
         NearbyItem: {
@@ -4899,6 +5067,13 @@ export interface components {
             /** Format: uuid */
             id: string;
         };
+        /**
+         * SubscriptionsIn
+         * @description The event kinds you accepted in WeChat's subscription dialog; empty revokes them all.
+         */
+        SubscriptionsIn: {
+            event_kinds: ("bookings" | "complaints" | "enrolment" | "notices")[];
+        };
         /** SuggestionIn */
         SuggestionIn: {
             changes: components["schemas"]["RoomFactsPatch"];
@@ -4965,6 +5140,10 @@ export interface components {
             /** @enum {unknown} */
             status: "accepted" | "duplicate" | "investigating" | "received" | "referred" | "rejected" | "resolved";
         };
+        /** Unbound */
+        Unbound: {
+            unbound: boolean;
+        };
         /** UnitOut */
         UnitOut: {
             center_lat: number;
@@ -5009,6 +5188,15 @@ export interface components {
         /** VerifyIn */
         VerifyIn: {
             verified_on?: string | null;
+        };
+        /**
+         * WeChatStatusOut
+         * @description Whether WeChat sign-in and subscription messages are available (the PWA hides them if not).
+         */
+        WeChatStatusOut: {
+            app_id: string | null;
+            enabled: boolean;
+            event_kinds: components["schemas"]["EventKindOut"][];
         };
         /** WeeklyHours */
         WeeklyHours: {
@@ -12326,6 +12514,160 @@ export interface operations {
             };
         };
     };
+    ApiMeWechatMine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyWeChatOut"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeWechatUnbind: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unbound"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeWechatSubscriptionsSetSubscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionsIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyWeChatOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiNoticesFeed: {
         parameters: {
             query?: {
@@ -15016,6 +15358,256 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiWechatAuthorizeAuthorize: {
+        parameters: {
+            query?: {
+                /** @description base: silent; userinfo: asks */
+                scope?: "base" | "userinfo";
+                /** @description A path of the app */
+                next?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect Response */
+            302: {
+                headers: {
+                    /** @description target path for the redirect */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiWechatBindBind: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BindIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests, try again later / 请求过于频繁，请稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiWechatCallbackCallback: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect Response */
+            302: {
+                headers: {
+                    /** @description target path for the redirect */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service temporarily unavailable, try again / 服务暂时不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiWechatJssdkConfigJssdkConfig: {
+        parameters: {
+            query: {
+                /** @description The page's URL */
+                url: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JsSdkConfigOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service temporarily unavailable, try again / 服务暂时不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiWechatStatusStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeChatStatusOut"];
                 };
             };
         };

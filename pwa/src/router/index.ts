@@ -4,6 +4,7 @@
 // `role` requires 'parent' | 'staff' | 'officer'.
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useAuth } from '@/stores/auth'
+import { silentSignIn } from '@/utils/wechat'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -26,7 +27,11 @@ export const router = createRouter({
 
 router.beforeEach(async (to) => {
   const auth = useAuth()
-  if (!auth.checked && navigator.onLine) await auth.refresh().catch(() => undefined)
+  if (!auth.checked && navigator.onLine) {
+    await auth.refresh().catch(() => undefined)
+    // Inside WeChat, a browser that signed in with WeChat before signs in again without a word.
+    if (!auth.signedIn && (await silentSignIn(to.fullPath))) return false
+  }
   if ((to.meta.auth || to.meta.role) && !auth.signedIn) return { path: '/login', query: { next: to.fullPath } }
   // Routes with their own beforeEnter decide where other roles go (e.g. staff following a booking link).
   if (to.meta.role === 'parent' && !auth.isParent && !to.matched.some((r) => r.beforeEnter)) return '/me'

@@ -34,8 +34,23 @@ export function haversine(a: LatLng, b: LatLng): number {
   return 2 * r * Math.asin(Math.sqrt(h))
 }
 
-/** The device's position (WGS-84, as the Geolocation API gives it). */
-export function locate(timeoutMs = 10_000): Promise<LatLng> {
+/** The device's position in WGS-84: inside WeChat from its JS-SDK (GCJ-02, converted), falling back
+ * to the Geolocation API (WGS-84 as it is). */
+export async function locate(timeoutMs = 10_000): Promise<LatLng> {
+  if (/MicroMessenger/i.test(navigator.userAgent)) {
+    const { wechatLocate, wechatStatus } = await import('./wechat')
+    if ((await wechatStatus()).enabled) {
+      try {
+        return await wechatLocate(timeoutMs)
+      } catch {
+        // not signed by WeChat (e.g. an unlisted domain): the browser's own location
+      }
+    }
+  }
+  return browserLocate(timeoutMs)
+}
+
+function browserLocate(timeoutMs: number): Promise<LatLng> {
   return new Promise((resolve, reject) => {
     if (!('geolocation' in navigator)) return reject(new Error('geolocation unavailable'))
     navigator.geolocation.getCurrentPosition(
