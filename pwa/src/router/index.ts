@@ -26,7 +26,12 @@ export const router = createRouter({
 
 router.beforeEach(async (to) => {
   const auth = useAuth()
-  if (!auth.checked && navigator.onLine) await auth.refresh().catch(() => undefined)
+  if (!auth.checked && navigator.onLine) {
+    // A public screen renders at once with the remembered account (issue 19: no render blocked on
+    // /api/me); a screen that needs sign-in or a role waits for the answer to decide.
+    const asking = auth.refresh().catch(() => undefined)
+    if (to.meta.auth || to.meta.role) await asking
+  }
   if ((to.meta.auth || to.meta.role) && !auth.signedIn) return { path: '/login', query: { next: to.fullPath } }
   // Routes with their own beforeEnter decide where other roles go (e.g. staff following a booking link).
   if (to.meta.role === 'parent' && !auth.isParent && !to.matched.some((r) => r.beforeEnter)) return '/me'
