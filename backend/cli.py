@@ -36,8 +36,8 @@ def prepare_metrics_dir(settings: Settings) -> None:
     """Every worker writes its metrics samples into one fresh directory and a scrape sums them
     (prometheus-client's multiprocess mode, docs/observability.md). Set before anything imports
     backend.core.metrics (the storage is chosen when the first metric is made); emptied so an earlier
-    run's samples are not summed in."""
-    directory = settings.var_dir / "metrics"
+    run's samples are not summed in (one directory per port: servers sharing VAR_DIR keep apart)."""
+    directory = settings.var_dir / "metrics" / str(settings.port)  # two servers sharing var/ keep apart
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)

@@ -31,7 +31,8 @@ def test_two_workers_are_counted_together(server_url, tmp_path: Path) -> None:  
     ):
         for _ in range(REQUESTS):  # a new connection each time: the kernel spreads them over both workers
             assert httpx.get(server.base_url + ROUTE, headers={"Connection": "close"}).status_code == 200
-        metrics_dir = next(tmp_path.glob("var-*")) / "metrics"
+        port = server.base_url.rsplit(":", 1)[1]
+        metrics_dir = next(tmp_path.glob("var-*")) / "metrics" / port
         writers = {p.stem.rsplit("_", 1)[-1] for p in metrics_dir.glob("counter_*.db")}
         assert len(writers) == 2, f"expected both workers to have counted requests, files: {writers}"
         for _ in range(6):  # several scrapes, answered by either worker: each sees all requests
