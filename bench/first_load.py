@@ -44,7 +44,6 @@ from typing import Any
 
 import brotli
 import httpx
-
 from common import ROOT, fresh_database, served
 
 from backend.core.config import Settings
@@ -191,10 +190,12 @@ async def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        raise SystemExit(f"{CHROMIUM} is missing: `make browser` installs it")
-    if not (ROOT / "pwa" / "dist" / "index.html.br").exists():
-        raise SystemExit("the PWA is not built with its precompressed files: run `make pwa`")
+    for needed, missing in (
+        (Path(CHROMIUM), f"{CHROMIUM} is missing: `make browser` installs it"),
+        (ROOT / "pwa" / "dist" / "index.html.br", "the PWA is not built with its precompressed files: run `make pwa`"),
+    ):
+        if not await asyncio.to_thread(needed.exists):
+            raise SystemExit(missing)
     runs = 1 if args.smoke else args.runs
     throttle = not args.smoke
     url = await database(args.keep)
@@ -203,7 +204,11 @@ async def main(argv: list[str] | None = None) -> None:
             server(url, Path(tmp) / "compressed") as compressed,
             server(url, Path(tmp) / "baseline", COMPRESSION="false") as baseline,
         ):
-            near = httpx.get(compressed + "/api/institutions/nearby", params={"lat": 46.63, "lng": 125.11}).json()
+            near = (
+                await asyncio.to_thread(
+                    httpx.get, compressed + "/api/institutions/nearby", params={"lat": 46.63, "lng": 125.11}
+                )
+            ).json()
             institution = near["items"][0]["id"] if near["items"] else "00000000-0000-0000-0000-000000000000"
 
             def measure() -> dict[tuple[str, str], list[dict[str, Any]]]:
