@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -12,9 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
-from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.accounts.middleware import AuthMiddleware
@@ -27,9 +23,11 @@ from backend.bookings.routes import BookingController, SlotController
 from backend.committees.routes import CommitteeController
 from backend.complaints.open311 import open311_router
 from backend.complaints.routes import complaints_router
-from backend.core import crypto
+from backend.core import crypto, logs, metrics
+from backend.core.apidocs import render_plugins
 from backend.core.audit import ReadAuditMiddleware
 from backend.core.authz import action, action_guard
+from backend.core.compression import compression_config
 from backend.core.config import Settings
 from backend.core.db import alchemy_config, alchemy_plugin, create_engine
 from backend.core.deps import provide_settings
@@ -38,6 +36,7 @@ from backend.core.headers import security_headers
 from backend.core.maintenance import maintenance_loop
 from backend.core.openapi import AllowHeaderMiddleware, finalize_openapi
 from backend.core.spa import pwa_directory, spa_fallback_handler
+from backend.core.static import precompressed_files_router
 from backend.core.storage import provide_storage, storage_from_settings
 from backend.core.strict import strict_json_body
 from backend.enrolment.routes import ApplicationController, EnrolmentDeskController
@@ -95,7 +94,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
         description=DESCRIPTION,
         path="/schema",
         openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt={"action": OPENAPI.name}),
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=render_plugins(),
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", description="Session token from sign-in"),
@@ -166,13 +165,9 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             WeChatController,
             MyWeChatController,
             live,
-            create_static_files_router(
-                path="/",
-                directories=[web_app],
-                html_mode=True,
-                include_in_schema=False,
-                opt={"action": PWA_STATIC.name},
-                name="pwa",
+            metrics.metrics_endpoint,
+            precompressed_files_router(
+                web_app, name="pwa", opt={"action": PWA_STATIC.name}, precompressed=settings.compression
             ),
         ],
         plugins=[alchemy_plugin(alchemy)],
@@ -188,7 +183,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             "settings": Provide(provide_settings, sync_to_thread=False),
             "storage": Provide(provide_storage, sync_to_thread=False),
         },
-        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: spa_fallback_handler(web_app)},  # type: ignore[arg-type]
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: spa_fallback_handler(web_app, settings.compression)},  # type: ignore[arg-type]
         cors_config=CORSConfig(
             allow_origins=list(settings.allowed_origins),
             allow_credentials=True,
@@ -196,6 +191,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             allow_headers=["authorization", "content-type", "x-csrf-token", "idempotency-key"],
         ),
         openapi_config=openapi,
+        compression_config=compression_config(settings.compression),
         request_max_body_size=settings.max_body_bytes,
         state=State(
             {
@@ -207,15 +203,18 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
         ),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            formatters={"standard": logs.formatter_config(settings.log_format)},
             log_exceptions="never",
             disable_existing_loggers=False,
         ),
-        lifespan=[maintenance_loop, realtime_lifespan],
+        lifespan=[maintenance_loop, realtime_lifespan, metrics.metrics_lifespan],
         debug=False,
     )
     finalize_openapi(app)
+    metrics.install(app, engine)  # requests by route template, the pool's gauges (docs/observability.md)
+    logs.install(app)  # X-Request-ID, and the request id on every log line
     return app
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(level: str, log_format: str = "text") -> None:
+    logs.configure_basic(level, log_format)

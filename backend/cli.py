@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
 
 from backend.core.config import ConfigError, Settings
@@ -52,6 +53,17 @@ COMMANDS = (
 
 def database_url(settings: Settings) -> str:
     return settings.database_url or dev_database_url(settings.var_dir)
+
+
+def prepare_metrics_dir(settings: Settings) -> None:
+    """Every worker writes its metrics samples into one fresh directory and a scrape sums them
+    (prometheus-client's multiprocess mode, docs/observability.md). Set before anything imports
+    backend.core.metrics (the storage is chosen when the first metric is made); emptied so an earlier
+    run's samples are not summed in (one directory per port: servers sharing VAR_DIR keep apart)."""
+    directory = settings.var_dir / "metrics" / str(settings.port)  # two servers sharing var/ keep apart
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 def cmd_migrate(settings: Settings) -> str:
@@ -85,6 +97,8 @@ def cmd_serve(settings: Settings, url: str | None = None) -> None:
         log.warning("%s", mismatch)
     # Worker processes build the app from the environment: hand them the resolved URL.
     os.environ["DATABASE_URL"] = url or database_url(settings)
+    from backend.core.logs import uvicorn_log_config
+
     uvicorn.run(
         "backend.asgi:app",
         host=settings.host,
@@ -95,8 +109,12 @@ def cmd_serve(settings: Settings, url: str | None = None) -> None:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         log_level=settings.log_level.lower(),
+        log_config=uvicorn_log_config(settings.log_level, settings.log_format),
         access_log=settings.log_level == "DEBUG",
         server_header=False,
+        # A worker busy importing the app on a loaded machine answers the supervisor's ping late; at
+        # uvicorn's default (5 s) it is killed and restarted over and over (seen with WORKERS=2 on 2 cores).
+        timeout_worker_healthcheck=30,
         ws_max_size=settings.ws_max_message_bytes,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
@@ -147,7 +165,11 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from backend.core.logs import configure_basic
+
+    configure_basic(settings.log_level, settings.log_format)
+    if args.command in ("serve", "run"):
+        prepare_metrics_dir(settings)
     if args.command == "db-stop":
         print("stopped" if stop_embedded(settings.var_dir / "pg") else "not running")
     elif args.command == "open311-client":

@@ -4,13 +4,34 @@ import { fileURLToPath, URL } from 'node:url'
 import vue from '@vitejs/plugin-vue'
 import { VantResolver } from '@vant/auto-import-resolver'
 import Components from 'unplugin-vue-components/vite'
-import { defineConfig } from 'vite'
+import { defineConfig, type Plugin } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
+
+// Nothing is loaded from another origin at run time (issue 19 §3). Vant's icon font is inlined as WOFF2
+// (a data: URL) with fallbacks on a public CDN (at.alicdn.com): the fallbacks are cut from the built CSS,
+// and the build fails if any other stylesheet still names another origin.
+const EXTERNAL_FALLBACK = /,\s*url\(\s*["']?(?:https?:)?\/\/[^)]*\)\s*format\([^)]*\)/gi
+const EXTERNAL_URL = /url\(\s*["']?(?:https?:)?\/\//i
+function selfContainedCss(): Plugin {
+  return {
+    name: 'self-contained-css',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      for (const file of Object.values(bundle)) {
+        if (file.type !== 'asset' || !file.fileName.endsWith('.css')) continue
+        const css = String(file.source).replace(EXTERNAL_FALLBACK, '')
+        if (EXTERNAL_URL.test(css)) this.error(`${file.fileName} loads something from another origin`)
+        file.source = css
+      }
+    },
+  }
+}
 
 export default defineConfig({
   plugins: [
     // WeChat's open tags (wx-open-subscribe…) are custom elements WeChat renders itself.
     vue({ template: { compilerOptions: { isCustomElement: (tag) => tag.startsWith('wx-open-') } } }),
+    selfContainedCss(),
     Components({ resolvers: [VantResolver()], dts: false }),
     VitePWA({
       strategies: 'injectManifest',

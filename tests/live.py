@@ -54,9 +54,12 @@ def scratch_database(server_url: str, *, demo: bool) -> Iterator[str]:
 
 
 @contextmanager
-def live_server(database_url: str, log_dir: Path, port: int | None = None, **env: str) -> Iterator[LiveServer]:
-    """Start the app exactly as `make run` serves it (one uvicorn worker) and wait until it is healthy.
-    ``port``: when the environment must name the server's own URL (e.g. PUBLIC_BASE_URL)."""
+def live_server(
+    database_url: str, log_dir: Path, port: int | None = None, startup_s: float = 30, **env: str
+) -> Iterator[LiveServer]:
+    """Start the app exactly as `make run` serves it (one uvicorn worker) and wait until it is healthy
+    (for up to ``startup_s``: several workers on a loaded machine need longer). ``port``: when the
+    environment must name the server's own URL (e.g. PUBLIC_BASE_URL)."""
     port = port or free_port()
     log_path = log_dir / f"server-{port}.log"
     environment = {
@@ -85,7 +88,7 @@ def live_server(database_url: str, log_dir: Path, port: int | None = None, **env
         )
     server = LiveServer(f"http://127.0.0.1:{port}", database_url, proc, log_path)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + startup_s
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited with {proc.returncode}:\n{server.log()}")

@@ -49,7 +49,8 @@ class AuthMiddleware:
             scope["user"] = await self._websocket_principal(scope)
             await self.app(scope, receive, send)
             return
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["route_handler"].opt.get("own_credentials"):
+            # /metrics reads its own bearer token (METRICS_TOKEN), which is no session: not resolved here.
             await self.app(scope, receive, send)
             return
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)

@@ -154,6 +154,37 @@ def listen_mismatch(settings: Settings) -> str | None:
     return None
 
 
+def _log_format(raw: str | None) -> Literal["text", "json"]:
+    if raw not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be 'text' or 'json', got {raw!r}")
+    return raw  # type: ignore[return-value]
+
+
+def _metrics_allow(items: list[str]) -> tuple[str, ...]:
+    """METRICS_ALLOW: addresses or networks (CIDR) allowed to read /metrics without the token."""
+    import ipaddress
+
+    networks = []
+    for item in items:
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise ConfigError(f"METRICS_ALLOW must list IP addresses or networks, got {item!r}") from exc
+    return tuple(networks)
+
+
+def _operations_problems() -> list[str]:
+    """Production refuses /metrics open to the world, and a guessable METRICS_TOKEN."""
+    problems = []
+    allow = _metrics_allow(_env_list("METRICS_ALLOW", []))
+    if any(net.endswith("/0") for net in allow):
+        problems.append("METRICS_ALLOW must not open /metrics to every address (list the scrapers)")
+    token = _env("METRICS_TOKEN")
+    if token is not None and len(token) < 32:
+        problems.append("METRICS_TOKEN must be at least 32 random characters")
+    return problems
+
+
 def _load_or_create_secret(var_dir: Path) -> str:
     """Development only: one random key per checkout, kept in ./var/secret_key (git-ignored)."""
     path = var_dir / "secret_key"
@@ -361,6 +392,13 @@ class Settings:
     upload_max_per_hour: int = 60
     # --- WeChat (backend/wechat, docs/wechat.md): optional; '' app id switches it off. ---
     wechat: WeChatSettings = field(default_factory=lambda: WeChatSettings())
+    # Operations (docs/observability.md): compression of answers (off only for a benchmark's baseline),
+    # the log format ('json' in production), and who may read /metrics: these addresses or networks,
+    # or anyone presenting METRICS_TOKEN as a bearer token.
+    compression: bool = True
+    log_format: Literal["text", "json"] = "text"
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    metrics_token: str = field(default="", repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -406,6 +444,7 @@ class Settings:
                 problems.append("SMS_BACKEND must be chosen explicitly ('log' writes sign-in codes to the log)")
             if _env("STORAGE_BACKEND") == "s3" and _env("S3_SECRET_KEY") in ("minioadmin", "minio123"):
                 problems.append("S3_SECRET_KEY must not be MinIO's well-known default")
+            problems += _operations_problems()
             if problems:
                 raise ConfigError("refusing to start in production: " + "; ".join(problems))
         if secret_key is None:
@@ -511,4 +550,8 @@ class Settings:
             upload_max_pixels=_env_int("UPLOAD_MAX_PIXELS", 50_000_000),
             upload_max_per_hour=_env_int("UPLOAD_MAX_PER_HOUR", 60),
             wechat=_wechat_from_env(env),
+            compression=_env_bool("COMPRESSION", True),
+            log_format=_log_format(_env("LOG_FORMAT", "json" if env == "production" else "text")),
+            metrics_allow=_metrics_allow(_env_list("METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])),
+            metrics_token=_env("METRICS_TOKEN") or "",
         )

@@ -9,7 +9,7 @@ Added by a ``before_send`` hook, which sees every response the app sends, whoeve
   which the service worker fetches to cache them), no plugins, no ``<base>`` games, forms only to
   this origin, and never framed (``frame-ancestors 'none'``). Styles allow inline ``style``
   attributes (Vue and Vant render some); inline ``<script>`` is what XSS needs, and it is refused.
-  The API documentation under ``/schema`` gets its own (the renderers load from a CDN). A route that
+  The API documentation under ``/schema`` gets its own (backend/core/apidocs.py). A route that
   sets its own policy keeps it (uploaded files: a sandbox).
 * ``X-Content-Type-Options: nosniff`` and ``X-Frame-Options: DENY`` everywhere;
   ``Referrer-Policy: strict-origin-when-cross-origin`` (no paths — which carry ids — leave the site);
@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 
 from litestar.datastructures import MutableScopeHeaders
 
+from backend.core.apidocs import docs_policy
 from backend.core.config import Settings
 
 TILE_HOSTS = ("https://*.autonavi.com", "https://*.openstreetmap.org")
-DOCS_CDNS = ("https://cdn.jsdelivr.net", "https://unpkg.com")
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -58,17 +58,6 @@ def app_policy(settings: Settings) -> str:
         "frame-src": ["'none'"],
     }
     return "; ".join(f"{name} {' '.join(v for v in values if v)}" for name, values in directives.items())
-
-
-def docs_policy() -> str:
-    """The API documentation pages (Scalar, Swagger UI): their renderers come from a CDN and start
-    with an inline script. Nothing else is served under /schema."""
-    cdns = " ".join(DOCS_CDNS)
-    return (
-        f"default-src 'self'; script-src 'self' 'unsafe-inline' {cdns}; style-src 'self' 'unsafe-inline' {cdns} "
-        f"https://fonts.googleapis.com; img-src 'self' data: https:; font-src 'self' data: https:; "
-        f"connect-src 'self' {cdns}; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
-    )
 
 
 def security_headers(settings: Settings) -> Any:

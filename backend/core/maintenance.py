@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.core import metrics
 from backend.core.config import Settings
 
 log = logging.getLogger("backend.maintenance")
@@ -40,7 +41,14 @@ async def run_once(db: AsyncSession, settings: Settings) -> dict[str, int] | Non
     if not await db.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}):
         await db.rollback()
         return None
-    counts = {name: await fn(db, settings) for name, fn in JOBS.items()}
+    counts: dict[str, int] = {}
+    for name, fn in JOBS.items():
+        try:
+            counts[name] = await fn(db, settings)
+        except Exception:
+            metrics.maintenance_job(name, ok=False)
+            raise
+        metrics.maintenance_job(name, ok=True)
     await db.commit()
     return counts
 

@@ -14,6 +14,7 @@ from sqlalchemy import LargeBinary, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend.core import metrics
 from backend.core.config import Settings
 from backend.core.db import Base
 from backend.core.errors import RateLimited
@@ -51,6 +52,7 @@ async def enforce(db: AsyncSession, secret_key: str, key: str, *, limit: int, wi
     allowed, retry_after = await hit(db, secret_key, key, limit=limit, window_s=window_s)
     if not allowed:
         await db.commit()
+        metrics.rate_limit_refused(key.split(":", 1)[0])  # the limit's name, never the phone or address
         raise RateLimited(retry_after, **error)
 
 

@@ -17,6 +17,7 @@ from litestar.response import File
 
 from backend.core.config import REPO_ROOT
 from backend.core.errors import http_exception_handler
+from backend.core.static import negotiate
 
 NOT_APP_PREFIXES = ("/api/", "/ws", "/schema", "/open311/", "/health", "/assets/", "/icons/")
 
@@ -40,16 +41,18 @@ def is_app_page(request: Request[Any, Any, Any]) -> bool:
     )
 
 
-def spa_fallback_handler(directory: Path) -> Any:
+def spa_fallback_handler(directory: Path, precompressed: bool = True) -> Any:
     index = directory / "index.html"
 
     def handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         if exc.status_code == 404 and is_app_page(request) and index.exists():
+            served, media_type, headers = negotiate(index, request.headers, precompressed=precompressed)
             return File(
-                path=index,
-                media_type="text/html; charset=utf-8",
+                path=served,
+                filename="index.html",
+                media_type=media_type,
                 content_disposition_type="inline",
-                headers={"Cache-Control": "no-cache"},
+                headers=headers,
             )
         return http_exception_handler(request, exc)
 

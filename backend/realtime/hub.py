@@ -27,6 +27,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from backend.core import metrics
 from backend.core.authz import Principal
 from backend.core.errors import database_unreachable
 from backend.core.pgserver import asyncpg_dsn
@@ -308,6 +309,7 @@ class Hub:
         if p.is_city_admin:
             self._city_admins.add(connection)
         self._by_session[session_id].add(connection)
+        metrics.websocket_opened()
 
     def unregister(self, connection: Connection, session_id: uuid.UUID) -> None:
         p = connection.principal
@@ -317,7 +319,10 @@ class Hub:
         for department, _unit in p.officer_scopes():
             self._by_department.get(department, set()).discard(connection)
         self._city_admins.discard(connection)
-        self._by_session.get(session_id, set()).discard(connection)
+        sockets = self._by_session.get(session_id, set())
+        if connection in sockets:
+            sockets.discard(connection)
+            metrics.websocket_closed()
 
     def _disconnect(self, connection: Connection, code: int, reason: str) -> None:
         if connection.closing:

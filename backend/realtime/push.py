@@ -42,6 +42,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush_async
 from sqlalchemy import text
 
+from backend.core import metrics
 from backend.core.config import Settings
 from backend.core.errors import database_unreachable
 from backend.realtime.events import category_of, message_for
@@ -226,6 +227,8 @@ class PushWorker:
         return len(claimed)
 
     async def _record(self, db: Any, delivery: Any, outcome: str, detail: Any) -> None:
+        exhausted = outcome == "retry" and delivery.attempts >= self.settings.push_max_attempts
+        metrics.delivery_outcome("push", "drop" if exhausted else outcome)
         if outcome == "sent":
             self.sent += 1
             await db.execute(text("DELETE FROM push_deliveries WHERE id = :id"), {"id": delivery.id})

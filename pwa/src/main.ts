@@ -11,4 +11,5 @@ import { router } from './router'
 import { registerServiceWorker } from './pwa'
 
 createApp(App).use(createPinia()).use(router).use(i18n).mount('#app')
-registerServiceWorker()
+// The service worker waits for the first screen (src/pwa.ts).
+void registerServiceWorker(router.isReady())

@@ -67,7 +67,26 @@ export function onUnauthorized(listener: () => void): () => void {
   return () => unauthorizedListeners.delete(listener)
 }
 
+/** Requests under way, and who waits for none to be (the service worker's registration waits for the
+ * first screen's data: src/pwa.ts). */
+let inFlight = 0
+const quietWaiters: Array<() => void> = []
+export function apiQuiet(): Promise<void> {
+  if (inFlight === 0) return Promise.resolve()
+  return new Promise((resolve) => quietWaiters.push(resolve))
+}
+
 export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  inFlight += 1
+  try {
+    return await send<T>(method, path, options)
+  } finally {
+    inFlight -= 1
+    if (inFlight === 0) quietWaiters.splice(0).forEach((resolve) => resolve())
+  }
+}
+
+async function send<T>(method: string, path: string, options: RequestOptions): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...options.headers }
   let body: BodyInit | undefined
   if (options.form) body = options.form

@@ -4,7 +4,7 @@
 // `role` requires 'parent' | 'staff' | 'officer'.
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useAuth } from '@/stores/auth'
-import { silentSignIn } from '@/utils/wechat'
+import { inWeChat, silentSignIn } from '@/utils/wechat'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -28,8 +28,11 @@ export const router = createRouter({
 router.beforeEach(async (to) => {
   const auth = useAuth()
   if (!auth.checked && navigator.onLine) {
-    await auth.refresh().catch(() => undefined)
-    // Inside WeChat, a browser that signed in with WeChat before signs in again without a word.
+    // A public screen renders at once with the remembered account (issue 19: no render blocked on
+    // /api/me); a screen that needs sign-in or a role waits for the answer to decide, and so does
+    // WeChat's browser, where a browser that signed in with WeChat before signs in again without a word.
+    const asking = auth.refresh().catch(() => undefined)
+    if (to.meta.auth || to.meta.role || inWeChat()) await asking
     if (!auth.signedIn && (await silentSignIn(to.fullPath))) return false
   }
   if ((to.meta.auth || to.meta.role) && !auth.signedIn) return { path: '/login', query: { next: to.fullPath } }
