@@ -70,7 +70,7 @@ bench: install
 
 # Every script in bench/ at a tiny size (seconds each, `--smoke`), failing on any error: run by .ci/run
 # so that no benchmark rots. The figures it prints mean nothing; BENCHMARKS.md has the real runs.
-bench-smoke: install
+bench-smoke: install pwa browser
 	@set -e; for script in bench/*.py bench/load/run.py; do \
 	  case "$$script" in bench/common.py) continue;; esac; \
 	  echo "== $$script --smoke"; $(BIN)/python "$$script" --smoke; \
