@@ -1,0 +1,323 @@
+"""The notification worker: the outbox's critical events fall back to SMS, exactly once per person.
+
+Every app process runs one (``NOTIFY_WORKER=false`` turns it off); they cooperate through PostgreSQL:
+
+1. **Fan-out.** Whoever takes the ``notify`` row of ``delivery_cursors`` (``FOR UPDATE SKIP
+   LOCKED``) reads the events after it in position order. For each *critical* event
+   (``urgency.is_critical``) it inserts one ``sms`` row of ``notify_deliveries`` per person the event
+   names (``account_ids``: the guardians): ``waiting`` until ``SMS_FALLBACK_AFTER`` if the person has a
+   push subscription, due at once (``no_push``) if not, ``skipped`` if they have no phone or switched
+   SMS off for the category. ``UNIQUE (event_id, account_id, channel)`` and ON CONFLICT DO NOTHING
+   make a second fan-out of the same event a no-op. Normal events never get an SMS row.
+2. **Acknowledgement.** The service worker (or the open app) reports that it showed the event
+   (``service.acknowledge``): a ``waiting`` SMS row becomes ``skipped``. Rows still waiting at their
+   ``due_at`` are due; acknowledged ones are swept to ``skipped`` first (so an acknowledgement that
+   raced the fan-out still counts).
+3. **Sending.** Due rows are claimed with ``FOR UPDATE SKIP LOCKED`` in a transaction that also takes
+   a share of this second's request budget (``sms_rate_windows``, SMS_MAX_QPS across all processes),
+   counts the person's daily cap and the city's daily budget (``sms_counters``; over either, the row
+   fails with ``daily_cap``/``budget``), and marks the rows ``sending`` with a lease. The provider is
+   called after that commit; the outcome is recorded after: ``sent``; retry with exponential back-off
+   (rate-limited, 5xx, network) up to SMS_MAX_ATTEMPTS; ``failed`` at once for an invalid number, an
+   unapproved template or an exhausted balance.
+
+A process stopped gracefully finishes its in-flight sends and records them before it exits, so a
+restart neither loses nor repeats a message. A process killed mid-send leaves its rows ``sending``;
+when the lease expires another process sends them again (the one case where a person could get a
+second SMS: the provider APIs offer no idempotency key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import text
+
+from backend.core.config import Settings
+from backend.core.errors import database_unreachable
+from backend.notify.gateways import SmsOutcome
+from backend.notify.urgency import beijing_day, is_critical, sms_title
+from backend.realtime.events import category_of
+
+log = logging.getLogger("backend.notify")
+
+FANOUT_BATCH = 200
+CLAIM_BATCH = 200
+
+_FANOUT_SMS = text(
+    """
+    INSERT INTO notify_deliveries (event_id, account_id, channel, status, detail, due_at)
+    SELECT :event_id, a.id, 'sms',
+           CASE WHEN a.phone IS NULL THEN 'skipped' WHEN off.account_id IS NOT NULL THEN 'skipped'
+                WHEN s.account_id IS NULL THEN 'queued' ELSE 'waiting' END,
+           CASE WHEN a.phone IS NULL THEN 'no_phone' WHEN off.account_id IS NOT NULL THEN 'sms_off'
+                WHEN s.account_id IS NULL THEN 'no_push' ELSE 'awaiting_ack' END,
+           CASE WHEN s.account_id IS NULL THEN now() ELSE now() + make_interval(secs => :after) END
+    FROM accounts a
+    LEFT JOIN (SELECT DISTINCT account_id FROM push_subscriptions WHERE account_id = ANY(:accounts)) s
+           ON s.account_id = a.id
+    LEFT JOIN notification_preferences off
+           ON off.account_id = a.id AND off.category = :category AND NOT off.sms
+    WHERE a.id = ANY(:accounts) AND a.erased_at IS NULL AND a.disabled_at IS NULL
+    ON CONFLICT DO NOTHING
+    """
+)
+
+_SWEEP_ACKNOWLEDGED = text(
+    """
+    UPDATE notify_deliveries d SET status = 'skipped', detail = 'acknowledged', updated_at = now()
+    WHERE d.channel = 'sms' AND d.status IN ('waiting', 'queued') AND d.attempts = 0 AND d.due_at <= now()
+      AND EXISTS (SELECT 1 FROM notify_deliveries k
+                  WHERE k.event_id = d.event_id AND k.account_id = d.account_id
+                    AND k.channel <> 'sms' AND k.status = 'acknowledged')
+    """
+)
+
+_CANDIDATES = text(
+    """
+    SELECT d.id, d.event_id, d.account_id, d.attempts, d.detail, d.link_token, a.phone
+    FROM notify_deliveries d JOIN accounts a ON a.id = d.account_id
+    WHERE d.channel = 'sms' AND d.status IN ('waiting', 'queued', 'sending') AND d.due_at <= now()
+    ORDER BY d.due_at, d.id LIMIT :limit
+    FOR UPDATE OF d SKIP LOCKED
+    """
+)
+
+_COUNT = text(
+    """
+    INSERT INTO sms_counters (day, scope, used) VALUES (:day, :scope, 1)
+    ON CONFLICT (day, scope) DO UPDATE SET used = sms_counters.used + 1 WHERE sms_counters.used < :limit
+    RETURNING used
+    """
+)
+
+
+class NotifyWorker:
+    def __init__(
+        self, settings: Settings, session_maker: Callable[[], Any], sender: Any, wake: asyncio.Event | None = None
+    ) -> None:
+        self.settings = settings
+        self.n = settings.notify
+        self.session_maker = session_maker
+        self.sender = sender
+        self.wake = wake or asyncio.Event()
+        self._task: asyncio.Task[Any] | None = None
+        self._stopping = False
+        self.sent = 0
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Finish the round in progress (its sends are recorded), then stop."""
+        self._stopping = True
+        self.wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=self.n.sms_timeout_s + 5)
+            except (TimeoutError, asyncio.CancelledError, Exception):
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=self.n.notify_poll_interval_s)
+            self.wake.clear()
+            try:
+                while not self._stopping and await self.fan_out():
+                    pass
+                while not self._stopping:
+                    claimed, throttled = await self.send_due()
+                    if throttled:  # this second's request budget is spent: wait for the next one
+                        await asyncio.sleep(0.05 + random.random() * 0.05)
+                    elif not claimed:
+                        break
+            except Exception as exc:
+                if database_unreachable(exc):  # nothing is lost: the rows wait in PostgreSQL
+                    log.warning("notify worker: database unavailable (%s); retrying", type(exc).__name__)
+                else:
+                    log.warning("notify worker round failed", exc_info=True)
+
+    # ------------------------------------------------------------------------------------ fan-out
+
+    async def fan_out(self) -> int:
+        """Turn new critical events into SMS rows; returns how many events were read."""
+        async with self.session_maker() as db:
+            cursor = await db.scalar(
+                text("SELECT position FROM delivery_cursors WHERE name = 'notify' FOR UPDATE SKIP LOCKED")
+            )
+            if cursor is None:
+                return 0  # another process is fanning out (or the migration has not run)
+            rows = (
+                await db.execute(
+                    text(
+                        "SELECT id, position, type, subject_type, urgency, payload, account_ids FROM events"
+                        " WHERE position > :after ORDER BY position LIMIT :batch"
+                    ),
+                    {"after": cursor, "batch": FANOUT_BATCH},
+                )
+            ).all()
+            for row in rows:
+                if row.account_ids and is_critical(row):
+                    await db.execute(
+                        _FANOUT_SMS,
+                        {
+                            "event_id": row.id,
+                            "accounts": list(row.account_ids),
+                            "category": category_of(row.subject_type),
+                            "after": self.n.sms_fallback_after_s,
+                        },
+                    )
+            if rows:
+                await db.execute(
+                    text("UPDATE delivery_cursors SET position = :p WHERE name = 'notify'"), {"p": rows[-1].position}
+                )
+            await db.commit()
+            return len(rows)
+
+    # ------------------------------------------------------------------------------------ sending
+
+    async def _reserve(self, db: Any, wanted: int) -> tuple[Any, int]:
+        """Take up to ``wanted`` requests from this second's budget (shared by every process)."""
+        second = await db.scalar(text("SELECT date_trunc('second', clock_timestamp())"))
+        await db.execute(
+            text("INSERT INTO sms_rate_windows (second, used) VALUES (:s, 0) ON CONFLICT DO NOTHING"), {"s": second}
+        )
+        used = await db.scalar(text("SELECT used FROM sms_rate_windows WHERE second = :s FOR UPDATE"), {"s": second})
+        grant = max(0, min(wanted, self.n.sms_max_qps - int(used or 0)))
+        return second, grant
+
+    async def send_due(self) -> tuple[int, bool]:
+        """Claim due SMS rows, send them, record the outcomes; returns (claimed, throttled)."""
+        async with self.session_maker() as db:
+            await db.execute(_SWEEP_ACKNOWLEDGED)
+            due = await db.scalar(
+                text(
+                    "SELECT count(*) FROM (SELECT 1 FROM notify_deliveries WHERE channel = 'sms'"
+                    " AND status IN ('waiting', 'queued', 'sending') AND due_at <= now() LIMIT :n) x"
+                ),
+                {"n": CLAIM_BATCH},
+            )
+            if not due:
+                await db.commit()
+                return 0, False
+            second, grant = await self._reserve(db, int(due))
+            if grant == 0:
+                await db.commit()
+                return 0, True
+            candidates = (await db.execute(_CANDIDATES, {"limit": grant})).all()
+            day = beijing_day()
+            jobs: list[tuple[Any, str]] = []
+            for row in candidates:
+                refusal = await self._refusal(db, row, day)
+                if refusal is not None:
+                    await db.execute(
+                        text(
+                            "UPDATE notify_deliveries SET status = 'failed', detail = :d, updated_at = now()"
+                            " WHERE id = :id"
+                        ),
+                        {"d": refusal, "id": row.id},
+                    )
+                    continue
+                token = row.link_token or secrets.token_urlsafe(8)
+                await db.execute(
+                    text(
+                        "UPDATE notify_deliveries SET status = 'sending', attempts = attempts + 1, link_token = :t,"
+                        " detail = CASE WHEN detail = 'awaiting_ack' THEN 'not_acknowledged' ELSE detail END,"
+                        " due_at = now() + make_interval(secs => :lease), updated_at = now() WHERE id = :id"
+                    ),
+                    {"t": token, "lease": self.n.sms_lease_s, "id": row.id},
+                )
+                jobs.append((row, token))
+            if jobs:
+                await db.execute(
+                    text("UPDATE sms_rate_windows SET used = used + :n WHERE second = :s"),
+                    {"n": len(jobs), "s": second},
+                )
+            events = await self._events(db, {row.event_id for row, _ in jobs})
+            await db.commit()
+        if not jobs:
+            return len(candidates), False
+        outcomes = await asyncio.gather(*(self._send(row, token, events.get(row.event_id)) for row, token in jobs))
+        async with self.session_maker() as db:
+            for (row, _token), outcome in zip(jobs, outcomes, strict=True):
+                await self._record(db, row, outcome)
+            await db.commit()
+        return len(candidates), False
+
+    async def _refusal(self, db: Any, row: Any, day: Any) -> str | None:
+        """Why this SMS may not go (no phone, over the person's cap or the city's budget), counting it if it may."""
+        if row.phone is None:
+            return "no_phone"
+        if row.attempts > 0:
+            return None  # counted when first claimed
+        if await db.scalar(_COUNT, {"day": day, "scope": "city", "limit": self.n.sms_daily_budget}) is None:
+            log.error("SMS ALERT budget: the city-wide daily SMS budget (%d) is spent", self.n.sms_daily_budget)
+            return "budget"
+        if (
+            await db.scalar(
+                _COUNT, {"day": day, "scope": str(row.account_id), "limit": self.n.sms_daily_cap_per_account}
+            )
+            is None
+        ):
+            await db.execute(
+                text("UPDATE sms_counters SET used = used - 1 WHERE day = :day AND scope = 'city'"), {"day": day}
+            )
+            return "daily_cap"
+        return None
+
+    async def _events(self, db: Any, ids: set[int]) -> dict[int, Any]:
+        if not ids:
+            return {}
+        rows = await db.execute(
+            text("SELECT id, type, subject_type, urgency, payload FROM events WHERE id = ANY(:ids)"), {"ids": list(ids)}
+        )
+        return {r.id: r for r in rows}
+
+    async def _send(self, row: Any, token: str, event: Any) -> SmsOutcome:
+        if event is None:
+            return SmsOutcome("failed", "event_gone")
+        link = f"{self.settings.public_base_url}/n/{token}"
+        try:
+            return await self.sender.send_notice(row.phone, sms_title(event), link, ref=f"n{row.id}")
+        except Exception as exc:  # a sender bug must not lose the row: retry it
+            log.warning("SMS send raised %s", type(exc).__name__)
+            return SmsOutcome("retry", "sender_error", type(exc).__name__)
+
+    async def _record(self, db: Any, row: Any, outcome: SmsOutcome) -> None:
+        attempts = row.attempts + 1
+        if outcome.status == "sent":
+            self.sent += 1
+            await db.execute(
+                text(
+                    "UPDATE notify_deliveries SET status = 'sent', provider_serial = :serial, due_at = NULL,"
+                    " updated_at = now() WHERE id = :id AND status = 'sending'"
+                ),
+                {"serial": outcome.serial[:64] or None, "id": row.id},
+            )
+        elif outcome.status == "retry" and attempts < self.n.sms_max_attempts:
+            delay = outcome.retry_after_s or min(3600.0, self.n.sms_retry_base_s * 2 ** (attempts - 1))
+            delay *= random.uniform(0.9, 1.1)
+            await db.execute(
+                text(
+                    "UPDATE notify_deliveries SET status = 'queued', due_at = now() + make_interval(secs => :d),"
+                    " updated_at = now() WHERE id = :id AND status = 'sending'"
+                ),
+                {"d": delay, "id": row.id},
+            )
+        else:
+            await db.execute(
+                text(
+                    "UPDATE notify_deliveries SET status = 'failed', detail = :code, due_at = NULL, updated_at = now()"
+                    " WHERE id = :id AND status = 'sending'"
+                ),
+                {"code": outcome.code[:64], "id": row.id},
+            )
