@@ -57,6 +57,7 @@ class Received:
     sign_name: str
     at: float
     answer: str
+    wall: float = 0.0  # time.time() when the request arrived (SMS_MAX_QPS counts wall-clock seconds)
 
 
 @dataclass
@@ -98,6 +99,13 @@ class SmsGateway:
         async with self._arrived:
             await asyncio.wait_for(self._arrived.wait_for(lambda: predicate(self)), timeout=timeout)
 
+    def max_per_second(self) -> int:
+        """The most requests that arrived within one wall-clock second."""
+        buckets: dict[int, int] = {}
+        for r in self.received:
+            buckets[int(r.wall)] = buckets.get(int(r.wall), 0) + 1
+        return max(buckets.values(), default=0)
+
     def _next(self, phone: str) -> str:
         steps = self.script.get(phone)
         return steps.pop(0) if steps else "ok"
@@ -111,6 +119,7 @@ class SmsGateway:
     # ------------------------------------------------------------------------------------ dispatch
 
     async def handle(self, request: web.Request) -> web.Response:
+        request["wall"] = time.time()
         body = await request.read()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
@@ -188,7 +197,7 @@ class SmsGateway:
         step = self._next(phone)
         if not (number.startswith("+861") and len(number) == 14 and number[1:].isdigit()):
             step = "invalid_number"
-        await self._record(Received("tencent", phone, template, params, sign, time.monotonic(), step))
+        await self._record(Received("tencent", phone, template, params, sign, time.monotonic(), step, request["wall"]))
         if step == "5xx":
             return web.Response(status=502, text="Bad Gateway")
         if step == "rate":
@@ -271,7 +280,7 @@ class SmsGateway:
         step = self._next(phone)
         if not (len(phone) == 11 and phone.isdigit() and phone.startswith("1")):
             step = "invalid_number"
-        await self._record(Received("aliyun", phone, template, params, sign, time.monotonic(), step))
+        await self._record(Received("aliyun", phone, template, params, sign, time.monotonic(), step, request["wall"]))
         if step == "5xx":
             return answer("ServiceUnavailable", "The request has failed due to a temporary failure of the server.", 503)
         codes = {
