@@ -19,7 +19,7 @@ import pytest
 from tests.live import live_server, scratch_database
 from tests.notify.helpers import all_sms_decided, app_env, phone_of, urgent_notice, wait_until
 from tests.realtime.test_live_updates import auth
-from tests.realtime.test_push import Browser, push_service, subscribe  # noqa: F401 (fixture)
+from tests.realtime.test_push import Browser, subscribe
 from tests.smsgateway import TEMPLATE_URGENT, sms_gateway
 from tests.world import World
 
