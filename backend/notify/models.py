@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
+    Double,
     ForeignKey,
     Identity,
     Index,
@@ -86,10 +87,13 @@ class SmsCounter(Base):
     used: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
-class SmsRateWindow(Base):
-    """Provider requests started per wall-clock second, across all processes (SMS_MAX_QPS)."""
+class SmsRateBucket(Base):
+    """The token bucket every process takes its provider requests from (SMS_MAX_QPS): it holds at most
+    ``burst`` tokens and refills at ``SMS_MAX_QPS - burst`` per second, so no window of one second —
+    wherever it starts — sees more than SMS_MAX_QPS requests begin."""
 
-    __tablename__ = "sms_rate_windows"
+    __tablename__ = "sms_rate_buckets"
 
-    second: Mapped[dt.datetime] = mapped_column(primary_key=True)
-    used: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Double)
+    refilled_at: Mapped[dt.datetime]

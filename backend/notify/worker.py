@@ -14,7 +14,8 @@ Every app process runs one (``NOTIFY_WORKER=false`` turns it off); they cooperat
    ``due_at`` are due; acknowledged ones are swept to ``skipped`` first (so an acknowledgement that
    raced the fan-out still counts).
 3. **Sending.** Due rows are claimed with ``FOR UPDATE SKIP LOCKED`` in a transaction that also takes
-   a share of this second's request budget (``sms_rate_windows``, SMS_MAX_QPS across all processes),
+   request tokens from the bucket all processes share (``sms_rate_buckets``: SMS_MAX_QPS in any
+   window of one second),
    counts the person's daily cap and the city's daily budget (``sms_counters``; over either, the row
    fails with ``daily_cap``/``budget``), and marks the rows ``sending`` with a lease. The provider is
    called after that commit; the outcome is recorded after: ``sent``; retry with exponential back-off
@@ -110,6 +111,8 @@ class NotifyWorker:
         self._task: asyncio.Task[Any] | None = None
         self._stopping = False
         self.sent = 0
+        # A lease outlives the longest send (the SDK's timeout), so no live send is ever taken over.
+        self.lease_s = max(float(self.n.sms_lease_s), self.n.sms_timeout_s * 2 + 5)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -136,8 +139,9 @@ class NotifyWorker:
                     pass
                 while not self._stopping:
                     claimed, throttled = await self.send_due()
-                    if throttled:  # this second's request budget is spent: wait for the next one
-                        await asyncio.sleep(0.05 + random.random() * 0.05)
+                    if throttled:  # the bucket is empty: wait for the next token
+                        _burst, rate = self._bucket()
+                        await asyncio.sleep(min(1.0, 1.0 / rate) * random.uniform(0.8, 1.2))
                     elif not claimed:
                         break
             except Exception as exc:
@@ -185,15 +189,29 @@ class NotifyWorker:
 
     # ------------------------------------------------------------------------------------ sending
 
-    async def _reserve(self, db: Any, wanted: int) -> tuple[Any, int]:
-        """Take up to ``wanted`` requests from this second's budget (shared by every process)."""
-        second = await db.scalar(text("SELECT date_trunc('second', clock_timestamp())"))
+    def _bucket(self) -> tuple[float, float]:
+        """(burst, refill per second): any one-second window sees at most burst + refill = SMS_MAX_QPS."""
+        burst = float(max(1, self.n.sms_max_qps // 10))
+        return burst, max(0.5, self.n.sms_max_qps - burst)
+
+    async def _reserve(self, db: Any, wanted: int) -> int:
+        """Take up to ``wanted`` request tokens from the bucket all processes share."""
+        burst, rate = self._bucket()
+        row = (
+            await db.execute(
+                text(
+                    "SELECT tokens, extract(epoch FROM clock_timestamp() - refilled_at) AS elapsed"
+                    " FROM sms_rate_buckets WHERE name = 'sms' FOR UPDATE"
+                )
+            )
+        ).one()
+        tokens = min(burst, row.tokens + rate * max(0.0, float(row.elapsed)))
+        grant = max(0, min(wanted, int(tokens)))
         await db.execute(
-            text("INSERT INTO sms_rate_windows (second, used) VALUES (:s, 0) ON CONFLICT DO NOTHING"), {"s": second}
+            text("UPDATE sms_rate_buckets SET tokens = :t, refilled_at = clock_timestamp() WHERE name = 'sms'"),
+            {"t": tokens - grant},
         )
-        used = await db.scalar(text("SELECT used FROM sms_rate_windows WHERE second = :s FOR UPDATE"), {"s": second})
-        grant = max(0, min(wanted, self.n.sms_max_qps - int(used or 0)))
-        return second, grant
+        return grant
 
     async def send_due(self) -> tuple[int, bool]:
         """Claim due SMS rows, send them, record the outcomes; returns (claimed, throttled)."""
@@ -209,7 +227,7 @@ class NotifyWorker:
             if not due:
                 await db.commit()
                 return 0, False
-            second, grant = await self._reserve(db, int(due))
+            grant = await self._reserve(db, int(due))
             if grant == 0:
                 await db.commit()
                 return 0, True
@@ -234,23 +252,25 @@ class NotifyWorker:
                         " detail = CASE WHEN detail = 'awaiting_ack' THEN 'not_acknowledged' ELSE detail END,"
                         " due_at = now() + make_interval(secs => :lease), updated_at = now() WHERE id = :id"
                     ),
-                    {"t": token, "lease": self.n.sms_lease_s, "id": row.id},
+                    {"t": token, "lease": self.lease_s, "id": row.id},
                 )
                 jobs.append((row, token))
-            if jobs:
+            if len(jobs) < grant:  # tokens not used (refused rows, rows gone) go back to the bucket
                 await db.execute(
-                    text("UPDATE sms_rate_windows SET used = used + :n WHERE second = :s"),
-                    {"n": len(jobs), "s": second},
+                    text("UPDATE sms_rate_buckets SET tokens = tokens + :n WHERE name = 'sms'"),
+                    {"n": grant - len(jobs)},
                 )
             events = await self._events(db, {row.event_id for row, _ in jobs})
             await db.commit()
         if not jobs:
             return len(candidates), False
+        log.debug("notify: claimed %d SMS", len(jobs))
         outcomes = await asyncio.gather(*(self._send(row, token, events.get(row.event_id)) for row, token in jobs))
         async with self.session_maker() as db:
             for (row, _token), outcome in zip(jobs, outcomes, strict=True):
                 await self._record(db, row, outcome)
             await db.commit()
+        log.debug("notify: recorded %d SMS outcomes", len(jobs))
         return len(candidates), False
 
     async def _refusal(self, db: Any, row: Any, day: Any) -> str | None:

@@ -3,7 +3,7 @@
 * ``notify_deliveries``: one row per event, person and channel (websocket, push, sms; wechat later),
   with ``UNIQUE (event_id, account_id, channel)`` — exactly one SMS per event per person.
 * ``sms_counters``: SMS per Beijing day, city-wide (``city``) and per account (the daily cap).
-* ``sms_rate_windows``: provider requests per second across all processes (SMS_MAX_QPS).
+* ``sms_rate_buckets``: the token bucket of provider requests, shared by all processes (SMS_MAX_QPS).
 * ``notification_preferences.sms``: may critical news of this category reach the person by SMS.
 * the ``notify`` cursor of ``delivery_cursors`` starts at the current end of the outbox.
 
@@ -74,11 +74,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", "scope", name=op.f("pk_sms_counters")),
     )
     op.create_table(
-        "sms_rate_windows",
-        sa.Column("second", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("used", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.PrimaryKeyConstraint("second", name=op.f("pk_sms_rate_windows")),
+        "sms_rate_buckets",
+        sa.Column("name", sa.String(length=16), nullable=False),
+        sa.Column("tokens", sa.Double(), nullable=False),
+        sa.Column("refilled_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_sms_rate_buckets")),
     )
+    op.execute("INSERT INTO sms_rate_buckets (name, tokens, refilled_at) VALUES ('sms', 0, now())")
     op.add_column(
         "notification_preferences", sa.Column("sms", sa.Boolean(), server_default=sa.text("true"), nullable=False)
     )
@@ -88,7 +90,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DELETE FROM delivery_cursors WHERE name = 'notify'")
     op.drop_column("notification_preferences", "sms")
-    op.drop_table("sms_rate_windows")
+    op.drop_table("sms_rate_buckets")
     op.drop_table("sms_counters")
     op.drop_index("ix_notify_deliveries_created_at", table_name="notify_deliveries")
     op.drop_index("ix_notify_deliveries_account_id", table_name="notify_deliveries")

@@ -66,8 +66,9 @@ async def wait_until(check: Any, timeout: float = 30.0, what: str = "condition")
 async def sms_rows(url: str) -> list[Any]:
     return await rows(
         url,
-        "SELECT d.account_id, d.status, d.detail, d.attempts, d.link_token, e.id AS event_id"
-        " FROM notify_deliveries d JOIN events e ON e.id = d.event_id WHERE d.channel = 'sms' ORDER BY d.id",
+        "SELECT d.account_id, d.status, d.detail, d.attempts, d.link_token, e.id AS event_id, a.phone"
+        " FROM notify_deliveries d JOIN events e ON e.id = d.event_id JOIN accounts a ON a.id = d.account_id"
+        " WHERE d.channel = 'sms' ORDER BY d.id",
     )
 
 
