@@ -55,9 +55,10 @@ _FANOUT_SMS = text(
     """
     INSERT INTO notify_deliveries (event_id, account_id, channel, status, detail, due_at)
     SELECT :event_id, a.id, 'sms',
-           CASE WHEN a.phone IS NULL THEN 'skipped' WHEN off.account_id IS NOT NULL THEN 'skipped'
+           CASE WHEN a.phone IS NULL OR off.account_id IS NOT NULL OR ack.account_id IS NOT NULL THEN 'skipped'
                 WHEN s.account_id IS NULL THEN 'queued' ELSE 'waiting' END,
            CASE WHEN a.phone IS NULL THEN 'no_phone' WHEN off.account_id IS NOT NULL THEN 'sms_off'
+                WHEN ack.account_id IS NOT NULL THEN 'acknowledged'
                 WHEN s.account_id IS NULL THEN 'no_push' ELSE 'awaiting_ack' END,
            CASE WHEN s.account_id IS NULL THEN now() ELSE now() + make_interval(secs => :after) END
     FROM accounts a
@@ -65,6 +66,9 @@ _FANOUT_SMS = text(
            ON s.account_id = a.id
     LEFT JOIN notification_preferences off
            ON off.account_id = a.id AND off.category = :category AND NOT off.sms
+    LEFT JOIN (SELECT DISTINCT account_id FROM notify_deliveries
+               WHERE event_id = :event_id AND channel <> 'sms' AND status = 'acknowledged') ack
+           ON ack.account_id = a.id
     WHERE a.id = ANY(:accounts) AND a.erased_at IS NULL AND a.disabled_at IS NULL
     ON CONFLICT DO NOTHING
     """
