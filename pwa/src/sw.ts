@@ -41,7 +41,13 @@ self.addEventListener('push', (event) => {
       await self.registration.showNotification(title, options)
       // Shown: tell the server, so a critical event does not also go by SMS. A failed report only
       // means an SMS may follow; it never hides the notification.
-      if (ack) await fetch(ack.url, ack.init).catch(() => undefined)
+      if (ack) {
+        const sent = await fetch(ack.url, ack.init).then((r) => r.ok || r.status === 404, () => false)
+        if (!sent) {
+          await new Promise((resolve) => setTimeout(resolve, 2000)) // once more, after a pause
+          await fetch(ack.url, ack.init).catch(() => undefined)
+        }
+      }
     })(),
   )
 })
