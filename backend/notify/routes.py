@@ -13,6 +13,7 @@ from litestar.params import JSONBody, Parameter
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
 from backend.core.errors import error_responses
+from backend.notify import jobs as _jobs  # noqa: F401 (registers the periodic jobs)
 from backend.notify import permissions as P
 from backend.notify import service
 from backend.notify.schemas import AckIn, AckOut, Channels, LinkOut, LogEntry, SeenIn, Stats

@@ -94,6 +94,7 @@ class NotifySettings:
     sms_retry_base_s: float = 5.0
     sms_lease_s: int = 60
     quiet_hours: tuple[dt.time, dt.time] | None = (dt.time(22, 0), dt.time(7, 0))
+    offer_expiring_notice_h: int = 24  # "offer about to expire" this many hours before the deadline
 
     @classmethod
     def from_env(cls, env: str) -> NotifySettings:
@@ -123,6 +124,7 @@ class NotifySettings:
             sms_retry_base_s=_float("SMS_RETRY_BASE_S", 5.0),
             sms_lease_s=_int("SMS_LEASE_S", 60),
             quiet_hours=parse_quiet_hours(_get("NOTIFY_QUIET_HOURS", "22:00-07:00")),
+            offer_expiring_notice_h=_int("OFFER_EXPIRING_NOTICE_H", 24),
         )
         problems = s.problems(production=env == "production")
         if problems:
