@@ -225,8 +225,10 @@ async def baseline(gateway, count: int, qps: int) -> float:
     start = time.monotonic()
     try:  # evenly paced at ``qps``: the best any sender can do under the same limit
         tasks = []
+        due = start
         for n in range(count):
-            await asyncio.sleep(max(0.0, start + n / qps - time.monotonic()))
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            due = max(due, time.monotonic()) + 1 / qps  # never catch up in a burst: that would break the limit
             tasks.append(asyncio.create_task(sender.send_notice(f"137{n:08d}", "紧急通知", "https://x/n/baseline")))
         await asyncio.gather(*tasks)
     finally:

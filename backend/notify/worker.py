@@ -50,6 +50,7 @@ log = logging.getLogger("backend.notify")
 
 FANOUT_BATCH = 200
 CLAIM_BATCH = 200
+DELIVERY_SLOTS = 4  # claimed batches being sent at once, per process
 
 _FANOUT_SMS = text(
     """
@@ -94,6 +95,16 @@ _CANDIDATES = text(
     """
 )
 
+_MARK_SENDING = text(
+    """
+    UPDATE notify_deliveries d SET status = 'sending', attempts = d.attempts + 1, link_token = v.token,
+           detail = CASE WHEN d.detail = 'awaiting_ack' THEN 'not_acknowledged' ELSE d.detail END,
+           due_at = now() + make_interval(secs => :lease), updated_at = now()
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:tokens AS text[])) AS v(id, token)
+    WHERE d.id = v.id
+    """
+)
+
 _COUNT = text(
     """
     INSERT INTO sms_counters (day, scope, used) VALUES (:day, :scope, 1)
@@ -115,6 +126,8 @@ class NotifyWorker:
         self._task: asyncio.Task[Any] | None = None
         self._stopping = False
         self.sent = 0
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._slots = asyncio.Semaphore(DELIVERY_SLOTS)
         # A lease outlives the longest send (the SDK's timeout), so no live send is ever taken over.
         self.lease_s = max(float(self.n.sms_lease_s), self.n.sms_timeout_s * 2 + 5)
 
@@ -153,6 +166,8 @@ class NotifyWorker:
                     log.warning("notify worker: database unavailable (%s); retrying", type(exc).__name__)
                 else:
                     log.warning("notify worker round failed", exc_info=True)
+        if self._inflight:  # stopping: the sends under way finish and are recorded
+            await asyncio.gather(*self._inflight, return_exceptions=True)
 
     # ------------------------------------------------------------------------------------ fan-out
 
@@ -249,16 +264,16 @@ class NotifyWorker:
                         {"d": refusal, "id": row.id},
                     )
                     continue
-                token = row.link_token or secrets.token_urlsafe(8)
+                jobs.append((row, row.link_token or secrets.token_urlsafe(8)))
+            if jobs:
                 await db.execute(
-                    text(
-                        "UPDATE notify_deliveries SET status = 'sending', attempts = attempts + 1, link_token = :t,"
-                        " detail = CASE WHEN detail = 'awaiting_ack' THEN 'not_acknowledged' ELSE detail END,"
-                        " due_at = now() + make_interval(secs => :lease), updated_at = now() WHERE id = :id"
-                    ),
-                    {"t": token, "lease": self.lease_s, "id": row.id},
+                    _MARK_SENDING,
+                    {
+                        "ids": [row.id for row, _ in jobs],
+                        "tokens": [token for _, token in jobs],
+                        "lease": self.lease_s,
+                    },
                 )
-                jobs.append((row, token))
             if len(jobs) < grant:  # tokens not used (refused rows, rows gone) go back to the bucket
                 await db.execute(
                     text("UPDATE sms_rate_buckets SET tokens = tokens + :n WHERE name = 'sms'"),
@@ -266,16 +281,26 @@ class NotifyWorker:
                 )
             events = await self._events(db, {row.event_id for row, _ in jobs})
             await db.commit()
-        if not jobs:
-            return len(candidates), False
-        log.debug("notify: claimed %d SMS", len(jobs))
+        if jobs:
+            # Sending and recording run beside the next claims (at most DELIVERY_SLOTS batches at once), so
+            # the provider's latency does not limit the rate; a graceful stop waits for them.
+            await self._slots.acquire()
+            task = asyncio.create_task(self._deliver(jobs, events))
+            self._inflight.add(task)
+            task.add_done_callback(self._delivered)
+        return len(candidates), False
+
+    def _delivered(self, task: asyncio.Task[Any]) -> None:
+        self._inflight.discard(task)
+        self._slots.release()
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("notify: recording SMS outcomes failed: %r", task.exception())
+
+    async def _deliver(self, jobs: list[tuple[Any, str]], events: dict[int, Any]) -> None:
         outcomes = await asyncio.gather(*(self._send(row, token, events.get(row.event_id)) for row, token in jobs))
         async with self.session_maker() as db:
-            for (row, _token), outcome in zip(jobs, outcomes, strict=True):
-                await self._record(db, row, outcome)
+            await self._record(db, [(row, outcome) for (row, _), outcome in zip(jobs, outcomes, strict=True)])
             await db.commit()
-        log.debug("notify: recorded %d SMS outcomes", len(jobs))
-        return len(candidates), False
 
     async def _refusal(self, db: Any, row: Any, day: Any) -> str | None:
         """Why this SMS may not go (no phone, over the person's cap or the city's budget), counting it if it may."""
@@ -316,32 +341,42 @@ class NotifyWorker:
             log.warning("SMS send raised %s", type(exc).__name__)
             return SmsOutcome("retry", "sender_error", type(exc).__name__)
 
-    async def _record(self, db: Any, row: Any, outcome: SmsOutcome) -> None:
-        attempts = row.attempts + 1
-        if outcome.status == "sent":
-            self.sent += 1
+    async def _record(self, db: Any, results: list[tuple[Any, SmsOutcome]]) -> None:
+        sent, retry, failed = [], [], []
+        for row, outcome in results:
+            attempts = row.attempts + 1
+            if outcome.status == "sent":
+                sent.append((row.id, outcome.serial[:64] or None))
+            elif outcome.status == "retry" and attempts < self.n.sms_max_attempts:
+                delay = outcome.retry_after_s or min(3600.0, self.n.sms_retry_base_s * 2 ** (attempts - 1))
+                retry.append((row.id, delay * random.uniform(0.9, 1.1)))
+            else:
+                failed.append((row.id, outcome.code[:64]))
+        self.sent += len(sent)
+        if sent:
             await db.execute(
                 text(
-                    "UPDATE notify_deliveries SET status = 'sent', provider_serial = :serial, due_at = NULL,"
-                    " updated_at = now() WHERE id = :id AND status = 'sending'"
+                    "UPDATE notify_deliveries d SET status = 'sent', provider_serial = v.serial, due_at = NULL,"
+                    " updated_at = now() FROM unnest(CAST(:ids AS bigint[]), CAST(:serials AS text[])) AS v(id, serial)"
+                    " WHERE d.id = v.id AND d.status = 'sending'"
                 ),
-                {"serial": outcome.serial[:64] or None, "id": row.id},
+                {"ids": [i for i, _ in sent], "serials": [x for _, x in sent]},
             )
-        elif outcome.status == "retry" and attempts < self.n.sms_max_attempts:
-            delay = outcome.retry_after_s or min(3600.0, self.n.sms_retry_base_s * 2 ** (attempts - 1))
-            delay *= random.uniform(0.9, 1.1)
+        if retry:
             await db.execute(
                 text(
-                    "UPDATE notify_deliveries SET status = 'queued', due_at = now() + make_interval(secs => :d),"
-                    " updated_at = now() WHERE id = :id AND status = 'sending'"
+                    "UPDATE notify_deliveries d SET status = 'queued', due_at = now() + make_interval(secs => v.delay),"
+                    " updated_at = now() FROM unnest(CAST(:ids AS bigint[]), CAST(:delays AS float8[])) AS v(id, delay)"
+                    " WHERE d.id = v.id AND d.status = 'sending'"
                 ),
-                {"d": delay, "id": row.id},
+                {"ids": [i for i, _ in retry], "delays": [x for _, x in retry]},
             )
-        else:
+        if failed:
             await db.execute(
                 text(
-                    "UPDATE notify_deliveries SET status = 'failed', detail = :code, due_at = NULL, updated_at = now()"
-                    " WHERE id = :id AND status = 'sending'"
+                    "UPDATE notify_deliveries d SET status = 'failed', detail = v.code, due_at = NULL, updated_at = now()"
+                    " FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[])) AS v(id, code)"
+                    " WHERE d.id = v.id AND d.status = 'sending'"
                 ),
-                {"code": outcome.code[:64], "id": row.id},
+                {"ids": [i for i, _ in failed], "codes": [x for _, x in failed]},
             )
