@@ -3309,6 +3309,7 @@ export interface components {
             guardianships: Record<string, never>[];
             guidance_registrations: Record<string, never>[];
             notice_reads: Record<string, never>[];
+            notification_deliveries: Record<string, never>[];
             notification_preferences: Record<string, never>[];
             push_subscriptions: Record<string, never>[];
             roles: Record<string, never>[];
