@@ -184,10 +184,13 @@ class PushService:
         assert self.http is not None
         for attempt in range(4):
             base = self.app_base[(self.acked + attempt) % len(self.app_base)]
-            async with self.in_flight, self.http.post(base + "/api/notify/ack", json={"token": token}) as r:
-                if r.status == 200:
-                    self.acked += 1
-                    return
+            try:
+                async with self.in_flight, self.http.post(base + "/api/notify/ack", json={"token": token}) as r:
+                    if r.status == 200:
+                        self.acked += 1
+                        return
+            except aiohttp.ClientError:
+                pass  # a reset connection: the phone tries again, as sw.ts does
             self.retried += 1
             await asyncio.sleep(0.5 * 2**attempt)
 

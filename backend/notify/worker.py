@@ -11,8 +11,8 @@ Every app process runs one (``NOTIFY_WORKER=false`` turns it off); they cooperat
    make a second fan-out of the same event a no-op. Normal events never get an SMS row.
 2. **Acknowledgement.** The service worker (or the open app) reports that it showed the event
    (``service.acknowledge``): a ``waiting`` SMS row becomes ``skipped``. Rows still waiting at their
-   ``due_at`` are due; acknowledged ones are swept to ``skipped`` first (so an acknowledgement that
-   raced the fan-out still counts).
+   ``due_at`` are due; a claim skips those acknowledged meanwhile (so an acknowledgement that raced
+   the fan-out still counts).
 3. **Sending.** Due rows are claimed with ``FOR UPDATE SKIP LOCKED`` in a transaction that also takes
    request tokens from the bucket all processes share (``sms_rate_buckets``: SMS_MAX_QPS in any
    window of one second),
@@ -75,13 +75,21 @@ _FANOUT_SMS = text(
     """
 )
 
-_SWEEP_ACKNOWLEDGED = text(
+_SKIP_ACKNOWLEDGED = text(
     """
     UPDATE notify_deliveries d SET status = 'skipped', detail = 'acknowledged', updated_at = now()
-    WHERE d.channel = 'sms' AND d.status IN ('waiting', 'queued') AND d.attempts = 0 AND d.due_at <= now()
+    WHERE d.id = ANY(CAST(:ids AS bigint[]))
       AND EXISTS (SELECT 1 FROM notify_deliveries k
                   WHERE k.event_id = d.event_id AND k.account_id = d.account_id
                     AND k.channel <> 'sms' AND k.status = 'acknowledged')
+    RETURNING d.id
+    """
+)
+
+_MARK_FAILED = text(
+    """
+    UPDATE notify_deliveries d SET status = 'failed', detail = v.code, due_at = NULL, updated_at = now()
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[])) AS v(id, code) WHERE d.id = v.id
     """
 )
 
@@ -235,7 +243,6 @@ class NotifyWorker:
     async def send_due(self) -> tuple[int, bool]:
         """Claim due SMS rows, send them, record the outcomes; returns (claimed, throttled)."""
         async with self.session_maker() as db:
-            await db.execute(_SWEEP_ACKNOWLEDGED)
             due = await db.scalar(
                 text(
                     "SELECT count(*) FROM (SELECT 1 FROM notify_deliveries WHERE channel = 'sms'"
@@ -251,20 +258,33 @@ class NotifyWorker:
                 await db.commit()
                 return 0, True
             candidates = (await db.execute(_CANDIDATES, {"limit": grant})).all()
+            # An acknowledgement may have come in after the fan-out: those SMS are not needed.
+            first = [r.id for r in candidates if r.attempts == 0]
+            acked = set((await db.execute(_SKIP_ACKNOWLEDGED, {"ids": first})).scalars()) if first else set()
             day = beijing_day()
+            budget_left = await self._budget_left(db, day)
             jobs: list[tuple[Any, str]] = []
+            refused: list[tuple[int, str]] = []
             for row in candidates:
-                refusal = await self._refusal(db, row, day)
-                if refusal is not None:
-                    await db.execute(
-                        text(
-                            "UPDATE notify_deliveries SET status = 'failed', detail = :d, updated_at = now()"
-                            " WHERE id = :id"
-                        ),
-                        {"d": refusal, "id": row.id},
-                    )
+                if row.id in acked:
                     continue
+                refusal = await self._refusal(db, row, day, budget_left)
+                if refusal is not None:
+                    refused.append((row.id, refusal))
+                    continue
+                if row.attempts == 0:
+                    budget_left[0] -= 1
                 jobs.append((row, row.link_token or secrets.token_urlsafe(8)))
+            counted = sum(1 for row, _ in jobs if row.attempts == 0)
+            if counted:
+                await db.execute(
+                    text("UPDATE sms_counters SET used = used + :n WHERE day = :day AND scope = 'city'"),
+                    {"n": counted, "day": day},
+                )
+            if refused:
+                await db.execute(_MARK_FAILED, {"ids": [i for i, _ in refused], "codes": [c for _, c in refused]})
+                if any(code == "budget" for _, code in refused):
+                    log.error("SMS ALERT budget: the city-wide daily SMS budget (%d) is spent", self.n.sms_daily_budget)
             if jobs:
                 await db.execute(
                     _MARK_SENDING,
@@ -302,25 +322,32 @@ class NotifyWorker:
             await self._record(db, [(row, outcome) for (row, _), outcome in zip(jobs, outcomes, strict=True)])
             await db.commit()
 
-    async def _refusal(self, db: Any, row: Any, day: Any) -> str | None:
-        """Why this SMS may not go (no phone, over the person's cap or the city's budget), counting it if it may."""
+    async def _budget_left(self, db: Any, day: Any) -> list[int]:
+        """The city's SMS left today; its counter row stays locked until this claim commits."""
+        await db.execute(
+            text("INSERT INTO sms_counters (day, scope, used) VALUES (:day, 'city', 0) ON CONFLICT DO NOTHING"),
+            {"day": day},
+        )
+        used = await db.scalar(
+            text("SELECT used FROM sms_counters WHERE day = :day AND scope = 'city' FOR UPDATE"), {"day": day}
+        )
+        return [max(0, self.n.sms_daily_budget - int(used or 0))]
+
+    async def _refusal(self, db: Any, row: Any, day: Any, budget_left: list[int]) -> str | None:
+        """Why this SMS may not go (no phone, over the city's budget or the person's cap), counting the cap if it may."""
         if row.phone is None:
             return "no_phone"
         if row.attempts > 0:
             return None  # counted when first claimed
-        if await db.scalar(_COUNT, {"day": day, "scope": "city", "limit": self.n.sms_daily_budget}) is None:
-            log.error("SMS ALERT budget: the city-wide daily SMS budget (%d) is spent", self.n.sms_daily_budget)
-            return "budget"
-        if (
-            await db.scalar(
-                _COUNT, {"day": day, "scope": str(row.account_id), "limit": self.n.sms_daily_cap_per_account}
-            )
-            is None
-        ):
-            await db.execute(
-                text("UPDATE sms_counters SET used = used - 1 WHERE day = :day AND scope = 'city'"), {"day": day}
-            )
+        cap = {"day": day, "scope": str(row.account_id), "limit": self.n.sms_daily_cap_per_account}
+        if await db.scalar(_COUNT, cap) is None:
             return "daily_cap"
+        if budget_left[0] <= 0:  # within the person's cap but over the city's budget: not counted for them
+            await db.execute(
+                text("UPDATE sms_counters SET used = used - 1 WHERE day = :day AND scope = :scope"),
+                {"day": day, "scope": str(row.account_id)},
+            )
+            return "budget"
         return None
 
     async def _events(self, db: Any, ids: set[int]) -> dict[int, Any]:
