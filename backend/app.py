@@ -49,6 +49,7 @@ from backend.health.routes import health
 from backend.institutions.routes import InstitutionController
 from backend.models import import_all_models
 from backend.notices.routes import InstitutionNoticeController, NoticeController
+from backend.notify.routes import NotifyController, notify_lifespan
 from backend.privacy.routes import PrivacyController
 from backend.realtime.routes import RealtimeController, realtime_lifespan
 from backend.realtime.ws import live
@@ -114,6 +115,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             Tag(name="rooms · 母婴室", description="Mother-and-baby rooms: nearby, map viewport, GeoJSON"),
             Tag(name="files · 文件", description="Uploaded images (attached to notices and, later, complaints)"),
             Tag(name="realtime · 实时", description="WebSocket tickets, Web Push devices, notification settings"),
+            Tag(name="notifications · 通知送达", description="Acknowledgements, delivery log, SMS links and counts"),
             Tag(name="government · 行政区划与部门", description="Units and departments"),
             Tag(name="statistics · 统计监测", description="Figures per unit and month against the plan's targets"),
             Tag(name="guidance · 育儿指导", description="Parenting guidance events: registration and attendance"),
@@ -164,6 +166,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             RealtimeController,
             WeChatController,
             MyWeChatController,
+            NotifyController,
             live,
             metrics.metrics_endpoint,
             precompressed_files_router(
@@ -196,7 +199,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
         state=State(
             {
                 "settings": settings,
-                "sms": sms_sender(settings.sms_backend),
+                "sms": sms_sender(settings),
                 "alchemy": alchemy,
                 "storage": storage_from_settings(settings),
             }
@@ -207,7 +210,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             log_exceptions="never",
             disable_existing_loggers=False,
         ),
-        lifespan=[maintenance_loop, realtime_lifespan, metrics.metrics_lifespan],
+        lifespan=[maintenance_loop, realtime_lifespan, notify_lifespan, metrics.metrics_lifespan],
         debug=False,
     )
     finalize_openapi(app)

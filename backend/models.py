@@ -20,6 +20,7 @@ def import_all_models() -> None:
     import backend.guidance.models
     import backend.institutions.models
     import backend.notices.models
+    import backend.notify.models
     import backend.realtime.models
     import backend.rooms.models
     import backend.staff.models

@@ -28,6 +28,7 @@ from backend.core import migrate, pgserver
 from backend.core.config import REPO_ROOT, Settings, to_async_url
 from backend.core.db import create_engine
 from backend.core.storage import LocalStorage
+from backend.notify.settings import NotifySettings
 
 TEST_SECRET = "test-secret-key-" + "x" * 48
 
@@ -55,6 +56,8 @@ def make_settings(**overrides: Any) -> Settings:
         "maintenance_interval_s": 0,
         "vapid_private_key": TEST_VAPID_PEM,
         "push_worker": False,
+        # no notification worker in the test's own process (live servers run theirs); no quiet hours
+        "notify": NotifySettings(notify_worker=False, quiet_hours=None),
     }
     base.update(overrides)
     return Settings(**base)

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from backend.notify.settings import NotifyConfigError, NotifySettings
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 Environment = Literal["development", "test", "production"]
@@ -73,12 +75,6 @@ def to_async_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ConfigError(f"database URL must start with postgresql://, got {url.split(':', 1)[0]}://")
-
-
-def _sms_backend(raw: str | None) -> Literal["log"]:
-    if raw != "log":
-        raise ConfigError(f"SMS_BACKEND must be 'log' (the only sender so far), got {raw!r}")
-    return "log"
 
 
 def _storage_backend(raw: str | None) -> Literal["local", "s3"]:
@@ -304,6 +300,13 @@ def _wechat_from_env(env: str) -> WeChatSettings:
 # ------------------------------------------------------------------------------------- end WeChat
 
 
+def _notify_settings(env: str) -> NotifySettings:
+    try:
+        return NotifySettings.from_env(env)
+    except NotifyConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     env: Environment = "development"
@@ -332,7 +335,8 @@ class Settings:
     otp_max_per_client_per_hour: int = 30
     otp_max_attempts: int = 5
     login_max_failures_per_hour: int = 10
-    sms_backend: Literal["log"] = "log"
+    # SMS gateways and the notification pipeline (backend/notify/settings.py, docs/notifications.md).
+    notify: NotifySettings = field(default_factory=NotifySettings)
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
     trusted_proxies: tuple[str, ...] = ()
@@ -401,6 +405,10 @@ class Settings:
     metrics_token: str = field(default="", repr=False)
 
     @property
+    def sms_backend(self) -> str:
+        return self.notify.sms_backend
+
+    @property
     def is_production(self) -> bool:
         return self.env == "production"
 
@@ -440,8 +448,8 @@ class Settings:
                 problems.append("CHILD_DATA_KEYS must be set (AES-256 keys of children's data, 'id:base64,...')")
             if _env("PUSH_ENDPOINT_ALLOWLIST") is not None:
                 problems.append("PUSH_ENDPOINT_ALLOWLIST is for tests only")
-            if _env("SMS_BACKEND") is None:
-                problems.append("SMS_BACKEND must be chosen explicitly ('log' writes sign-in codes to the log)")
+            if _env("SMS_BACKEND") in (None, "log"):
+                problems.append("SMS_BACKEND must be tencent or aliyun ('log' writes sign-in codes to the log)")
             if _env("STORAGE_BACKEND") == "s3" and _env("S3_SECRET_KEY") in ("minioadmin", "minio123"):
                 problems.append("S3_SECRET_KEY must not be MinIO's well-known default")
             problems += _operations_problems()
@@ -505,7 +513,7 @@ class Settings:
             max_body_bytes=_env_int("MAX_BODY_BYTES", 1_048_576),
             log_level=(_env("LOG_LEVEL", "INFO") or "INFO").upper(),
             trusted_proxies=tuple(_env_list("TRUSTED_PROXIES", [])),
-            sms_backend=_sms_backend(_env("SMS_BACKEND", "log")),
+            notify=_notify_settings(env),
             seed_demo=_env_bool("SEED_DEMO", env != "production"),
             maintenance_interval_s=_env_int("MAINTENANCE_INTERVAL_S", 600),
             child_retention_months=_env_int("CHILD_RETENTION_MONTHS", 72),

@@ -34,6 +34,7 @@ class FamilyExport(Output, kw_only=True):
     complaints: list[Row]  # filed while signed in, each with its public updates
     notification_preferences: list[Row]
     push_subscriptions: list[Row]
+    notification_deliveries: list[Row]  # how notifications reached you (push, SMS), per event
     committee_memberships: list[Row]
     notice_reads: list[Row]
     consultation_answers: list[Row]

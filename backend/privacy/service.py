@@ -57,6 +57,7 @@ from backend.guidance import service as guidance
 from backend.guidance.models import GuidanceEvent, GuidanceRegistration, RegistrationStatus
 from backend.institutions.rules import age_in_months
 from backend.notices.models import ConsultationAnswer, ConsultationParticipant, NoticeRead
+from backend.notify.models import NotifyDelivery
 from backend.privacy.schemas import ErasureOut, FamilyExport
 from backend.realtime.models import NotificationPreference, PushSubscription
 from backend.rooms.models import RoomRating, RoomSuggestion
@@ -69,6 +70,7 @@ HOUR = 3600
 _LEFT_OUT = {
     "accounts": {"password_hash"},
     "push_subscriptions": {"p256dh", "auth"},
+    "notify_deliveries": {"link_token"},
     "complaint_updates": {"internal_note", "officer_id"},
 }
 
@@ -177,6 +179,12 @@ async def export(db: AsyncSession, p: Principal) -> FamilyExport:
         ],
         push_subscriptions=[
             _row(s) for s in await _all(db, select(PushSubscription).where(PushSubscription.account_id == me))
+        ],
+        notification_deliveries=[
+            _row(d)
+            for d in await _all(
+                db, select(NotifyDelivery).where(NotifyDelivery.account_id == me).order_by(NotifyDelivery.id)
+            )
         ],
         committee_memberships=[
             _row(m) for m in await _all(db, select(CommitteeMember).where(CommitteeMember.account_id == me))
@@ -360,6 +368,7 @@ async def erase(db: AsyncSession, settings: Settings, p: Principal) -> ErasureOu
     for model, column in (
         (PushSubscription, PushSubscription.account_id),
         (NotificationPreference, NotificationPreference.account_id),
+        (NotifyDelivery, NotifyDelivery.account_id),
         (NoticeRead, NoticeRead.account_id),
         (ConsultationAnswer, ConsultationAnswer.account_id),
         (ConsultationParticipant, ConsultationParticipant.account_id),

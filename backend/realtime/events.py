@@ -23,6 +23,7 @@ from backend.core.authz import Principal
 from backend.core.outbox import Event
 from backend.enrolment.models import STATUS_ZH, Status
 from backend.guidance.models import guidance_titles
+from backend.notify.urgency import is_critical
 
 CATEGORY_BY_SUBJECT = {
     "application": "enrolment",
@@ -87,6 +88,9 @@ class Message(msgspec.Struct, kw_only=True):
     event: str
     category: str
     urgency: str
+    # Critical news (backend/notify/urgency.py): the app reports it saw it (POST /api/me/notifications/seen),
+    # which stops its SMS fallback.
+    critical: bool = False
     at: dt.datetime
     subject: Subject
     title_zh: str
@@ -133,6 +137,7 @@ def message_for(event: Any) -> Message:
         event=event.type,
         category=category_of(event.subject_type),
         urgency=event.urgency,
+        critical=is_critical(event),
         at=event.created_at,
         subject=Subject(type=event.subject_type, id=str(event.subject_id)),
         title_zh=title_zh,

@@ -54,7 +54,7 @@ class DeliveryCursor(Base):
 
 
 class NotificationPreference(Base):
-    """Per account and category: may this reach the account over WebSocket, over Web Push?"""
+    """Per account and category: may this reach the account over WebSocket, over Web Push, by SMS?"""
 
     __tablename__ = "notification_preferences"
     __table_args__ = (
@@ -65,3 +65,4 @@ class NotificationPreference(Base):
     category: Mapped[str] = mapped_column(String(16), primary_key=True)
     websocket: Mapped[bool] = mapped_column(server_default=text("true"), default=True)
     push: Mapped[bool] = mapped_column(server_default=text("true"), default=True)
+    sms: Mapped[bool] = mapped_column(server_default=text("true"), default=True)  # critical news only (notify/)

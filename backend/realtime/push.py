@@ -45,6 +45,8 @@ from sqlalchemy import text
 from backend.core import metrics
 from backend.core.config import Settings
 from backend.core.errors import database_unreachable
+from backend.notify.service import ack_token
+from backend.notify.urgency import is_critical, quiet_until
 from backend.realtime.events import category_of, message_for
 from backend.realtime.service import private_host
 
@@ -67,9 +69,11 @@ def public_key(settings: Settings) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def payload_for(event: Any) -> bytes:
+def payload_for(event: Any, ack: str | None = None) -> bytes:
+    """The push body; ``ack`` (for the people an event names) lets the service worker report that it
+    showed the notification (``POST /api/notify/ack``), which stops a critical event's SMS fallback."""
     message = message_for(event)
-    body = {
+    body: dict[str, Any] = {
         "id": message.id,
         "event": message.event,
         "category": message.category,
@@ -78,10 +82,13 @@ def payload_for(event: Any) -> bytes:
         "url": message.url,
         "tag": f"{message.subject.type}:{message.subject.id}",
         "subject": {"type": message.subject.type, "id": message.subject.id},
+        "urgency": "critical" if is_critical(event) else "normal",
     }
+    if ack:
+        body["ack"] = ack
     encoded = msgspec.json.encode(body)
     if len(encoded) > MAX_PAYLOAD_BYTES:  # never expected: only ids and a short title
-        encoded = msgspec.json.encode({k: body[k] for k in ("id", "event", "url", "subject")})
+        encoded = msgspec.json.encode({k: body[k] for k in ("id", "event", "url", "subject", "ack") if k in body})
     return encoded
 
 
@@ -104,8 +111,8 @@ AUDIENCE = """
 _FANOUT = text(
     AUDIENCE
     + """
-    INSERT INTO push_deliveries (subscription_id, event_id)
-    SELECT s.id, :event_id FROM push_subscriptions s JOIN audience a ON a.account_id = s.account_id
+    INSERT INTO push_deliveries (subscription_id, event_id, next_attempt_at)
+    SELECT s.id, :event_id, coalesce(CAST(:not_before AS timestamptz), now()) FROM push_subscriptions s JOIN audience a ON a.account_id = s.account_id
     WHERE :urgent OR NOT EXISTS (
         SELECT 1 FROM notification_preferences p
         WHERE p.account_id = s.account_id AND p.category = :category AND NOT p.push)
@@ -171,19 +178,28 @@ class PushWorker:
             rows = (
                 await db.execute(
                     text(
-                        "SELECT id, position, subject_type, urgency, (payload->>'silent') IS NOT NULL AS silent"
+                        "SELECT id, position, type, subject_type, urgency, payload,"
+                        " (payload->>'silent') IS NOT NULL AS silent"
                         " FROM events WHERE position > :after"
                         " ORDER BY position LIMIT :batch"
                     ),
                     {"after": cursor, "batch": FANOUT_BATCH},
                 )
             ).all()
+            quiet = quiet_until(self.settings.notify.quiet_hours)
             for row in rows:
                 if row.silent:  # e.g. a withdrawn notice: open apps drop it, phones are not woken
                     continue
+                urgent = row.urgency == "high" or is_critical(row)
                 await db.execute(
                     _FANOUT,
-                    {"event_id": row.id, "urgent": row.urgency == "high", "category": category_of(row.subject_type)},
+                    {
+                        "event_id": row.id,
+                        "urgent": urgent,
+                        "category": category_of(row.subject_type),
+                        # quiet hours (Beijing time) hold normal pushes back until they end
+                        "not_before": None if urgent else quiet,
+                    },
                 )
             if rows:
                 await db.execute(
@@ -203,7 +219,9 @@ class PushWorker:
                 r.id: r
                 for r in (
                     await db.execute(
-                        text("SELECT id, endpoint, p256dh, auth FROM push_subscriptions WHERE id = ANY(:ids)"),
+                        text(
+                            "SELECT id, account_id, endpoint, p256dh, auth FROM push_subscriptions WHERE id = ANY(:ids)"
+                        ),
                         {"ids": [c.subscription_id for c in claimed]},
                     )
                 ).all()
@@ -223,6 +241,14 @@ class PushWorker:
         async with self.session_maker() as db:
             for delivery, (outcome, detail) in zip(claimed, outcomes, strict=True):
                 await self._record(db, delivery, outcome, detail)
+                await _log_delivery(
+                    db,
+                    subs.get(delivery.subscription_id),
+                    events.get(delivery.event_id),
+                    outcome,
+                    delivery,
+                    self.settings,
+                )
             await db.commit()
         return len(claimed)
 
@@ -269,11 +295,11 @@ class PushWorker:
         try:
             await webpush_async(
                 subscription_info={"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}},
-                data=payload_for(event).decode(),
+                data=payload_for(event, self._ack(sub, event)).decode(),
                 vapid_private_key=self._vapid,
                 vapid_claims={"sub": self.settings.vapid_subject},  # fresh per send: pywebpush mutates it
                 ttl=self.settings.push_ttl_s,
-                headers={"Urgency": "high" if event.urgency == "high" else "normal"},
+                headers={"Urgency": "high" if event.urgency == "high" or is_critical(event) else "normal"},
                 timeout=self.settings.push_timeout_s,
                 aiohttp_session=self._http,
             )
@@ -287,6 +313,11 @@ class PushWorker:
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return "retry", type(exc).__name__
         return "sent", None
+
+    def _ack(self, sub: Any, event: Any) -> str | None:
+        if sub.account_id not in (event.account_ids or ()):
+            return None  # staff and officers hear institution and department events; no fallback to stop
+        return ack_token(self.settings.secret_key, event.id, sub.account_id)
 
     async def _endpoint_is_public(self, endpoint: str) -> bool:
         """Against DNS tricks: the endpoint's host must resolve to public addresses only."""
@@ -303,6 +334,25 @@ class PushWorker:
         except OSError:
             return True  # cannot resolve now: the send fails and is retried
         return not any(private_host(info[4][0]) for info in infos)
+
+
+async def _log_delivery(db: Any, sub: Any, event: Any, outcome: str, delivery: Any, settings: Settings) -> None:
+    """The delivery log (notify_deliveries) of the people an event names: pushed, or could not be."""
+    if sub is None or event is None or sub.account_id not in (event.account_ids or ()):
+        return
+    final_failure = outcome in ("gone", "drop") or (
+        outcome == "retry" and delivery.attempts >= settings.push_max_attempts
+    )
+    if outcome != "sent" and not final_failure:
+        return
+    await db.execute(
+        text(
+            "INSERT INTO notify_deliveries (event_id, account_id, channel, status) VALUES (:e, :a, 'push', :s)"
+            " ON CONFLICT (event_id, account_id, channel) DO UPDATE SET status = EXCLUDED.status, updated_at = now()"
+            " WHERE notify_deliveries.status NOT IN ('acknowledged', 'sent')"
+        ),
+        {"e": event.id, "a": sub.account_id, "s": "sent" if outcome == "sent" else "failed"},
+    )
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -124,6 +124,7 @@ async def preferences(db: AsyncSession, account_id: uuid.UUID) -> Preferences:
                 category=c,  # type: ignore[arg-type]
                 websocket=stored[c].websocket if c in stored else True,
                 push=stored[c].push if c in stored else True,
+                sms=stored[c].sms if c in stored else True,
             )
             for c in CATEGORIES
         ]
@@ -134,12 +135,13 @@ async def set_preferences(db: AsyncSession, p: Principal, items: list[Preference
     if len({i.category for i in items}) != len(items):
         raise RuleViolation("A category is listed twice", detail_zh="通知类别重复", code="duplicate_category")
     for item in items:
+        changes = {"websocket": item.websocket, "push": item.push}
+        if item.sms is not None:
+            changes["sms"] = item.sms
         await db.execute(
             insert(NotificationPreference)
-            .values(account_id=p.account_id, category=item.category, websocket=item.websocket, push=item.push)
-            .on_conflict_do_update(
-                index_elements=["account_id", "category"], set_={"websocket": item.websocket, "push": item.push}
-            )
+            .values(account_id=p.account_id, category=item.category, **changes)
+            .on_conflict_do_update(index_elements=["account_id", "category"], set_=changes)
         )
     # Open sockets of this account pick the change up at once (the hubs listen on dq_prefs).
     await db.execute(text("SELECT pg_notify('dq_prefs', :account)"), {"account": str(p.account_id)})

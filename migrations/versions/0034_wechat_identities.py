@@ -7,7 +7,7 @@
 * ``wechat_oauth_states`` and ``wechat_pending_bindings``: short-lived, single-use, stored as digests.
 
 Revision ID: 0034_wechat_identities
-Revises: 0016
+Revises: 0033_sms
 Create Date: 2026-12-07
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0034_wechat_identities"
-down_revision: str | None = "0016"
+down_revision: str | None = "0033_sms"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

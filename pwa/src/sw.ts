@@ -5,7 +5,7 @@ import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from
 import { NavigationRoute, registerRoute } from 'workbox-routing'
 import { CacheFirst } from 'workbox-strategies'
 import { ExpirationPlugin } from 'workbox-expiration'
-import { notificationFor, parsePush } from './utils/notification'
+import { ackRequest, notificationFor, parsePush } from './utils/notification'
 import { safePath } from './utils/paths'
 
 declare const self: ServiceWorkerGlobalScope
@@ -33,8 +33,23 @@ registerRoute(
 )
 
 self.addEventListener('push', (event) => {
-  const { title, options } = notificationFor(parsePush(event.data))
-  event.waitUntil(self.registration.showNotification(title, options))
+  const body = parsePush(event.data)
+  const { title, options } = notificationFor(body)
+  const ack = ackRequest(body)
+  event.waitUntil(
+    (async () => {
+      await self.registration.showNotification(title, options)
+      // Shown: tell the server, so a critical event does not also go by SMS. A failed report only
+      // means an SMS may follow; it never hides the notification.
+      if (ack) {
+        const sent = await fetch(ack.url, ack.init).then((r) => r.ok || r.status === 404, () => false)
+        if (!sent) {
+          await new Promise((resolve) => setTimeout(resolve, 2000)) // once more, after a pause
+          await fetch(ack.url, ack.init).catch(() => undefined)
+        }
+      }
+    })(),
+  )
 })
 
 self.addEventListener('notificationclick', (event) => {

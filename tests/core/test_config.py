@@ -5,6 +5,16 @@ import pytest
 from backend.core.config import ConfigError, Settings, to_async_url
 
 CHILD_DATA_KEYS = "1:" + "A" * 43 + "="  # one 32-byte key (base64), as production requires
+# A complete SMS gateway configuration (production refuses the development sender, ``log``).
+SMS_ENV = {
+    "SMS_BACKEND": "tencent",
+    "SMS_SECRET_ID": "AKIDtest",
+    "SMS_SECRET_KEY": "test-secret-key",
+    "SMS_SDK_APP_ID": "1400000000",
+    "SMS_SIGN_NAME": "大庆托育",
+    "SMS_TEMPLATE_SIGN_IN": "100001",
+    "SMS_TEMPLATE_URGENT": "100002",
+}
 
 
 @pytest.fixture
@@ -15,7 +25,8 @@ def clean_env(monkeypatch, tmp_path):
         "SECRET_KEY",
         "ALLOWED_ORIGINS",
         "PUBLIC_BASE_URL",
-        "SMS_BACKEND",
+        *SMS_ENV,
+        "SMS_ENDPOINT",
         "SEED_DEMO",
         "PORT",
         "HOST",
@@ -70,7 +81,8 @@ def test_production_accepts_a_complete_configuration(clean_env):
     clean_env.setenv("SECRET_KEY", "k" * 40)
     clean_env.setenv("PUBLIC_BASE_URL", "https://tuoyu.daqing.example")
     clean_env.setenv("ALLOWED_ORIGINS", "https://tuoyu.daqing.example")
-    clean_env.setenv("SMS_BACKEND", "log")
+    for name, value in SMS_ENV.items():
+        clean_env.setenv(name, value)
     clean_env.setenv("ID_HASH_KEY", "h" * 40)
     clean_env.setenv("CHILD_DATA_KEYS", CHILD_DATA_KEYS)
     from tests.conftest import TEST_VAPID_PEM
@@ -161,7 +173,7 @@ def test_production_refuses_minio_default_credentials(clean_env):
         "SECRET_KEY": "k" * 40,
         "PUBLIC_BASE_URL": "https://tuoyu.daqing.example",
         "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
-        "SMS_BACKEND": "log",
+        **SMS_ENV,
         "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
         "ID_HASH_KEY": "h" * 40,
         "CHILD_DATA_KEYS": CHILD_DATA_KEYS,
@@ -209,7 +221,7 @@ def test_production_wants_an_https_public_endpoint(clean_env):
         "SECRET_KEY": "k" * 40,
         "PUBLIC_BASE_URL": "https://tuoyu.daqing.example",
         "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
-        "SMS_BACKEND": "log",
+        **SMS_ENV,
         "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
         "ID_HASH_KEY": "h" * 40,
         "CHILD_DATA_KEYS": CHILD_DATA_KEYS,
@@ -237,7 +249,7 @@ def test_production_wants_an_id_hash_key_of_its_own(clean_env):
         "SECRET_KEY": "k" * 40,
         "PUBLIC_BASE_URL": "https://tuoyu.daqing.example",
         "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
-        "SMS_BACKEND": "log",
+        **SMS_ENV,
         "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
         "CHILD_DATA_KEYS": CHILD_DATA_KEYS,
     }.items():
@@ -284,3 +296,55 @@ def test_production_origins_default_to_the_public_url_alone(clean_env):
     with pytest.raises(ConfigError) as err:
         Settings.from_env()
     assert "ALLOWED_ORIGINS" not in str(err.value)  # derived: https only
+
+
+def test_production_refuses_the_log_sender_and_an_incomplete_gateway(clean_env):
+    from tests.conftest import TEST_VAPID_PEM
+
+    for name, value in {
+        "APP_ENV": "production",
+        "DATABASE_URL": "postgresql://app:pw@db:5432/daqing",
+        "SECRET_KEY": "k" * 40,
+        "PUBLIC_BASE_URL": "https://tuoyu.daqing.example",
+        "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
+        "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
+        "ID_HASH_KEY": "h" * 40,
+        "CHILD_DATA_KEYS": CHILD_DATA_KEYS,
+        **SMS_ENV,
+    }.items():
+        clean_env.setenv(name, value)
+    assert Settings.from_env().sms_backend == "tencent"
+    clean_env.setenv("SMS_BACKEND", "log")
+    with pytest.raises(ConfigError, match="SMS_BACKEND must be tencent or aliyun"):
+        Settings.from_env()
+    clean_env.setenv("SMS_BACKEND", "aliyun")
+    assert Settings.from_env().notify.sms_region == "cn-hangzhou"
+    clean_env.setenv("SMS_ENDPOINT", "http://sms-proxy.internal:8080")  # plain http across a network
+    with pytest.raises(ConfigError, match="SMS_ENDPOINT"):
+        Settings.from_env()
+    clean_env.setenv("SMS_ENDPOINT", "http://127.0.0.1:8241")  # plain http on this machine only (a sidecar)
+    assert Settings.from_env().notify.sms_endpoint == "http://127.0.0.1:8241"
+    clean_env.delenv("SMS_ENDPOINT")
+    clean_env.delenv("SMS_TEMPLATE_URGENT")
+    with pytest.raises(ConfigError, match="SMS_TEMPLATE_URGENT"):
+        Settings.from_env()
+    clean_env.setenv("SMS_BACKEND", "carrier-pigeon")
+    with pytest.raises(ConfigError, match="SMS_BACKEND"):
+        Settings.from_env()
+
+
+def test_notification_settings(clean_env):
+    for name in ("SMS_FALLBACK_AFTER", "NOTIFY_QUIET_HOURS", "SMS_MAX_QPS"):
+        clean_env.delenv(name, raising=False)
+    notify = Settings.from_env().notify
+    assert (notify.sms_backend, notify.sms_fallback_after_s) == ("log", 600.0)
+    assert [t.isoformat() for t in notify.quiet_hours] == ["22:00:00", "07:00:00"]
+    clean_env.setenv("NOTIFY_QUIET_HOURS", "off")
+    clean_env.setenv("SMS_FALLBACK_AFTER", "1.5")
+    notify = Settings.from_env().notify
+    assert notify.quiet_hours is None and notify.sms_fallback_after_s == 1.5
+    for name, bad in (("NOTIFY_QUIET_HOURS", "late"), ("SMS_FALLBACK_AFTER", "soon"), ("SMS_MAX_QPS", "0")):
+        clean_env.setenv(name, bad)
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env()
+        clean_env.delenv(name)

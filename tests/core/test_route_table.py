@@ -42,6 +42,8 @@ def test_write_routes_are_never_public_except_sign_in(app):
     # Open311 filing is open to the route guard but needs a registered client's api_key, checked by
     # the handler before anything is written. Binding WeChat is sign-in too: it needs the pending
     # binding's cookie from WeChat's authorisation and an SMS code.
+    # A service worker acknowledges a shown notification with the keyed token its (end-to-end encrypted)
+    # push payload carried: no session, nothing written without it.
     assert public_writes == [
         "POST /api/auth/code",
         "POST /api/auth/code/verify",
@@ -50,5 +52,6 @@ def test_write_routes_are_never_public_except_sign_in(app):
         "POST /api/complaints/track",
         "POST /api/complaints/track/photos",
         "POST /api/wechat/bind",
+        "POST /api/notify/ack",
         "POST /open311/v2/requests.json",
     ]

@@ -32,8 +32,15 @@ APP_SERVICES = ("migrate", "app")  # the services that run `python -m backend`
 CHOICES = {
     "PUBLIC_BASE_URL": "https://tuoyu.daqing.gov.cn",
     "S3_PUBLIC_ENDPOINT": "https://files.tuoyu.daqing.gov.cn",
-    # Production accepts any explicitly chosen sender; 'log' is the only one so far.
-    "SMS_BACKEND": "log",
+    # The SMS gateway: the provider, its API key and the approved sign name and templates (issued by the
+    # provider, not generated); production refuses the development sender 'log'.
+    "SMS_BACKEND": "tencent",
+    "SMS_SECRET_ID": "AKIDexampleexampleexample",
+    "SMS_SECRET_KEY": "exampleexampleexampleexample",
+    "SMS_SDK_APP_ID": "1400000000",
+    "SMS_SIGN_NAME": "大庆托育",
+    "SMS_TEMPLATE_SIGN_IN": "100001",
+    "SMS_TEMPLATE_URGENT": "100002",
 }
 # Settings production refuses to start without (each must be passed by the compose file).
 REQUIRED = (
@@ -44,6 +51,11 @@ REQUIRED = (
     "VAPID_PRIVATE_KEY",
     "PUBLIC_BASE_URL",
     "SMS_BACKEND",
+    "SMS_SECRET_ID",
+    "SMS_SECRET_KEY",
+    "SMS_SIGN_NAME",
+    "SMS_TEMPLATE_SIGN_IN",
+    "SMS_TEMPLATE_URGENT",
     "S3_ENDPOINT",
     "S3_SECRET_KEY",
 )

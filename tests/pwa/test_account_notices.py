@@ -120,8 +120,8 @@ def test_password_sign_in_children_and_sign_out(new_context, e2e_server) -> None
     page.get_by_role("button", name="返回").click()
     page.wait_for_url("**/me")
 
-    # 通知设置: the device's push state is shown; a category's channel switches off and stays off.
-    page.get_by_role("button", name="通知设置").click()
+    # 通知方式: the device's push state is shown; a category's channel switches off and stays off.
+    page.get_by_role("button", name="通知方式").click()
     page.wait_for_url("**/me/notifications")
     expect(page.get_by_test_id("push-state")).to_have_text(re.compile("已拒绝|未开启|不支持"))
     switch = page.get_by_role("switch", name="机构通知 · 系统推送")

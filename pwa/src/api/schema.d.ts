@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/admin/notification-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deliveries per channel and day / 各渠道每日送达统计 */
+        get: operations["ApiAdminNotificationStatsStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/applications": {
         parameters: {
             query?: never;
@@ -1599,6 +1616,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/notification-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What can reach me / 我的通知方式 */
+        get: operations["ApiMeNotificationChannelsChannels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/notification-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How my notifications were delivered / 通知送达记录 */
+        get: operations["ApiMeNotificationLogLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/notification-preferences": {
         parameters: {
             query?: never;
@@ -1611,6 +1662,23 @@ export interface paths {
         /** Change notification settings / 修改通知设置 */
         put: operations["ApiMeNotificationPreferencesSetPreferences"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/notifications/seen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The open app showed an event / 应用内已查看 */
+        post: operations["ApiMeNotificationsSeenSeen"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1799,6 +1867,40 @@ export interface paths {
         };
         /** Edit history / 修改记录 */
         get: operations["ApiNoticesNoticeIdRevisionsRevisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notify/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The device showed a notification / 通知已在设备上显示 */
+        post: operations["ApiNotifyAckAck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notify/links/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where an SMS link leads / 短信链接 */
+        get: operations["ApiNotifyLinksTokenLink"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2540,6 +2642,19 @@ export interface components {
             phone: string | null;
             roles: components["schemas"]["GrantOut"][];
         };
+        /**
+         * AckIn
+         * @description What the service worker sends after showing a notification: the token its push payload carried.
+         */
+        AckIn: {
+            token: string;
+        };
+        /** AckOut */
+        AckOut: {
+            acknowledged: boolean;
+            /** @enum {unknown} */
+            sms: "already_sent" | "cancelled" | "not_planned";
+        };
         /** AnswerIn */
         AnswerIn: {
             /** @default [] */
@@ -2909,6 +3024,27 @@ export interface components {
             name_en: string;
             name_zh: string;
             urgent: boolean;
+        };
+        /** ChannelDayCount */
+        ChannelDayCount: {
+            channel: string;
+            count: number;
+            /** Format: date */
+            day: string;
+            status: string;
+        };
+        /**
+         * Channels
+         * @description What can reach this person, as the server sees it (the PWA adds what the browser can do).
+         */
+        Channels: {
+            fallback_after_s: number;
+            phone_masked: string | null;
+            push_devices: number;
+            quiet_hours: string | null;
+            sms_daily_cap: number;
+            sms_enabled: boolean;
+            sms_today: number;
         };
         /** CheckIn */
         CheckIn: {
@@ -3335,6 +3471,7 @@ export interface components {
             guardianships: Record<string, never>[];
             guidance_registrations: Record<string, never>[];
             notice_reads: Record<string, never>[];
+            notification_deliveries: Record<string, never>[];
             notification_preferences: Record<string, never>[];
             push_subscriptions: Record<string, never>[];
             roles: Record<string, never>[];
@@ -3975,6 +4112,22 @@ export interface components {
             timestamp: number;
             url: string;
         };
+        /** LinkOut */
+        LinkOut: {
+            url: string;
+        };
+        /** LogEntry */
+        LogEntry: {
+            at: string;
+            channel: string;
+            detail: string | null;
+            event: number;
+            event_type: string;
+            status: string;
+            status_zh: string;
+            title_zh: string;
+            url: string;
+        };
         /** LoggedOut */
         LoggedOut: {
             /** @default true */
@@ -4567,6 +4720,7 @@ export interface components {
             /** @enum {unknown} */
             category: "bookings" | "complaints" | "enrolment" | "notices";
             push: boolean;
+            sms?: boolean | null;
             websocket: boolean;
         };
         /** Preferences */
@@ -4910,6 +5064,13 @@ export interface components {
             name_zh: string;
             score: number;
         };
+        /**
+         * SeenIn
+         * @description The open app saw an event (over the WebSocket): it counts as acknowledged.
+         */
+        SeenIn: {
+            event: number;
+        };
         /** SessionOut */
         SessionOut: {
             account: components["schemas"]["AccountOut"];
@@ -5045,6 +5206,13 @@ export interface components {
             grades: components["schemas"]["GradeBand"][];
             title_zh: string;
             total_points: number;
+        };
+        /** Stats */
+        Stats: {
+            counts: components["schemas"]["ChannelDayCount"][];
+            days: number;
+            sms_budget_today: number;
+            sms_used_today: number;
         };
         /**
          * SubscriptionIn
@@ -5215,6 +5383,70 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ApiAdminNotificationStatsStats: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stats"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiApplicationsMine: {
         parameters: {
             query?: never;
@@ -12410,6 +12642,108 @@ export interface operations {
             };
         };
     };
+    ApiMeNotificationChannelsChannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channels"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeNotificationLogLog: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogEntry"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiMeNotificationPreferencesPreferences: {
         parameters: {
             query?: never;
@@ -12496,6 +12830,81 @@ export interface operations {
             };
             /** @description Not allowed / 无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeNotificationsSeenSeen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeenIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AckOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13378,6 +13787,136 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiNotifyAckAck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AckIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AckOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiNotifyLinksTokenLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,8 @@ export type Session = Schema<'SessionOut'>
 
 /** A live message from /ws (and, trimmed, the data of a push notification). */
 export interface LiveEvent {
+  /** Critical news (offer, cancellation, urgent notice): the app reports it saw it, which stops the SMS fallback. */
+  critical?: boolean
   type: 'event'
   id: number
   event: string

@@ -5,6 +5,7 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { LiveEvent } from '@/api/types'
 import { backoffDelay } from '@/utils/backoff'
+import { api } from '@/api/client'
 
 const LAST_ID_KEY = 'dq.lastEventId'
 export type LiveStatus = 'idle' | 'connecting' | 'open' | 'waiting' | 'closed'
@@ -28,6 +29,8 @@ export const useLive = defineStore('live', () => {
     if (lastEventId.value !== null && message.id <= lastEventId.value) return // already seen
     lastEventId.value = message.id
     localStorage.setItem(LAST_ID_KEY, String(message.id))
+    // Critical news seen in the open app: no SMS fallback needed (best effort; the server decides).
+    if (message.critical) api.post('/api/me/notifications/seen', { event: message.id }).catch(() => undefined)
     listeners.forEach((l) => {
       try {
         l(message)

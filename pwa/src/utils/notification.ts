@@ -10,6 +10,8 @@ export interface PushBody {
   url?: string
   subject?: { type: string; id: string }
   urgency?: string
+  /** Token for POST /api/notify/ack: the service worker reports it showed the notification. */
+  ack?: string
 }
 
 export interface NotificationSpec {
@@ -37,7 +39,22 @@ export function notificationFor(body: PushBody): NotificationSpec {
       // one notification per subject: a newer status replaces the older one
       tag: body.subject ? `${body.subject.type}:${body.subject.id}` : undefined,
       data: { url: safePath(body.url) },
-      requireInteraction: body.urgency === 'high',
+      requireInteraction: body.urgency === 'high' || body.urgency === 'critical',
+    },
+  }
+}
+
+/** The acknowledgement the service worker sends once it has shown a notification (null: nothing to send).
+ * It stops a critical event's SMS fallback; the token is the session-free proof it came from this push. */
+export function ackRequest(body: PushBody): { url: string; init: RequestInit } | null {
+  if (!body.ack || !/^[0-9]+\.[0-9a-f]{32}\.[0-9a-f]{32}$/.test(body.ack)) return null
+  return {
+    url: '/api/notify/ack',
+    init: {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: body.ack }),
+      credentials: 'omit',
     },
   }
 }
