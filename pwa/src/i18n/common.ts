@@ -8,6 +8,8 @@ export default {
       offlineBanner: '网络已断开，部分功能暂不可用', savedAt: '保存于 {time}', signInFirst: '请先登录',
       signIn: '登录', live: { open: '实时更新已连接', waiting: '正在重新连接…', connecting: '正在连接…' },
       language: '语言 / Language', notFound: '页面不存在', home: '回到首页',
+      textSize: { title: '字体大小', hint: '默认跟随手机的字体大小', normal: '标准', large: '大', xlarge: '特大' },
+      errorCode: '错误代码：{code}', error: '出错了，请稍后再试',
     },
   },
   en: {
@@ -20,6 +22,8 @@ export default {
       signInFirst: 'Please sign in first', signIn: 'Sign in',
       live: { open: 'Live updates on', waiting: 'Reconnecting…', connecting: 'Connecting…' },
       language: 'Language / 语言', notFound: 'Page not found', home: 'Home',
+      textSize: { title: 'Text size', hint: 'Follows the phone’s text size by default', normal: 'Standard', large: 'Large', xlarge: 'Extra large' },
+      errorCode: 'Code: {code}', error: 'Something went wrong, please try again later',
     },
   },
 }
