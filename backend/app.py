@@ -41,6 +41,7 @@ from backend.core.spa import pwa_directory, spa_fallback_handler
 from backend.core.storage import provide_storage, storage_from_settings
 from backend.core.strict import strict_json_body
 from backend.enrolment.routes import ApplicationController, EnrolmentDeskController
+from backend.favourites.routes import FavouriteController
 from backend.families.routes import ChildrenController
 from backend.files.routes import uploads_router
 from backend.filing.routes import FilingReviewController, InstitutionFilingController
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             health,
             AuthController,
             MeController,
+            FavouriteController,
             PrivacyController,
             ChildrenController,
             InstitutionController,

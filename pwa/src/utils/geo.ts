@@ -35,6 +35,16 @@ export function haversine(a: LatLng, b: LatLng): number {
 }
 
 /** The device's position (WGS-84, as the Geolocation API gives it). */
+/** True when the user has already allowed this site their location (so asking shows no prompt). */
+export async function geolocationGranted(): Promise<boolean> {
+  try {
+    const status = await navigator.permissions?.query({ name: 'geolocation' as PermissionName })
+    return status?.state === 'granted'
+  } catch {
+    return false
+  }
+}
+
 export function locate(timeoutMs = 10_000): Promise<LatLng> {
   return new Promise((resolve, reject) => {
     if (!('geolocation' in navigator)) return reject(new Error('geolocation unavailable'))
