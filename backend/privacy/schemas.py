@@ -40,6 +40,7 @@ class FamilyExport(Output, kw_only=True):
     room_ratings: list[Row]
     room_suggestions: list[Row]
     uploads: list[Row]  # file metadata (the files themselves are reached through their notices/complaints)
+    favourites: list[Row]  # institutions kept in 我的收藏
 
 
 class EraseIn(Input):

@@ -12,9 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.core.authz import Role
+from backend.core.security import hash_password
 from backend.demo.data import DEMO_PASSWORD
 from backend.favourites.models import Favourite
 from tests.live import live_server, scratch_database
+
+PASSWORD = "s3cret-Passw0rd"
 
 
 async def test_add_list_remove_and_each_account_has_its_own(client, factory, db):
@@ -73,3 +76,16 @@ async def test_concurrent_taps_leave_one_favourite(server):
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
         items = (await http.get("/api/me/favourites", headers=headers)).json()["items"]
     assert [i["institution_id"] for i in items] == [inst]
+
+
+async def test_favourites_are_in_the_family_export_and_gone_after_erasure(client, factory, db):
+    inst = await factory.institution(name="收藏导出测试托育中心")
+    parent, headers = await factory.signed_in(Role.PARENT, password_hash=hash_password(PASSWORD))
+    assert (await client.put(f"/api/me/favourites/{inst.id}", headers=headers)).status_code == 204
+    doc = (await client.get("/api/me/export", headers=headers)).json()
+    assert [f["institution_id"] for f in doc["favourites"]] == [str(inst.id)]
+
+    r = await client.post("/api/me/erase", headers=headers, json={"password": PASSWORD})
+    assert r.status_code == 200, r.text
+    left = await db.scalar(select(func.count()).select_from(Favourite).where(Favourite.account_id == parent.id))
+    assert left == 0

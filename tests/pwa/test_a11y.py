@@ -41,12 +41,39 @@ ROLES = {
 }
 # {inst} is a demo institution (the first in 找托育's list), {desk} the signed-in staff's institution.
 SCREENS = {
-    "anonymous": ["/", "/rooms", "/complaints", "/complaints/new", "/complaints/track", "/blacklist",
-                  "/guidance", "/login", "/me", "/institutions/{inst}"],
-    "parent": ["/", "/institutions/{inst}", "/institutions/{inst}/book", "/institutions/{inst}/apply",
-               "/bookings", "/applications", "/notices", "/complaints/mine", "/me", "/me/children"],
-    "staff": ["/staff/{desk}", "/staff/{desk}/bookings", "/staff/{desk}/applications", "/staff/{desk}/notices",
-              "/staff/{desk}/complaints", "/notices", "/me"],
+    "anonymous": [
+        "/",
+        "/rooms",
+        "/complaints",
+        "/complaints/new",
+        "/complaints/track",
+        "/blacklist",
+        "/guidance",
+        "/login",
+        "/me",
+        "/institutions/{inst}",
+    ],
+    "parent": [
+        "/",
+        "/institutions/{inst}",
+        "/institutions/{inst}/book",
+        "/institutions/{inst}/apply",
+        "/bookings",
+        "/applications",
+        "/notices",
+        "/complaints/mine",
+        "/me",
+        "/me/children",
+    ],
+    "staff": [
+        "/staff/{desk}",
+        "/staff/{desk}/bookings",
+        "/staff/{desk}/applications",
+        "/staff/{desk}/notices",
+        "/staff/{desk}/complaints",
+        "/notices",
+        "/me",
+    ],
     "admin": ["/staff/{desk}", "/staff/{desk}/notices/new", "/staff/{desk}/roster", "/me"],
     "officer": ["/officer", "/officer/assessments", "/officer/filings", "/officer/blacklist", "/stats", "/me"],
     "city-admin": ["/officer", "/stats", "/officer/audit", "/me"],
@@ -115,4 +142,3 @@ def test_the_audit_catches_low_contrast(new_context) -> None:  # type: ignore[no
     )
     ids = {v["id"] for v in violations_of(page)}
     assert "color-contrast" in ids
-

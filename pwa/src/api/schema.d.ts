@@ -3202,6 +3202,7 @@ export interface components {
             complaints: Record<string, never>[];
             consultation_answers: Record<string, never>[];
             exported_at: string;
+            favourites: Record<string, never>[];
             /** @default daqing-family-data/1 */
             format: string;
             guardian_consents: Record<string, never>[];
