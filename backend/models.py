@@ -14,6 +14,7 @@ def import_all_models() -> None:
     import backend.core.ratelimit
     import backend.enrolment.models
     import backend.families.models
+    import backend.favourites.models
     import backend.files.models
     import backend.filing.models
     import backend.government.models

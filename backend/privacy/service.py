@@ -52,6 +52,7 @@ from backend.core.security import check_password
 from backend.enrolment import service as enrolment
 from backend.enrolment.models import ACTIVE, Application
 from backend.families.models import Child, GuardianConsent, Guardianship
+from backend.favourites.models import Favourite
 from backend.files.models import Upload
 from backend.guidance import service as guidance
 from backend.guidance.models import GuidanceEvent, GuidanceRegistration, RegistrationStatus
@@ -203,6 +204,10 @@ async def export(db: AsyncSession, p: Principal) -> FamilyExport:
         ],
         wechat_subscriptions=[
             _row(w) for w in await _all(db, select(WeChatSubscription).where(WeChatSubscription.account_id == me))
+        ],
+        favourites=[
+            _row(f)
+            for f in await _all(db, select(Favourite).where(Favourite.account_id == me).order_by(Favourite.created_at))
         ],
     )
 
@@ -373,6 +378,7 @@ async def erase(db: AsyncSession, settings: Settings, p: Principal) -> ErasureOu
         (ConsultationAnswer, ConsultationAnswer.account_id),
         (ConsultationParticipant, ConsultationParticipant.account_id),
         (RoomRating, RoomRating.account_id),
+        (Favourite, Favourite.account_id),
         (AuthSession, AuthSession.account_id),  # every device signed out (WebSocket tickets cascade)
         (WeChatIdentity, WeChatIdentity.account_id),  # the WeChat binding (its subscriptions cascade)
         (RoleGrant, RoleGrant.account_id),

@@ -10,9 +10,9 @@ import type { Application, Booking, ClassOut, ModeOut, SlotOut } from '@/views/c
 describe('search filters', () => {
   it('round-trips through the query string, leaving defaults out', () => {
     expect(filtersToQuery(defaultFilters())).toEqual({})
-    const f = { ...defaultFilters(), mode: 'hourly' as const, age: 26, vacancy: true, inclusive: true, radius: 10000, lat: 46.63, lng: 125.11, view: 'map' as const }
+    const f = { ...defaultFilters(), mode: 'hourly' as const, age: 26, vacancy: true, inclusive: true, radius: 10000, lat: 46.63, lng: 125.11, view: 'map' as const, q: '阳光' }
     const q = filtersToQuery(f)
-    expect(q).toEqual({ mode: 'hourly', age: '26', vacancy: '1', inclusive: '1', radius: '10000', lat: '46.63000', lng: '125.11000', view: 'map' })
+    expect(q).toEqual({ mode: 'hourly', age: '26', vacancy: '1', inclusive: '1', radius: '10000', lat: '46.63000', lng: '125.11000', view: 'map', q: '阳光' })
     expect(filtersFromQuery(q)).toEqual(f)
   })
   it('ignores invalid values in the URL', () => {
@@ -32,6 +32,9 @@ describe('search filters', () => {
     expect(nearbyQuery(all, { lat: 46.6, lng: 125.1 }).filed).toBeUndefined()
     const q = nearbyQuery({ ...defaultFilters(), mode: 'full_day', age: 0, vacancy: true }, { lat: 46.6, lng: 125.1 })
     expect(q).toMatchObject({ mode: 'full_day', age_months: 0, vacancy: true, inclusive: undefined })
+    // A name search goes to the API as q; blank is no filter.
+    expect(nearbyQuery({ ...defaultFilters(), q: '萨尔图' }, { lat: 46.6, lng: 125.1 }).q).toBe('萨尔图')
+    expect(filtersFromQuery({ q: '  ' }).q).toBe('')
   })
 })
 

@@ -11,6 +11,7 @@ import {
   removeQueued,
   resetQueueForTests,
   retry,
+  retryQueuedPhotos,
 } from '@/views/complaints/queue'
 import type { ComplaintFields, Filed } from '@/views/complaints/types'
 
@@ -98,6 +99,29 @@ describe('the offline complaint queue', () => {
     // Sent items are not sent again.
     await flushQueue()
     expect(fetchMock).toHaveBeenCalledTimes(1)
+  })
+
+  it('keeps the photos when storage was down, for 补传照片 from the queue', async () => {
+    const answers = [json(201, { ...filed, photos: 0, photos_not_stored: 1 }), json(200, { photos: 1 })]
+    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => answers.shift()!)
+    vi.stubGlobal('fetch', fetchMock)
+    const photo = new Blob([new Uint8Array([1, 2, 3])], { type: 'image/jpeg' })
+    const queued = await enqueue(fields, [photo], { anonymous: true, summary: '食品安全 · 午餐' })
+    await flushQueue()
+    let [item] = await loadQueue()
+    expect(item.state).toBe('sent')
+    expect(item.photos).toHaveLength(1) // kept: the server stored none
+
+    expect(await retryQueuedPhotos(queued.id)).toBe(1)
+    const [url, init] = fetchMock.mock.calls[1]
+    expect(url).toBe('/api/complaints/track/photos')
+    const body = init.body as FormData
+    expect(body.get('tracking_code')).toBe(filed.tracking_code)
+    expect((body.get('photos') as File).size).toBe(3)
+    ;[item] = await loadQueue()
+    expect(item.photos).toEqual([]) // stored now: forgotten
+    expect(await retryQueuedPhotos(queued.id)).toBe(0) // nothing left to send
+    expect(fetchMock).toHaveBeenCalledTimes(2)
   })
 
   it('keeps complaints pending while the network is down', async () => {

@@ -34,7 +34,7 @@ describe('useLoad', () => {
     expect(s.data.value).toEqual({ n: 1 })
     expect(s.error.value).toBeNull()
     await s.load()
-    expect(s.error.value).toBe('服务暂不可用（Service unavailable）')
+    expect(s.error.value).toBe('服务暂不可用\n错误代码：unavailable')
   })
 
   it('never lets an older, slower answer overwrite a newer one', async () => {

@@ -53,7 +53,7 @@ def test_an_officer_approves_a_submitted_filing(new_context, e2e_server) -> None
     [inst] = [i for i in r.json()["items"] if i["name"] == name]
     assert inst["filing_status"] == "filed"
     page.goto(f"/institutions/{inst['id']}")
-    page.get_by_text(re.compile(r"已备案 · \d{4}-\d{2}-\d{2}")).wait_for()
+    page.get_by_text(re.compile(r"已备案 · (\d{4}年)?\d{1,2}月\d{1,2}日 周[一二三四五六日]")).wait_for()
 
     # The queue no longer lists it.
     page.goto("/officer/filings")

@@ -144,8 +144,19 @@ export const api = {
   form: <T>(method: string, path: string, form: FormData, query?: Query) => request<T>(method, path, { form, query }),
 }
 
-/** The message to show for an error: Chinese first, English after. */
+/** The language the app is shown in (set on <html lang> by i18n's setLocale); zh-CN unless English. */
+function english(): boolean {
+  return typeof document !== 'undefined' && document.documentElement.lang === 'en'
+}
+
+/** The message to show for an error, in the app's language only: the sentence, then the machine code
+ *  for support on a details line ("错误代码：complaint_not_found"); nothing English inside zh-CN text. */
 export function errorText(err: unknown): string {
-  if (err instanceof ApiError) return `${err.detailZh}（${err.message}）`
-  return `出错了（${(err as Error)?.message ?? 'error'}）`
+  const en = english()
+  if (err instanceof ApiError) {
+    const sentence = en ? err.message : err.detailZh
+    if (err.offline || !err.code || err.code === 'error') return sentence
+    return `${sentence}\n${en ? 'Code: ' : '错误代码：'}${err.code}`
+  }
+  return en ? 'Something went wrong, please try again later' : '出错了，请稍后再试'
 }

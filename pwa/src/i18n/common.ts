@@ -8,6 +8,11 @@ export default {
       offlineBanner: '网络已断开，部分功能暂不可用', savedAt: '保存于 {time}', signInFirst: '请先登录',
       signIn: '登录', live: { open: '实时更新已连接', waiting: '正在重新连接…', connecting: '正在连接…' },
       language: '语言 / Language', notFound: '页面不存在', home: '回到首页',
+      textSize: { title: '字体大小', hint: '默认跟随手机的字体大小', normal: '标准', large: '大', xlarge: '特大' },
+      errorCode: '错误代码：{code}', error: '出错了，请稍后再试',
+      share: { short: '分享', label: '分享「{title}」', copied: '链接已复制，可粘贴发送给家人', failed: '无法分享，请复制浏览器地址' },
+      call: '电话咨询', actions: '操作', pickDate: '请选择日期',
+      favourite: { off: '收藏', on: '已收藏', add: '收藏「{name}」', remove: '取消收藏「{name}」', added: '已收藏', removed: '已取消收藏', title: '我的收藏', empty: '还没有收藏的机构，在机构卡片上点「收藏」即可' },
     },
   },
   en: {
@@ -20,6 +25,11 @@ export default {
       signInFirst: 'Please sign in first', signIn: 'Sign in',
       live: { open: 'Live updates on', waiting: 'Reconnecting…', connecting: 'Connecting…' },
       language: 'Language / 语言', notFound: 'Page not found', home: 'Home',
+      textSize: { title: 'Text size', hint: 'Follows the phone’s text size by default', normal: 'Standard', large: 'Large', xlarge: 'Extra large' },
+      errorCode: 'Code: {code}', error: 'Something went wrong, please try again later',
+      share: { short: 'Share', label: 'Share {title}', copied: 'Link copied', failed: 'Cannot share; copy the address instead' },
+      call: 'Call', actions: 'Actions', pickDate: 'Choose a date',
+      favourite: { off: 'Save', on: 'Saved', add: 'Save {name}', remove: 'Remove {name} from saved', added: 'Saved', removed: 'Removed', title: 'Saved institutions', empty: 'Nothing saved yet: tap Save on an institution' },
     },
   },
 }

@@ -34,6 +34,16 @@ export function haversine(a: LatLng, b: LatLng): number {
   return 2 * r * Math.asin(Math.sqrt(h))
 }
 
+/** True when the user has already allowed this site their location (so asking shows no prompt). */
+export async function geolocationGranted(): Promise<boolean> {
+  try {
+    const status = await navigator.permissions?.query({ name: 'geolocation' as PermissionName })
+    return status?.state === 'granted'
+  } catch {
+    return false
+  }
+}
+
 /** The device's position in WGS-84: inside WeChat from its JS-SDK (GCJ-02, converted), falling back
  * to the Geolocation API (WGS-84 as it is). */
 export async function locate(timeoutMs = 10_000): Promise<LatLng> {

@@ -40,6 +40,9 @@ export interface DqMap {
   marker(p: LatLng, options?: L.CircleMarkerOptions): L.CircleMarker
   centre(): LatLng
   setView(p: LatLng, zoom?: number): void
+  /** Called once when the tiles cannot be loaded (offline, blocked, provider down): several tile
+   *  errors before any tile loaded. The map and its markers keep working on a blank background. */
+  onTilesFailed(callback: () => void): void
   /** The visible area as WGS-84 bounds (for viewport queries). */
   bounds(): { south: number; west: number; north: number; east: number }
 }
@@ -49,10 +52,28 @@ export function createMap(el: HTMLElement, start: LatLng = DAQING_CENTRE, zoom =
   const crs = spec.crs
   const d = toDisplay(start, crs)
   const map = L.map(el, { zoomControl: true, attributionControl: true }).setView([d.lat, d.lng], zoom)
-  L.tileLayer(spec.url, { subdomains: spec.subdomains, maxZoom: spec.maxZoom, attribution: spec.attribution }).addTo(map)
+  // The tile provider's credit stays; Leaflet's own prefix (a link with a flag) goes.
+  map.attributionControl.setPrefix(false)
+  const tiles = L.tileLayer(spec.url, { subdomains: spec.subdomains, maxZoom: spec.maxZoom, attribution: spec.attribution }).addTo(map)
+  let loaded = 0
+  let errors = 0
+  let failed = false
+  const failedListeners: Array<() => void> = []
+  tiles.on('tileload', () => loaded++)
+  tiles.on('tileerror', () => {
+    errors++
+    if (!failed && loaded === 0 && errors >= 3) {
+      failed = true
+      failedListeners.forEach((cb) => cb())
+    }
+  })
   return {
     map,
     crs,
+    onTilesFailed(callback) {
+      if (failed) callback()
+      else failedListeners.push(callback)
+    },
     marker(p, options) {
       const q = toDisplay(p, crs)
       return L.circleMarker([q.lat, q.lng], { radius: 9, weight: 2, fillOpacity: 0.85, ...options }).addTo(map)

@@ -1,6 +1,11 @@
 export default {
   'zh-CN': {
     account: {
+      security: {
+        title: '账号安全', others: '退出其他设备', othersHint: '手机丢失或在别人的设备上登录过时使用，本机保持登录',
+        confirm: '其他所有设备上的登录将立即失效，本机不受影响。确定退出吗？', go: '退出其他设备',
+        done: '已退出其他 {n} 台设备', none: '没有其他设备登录',
+      },
       title: '我的',
       signIn: {
         title: '登录',
@@ -121,6 +126,11 @@ export default {
   },
   en: {
     account: {
+      security: {
+        title: 'Account security', others: 'Sign out other devices', othersHint: 'For a lost phone or a borrowed device; this one stays signed in',
+        confirm: 'Every other device signed in to this account is signed out now. This device is not affected.', go: 'Sign out others',
+        done: 'Signed out {n} other device(s)', none: 'No other device was signed in',
+      },
       title: 'Me',
       signIn: {
         title: 'Sign in',

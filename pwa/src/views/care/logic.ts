@@ -34,10 +34,12 @@ export interface Filters {
   lat: number | null
   lng: number | null
   view: View
+  /** A name (or address) to look for; '' for any. */
+  q: string
 }
 
 export function defaultFilters(): Filters {
-  return { mode: null, age: null, vacancy: false, inclusive: false, filed: true, grade: null, radius: DEFAULT_RADIUS, lat: null, lng: null, view: 'list' }
+  return { mode: null, age: null, vacancy: false, inclusive: false, filed: true, grade: null, radius: DEFAULT_RADIUS, lat: null, lng: null, view: 'list', q: '' }
 }
 
 type RouteQueryValue = string | null | (string | null)[] | undefined
@@ -73,6 +75,8 @@ export function filtersFromQuery(q: Record<string, RouteQueryValue>): Filters {
     f.lng = lng
   }
   if (first(q.view) === 'map') f.view = 'map'
+  const name = first(q.q)?.trim()
+  if (name) f.q = name.slice(0, 50)
   return f
 }
 
@@ -91,6 +95,7 @@ export function filtersToQuery(f: Filters): Record<string, string> {
     q.lng = f.lng.toFixed(5)
   }
   if (f.view === 'map') q.view = 'map'
+  if (f.q) q.q = f.q
   return q
 }
 
@@ -106,6 +111,7 @@ export function nearbyQuery(f: Filters, centre: LatLng, limit = 20): Query {
     inclusive: f.inclusive ? true : undefined,
     filed: f.filed ? true : undefined,
     min_grade: f.grade ?? undefined,
+    q: f.q || undefined,
     limit,
   }
 }

@@ -18,6 +18,7 @@ function parentsOnly(to: RouteLocationNormalized): true | string {
 
 export default [
   { path: '/', component: () => import('./FindCare.vue'), meta: { tab: 'care' } },
+  { path: '/favourites', component: () => import('./MyFavourites.vue'), meta: { auth: true, tab: 'me' } },
   { path: '/institutions/:id', component: () => import('./InstitutionDetail.vue') },
   {
     path: '/institutions/:id/apply',

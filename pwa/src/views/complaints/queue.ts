@@ -212,8 +212,10 @@ async function flushOnce(): Promise<FlushResult> {
     try {
       const filed = await sendComplaint(item.fields, item.photos, item.anonymous, item.id)
       rememberFiled(filed, item.summary)
-      // The photos are no longer needed once the complaint is filed.
-      await save({ ...item, state: 'sent', filed, photos: [], error: undefined })
+      // The photos are no longer needed once the complaint is filed — unless file storage was down
+      // and the server kept none of them: then they stay here for 补传照片 (retryQueuedPhotos).
+      const keep = filed.photos_not_stored ? item.photos : []
+      await save({ ...item, state: 'sent', filed, photos: keep, error: undefined })
       result.sent++
     } catch (err) {
       if (err instanceof ApiError && err.offline) {
@@ -254,6 +256,15 @@ export async function retry(id: string): Promise<FlushResult> {
   const item = await get<QueuedComplaint>(id, store())
   if (item && item.state === 'failed') await save({ ...item, state: 'pending', attempts: 0, error: undefined })
   return flushQueue()
+}
+
+/** 补传照片 for a complaint sent from the queue whose photos the server could not store. */
+export async function retryQueuedPhotos(id: string): Promise<number> {
+  const item = (await loadQueue()).find((i) => i.id === id)
+  if (!item || item.state !== 'sent' || !item.filed || !item.photos.length) return 0
+  const stored = await addPhotos(item.filed.tracking_code, item.photos.map((p) => new File([p.blob], p.name, { type: p.blob.type })))
+  await save({ ...item, photos: [] })
+  return stored
 }
 
 export async function removeQueued(id: string): Promise<void> {
