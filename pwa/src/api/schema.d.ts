@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/admin/notification-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deliveries per channel and day / 各渠道每日送达统计 */
+        get: operations["ApiAdminNotificationStatsStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/applications": {
         parameters: {
             query?: never;
@@ -412,6 +429,23 @@ export interface paths {
         put?: never;
         /** Cancel, with a reason / 取消预约 */
         post: operations["ApiBookingsBookingIdCancelCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/calendar/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** China's working calendar for a year / 法定节假日与调休 */
+        get: operations["ApiCalendarYearCalendar"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1617,6 +1651,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/notification-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What can reach me / 我的通知方式 */
+        get: operations["ApiMeNotificationChannelsChannels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/notification-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How my notifications were delivered / 通知送达记录 */
+        get: operations["ApiMeNotificationLogLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/notification-preferences": {
         parameters: {
             query?: never;
@@ -1628,6 +1696,58 @@ export interface paths {
         get: operations["ApiMeNotificationPreferencesPreferences"];
         /** Change notification settings / 修改通知设置 */
         put: operations["ApiMeNotificationPreferencesSetPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/notifications/seen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The open app showed an event / 应用内已查看 */
+        post: operations["ApiMeNotificationsSeenSeen"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/wechat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My WeChat / 我的微信绑定 */
+        get: operations["ApiMeWechatMine"];
+        put?: never;
+        post?: never;
+        /** Unbind my WeChat / 解除微信绑定 */
+        delete: operations["ApiMeWechatUnbind"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/wechat/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set or revoke my subscriptions / 设置或撤回订阅 */
+        put: operations["ApiMeWechatSubscriptionsSetSubscriptions"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1782,6 +1902,40 @@ export interface paths {
         };
         /** Edit history / 修改记录 */
         get: operations["ApiNoticesNoticeIdRevisionsRevisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notify/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The device showed a notification / 通知已在设备上显示 */
+        post: operations["ApiNotifyAckAck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notify/links/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where an SMS link leads / 短信链接 */
+        get: operations["ApiNotifyLinksTokenLink"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2287,6 +2441,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/wechat/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Start signing in with WeChat / 微信授权登录 */
+        get: operations["ApiWechatAuthorizeAuthorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wechat/bind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bind WeChat to a phone verified by SMS code / 绑定手机号 */
+        post: operations["ApiWechatBindBind"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wechat/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Return from WeChat's authorisation / 微信授权回调 */
+        get: operations["ApiWechatCallbackCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wechat/jssdk-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sign a page for the JS-SDK / JS-SDK 签名 */
+        get: operations["ApiWechatJssdkConfigJssdkConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wechat/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Is WeChat available / 微信功能是否开通 */
+        get: operations["ApiWechatStatusStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -2437,6 +2676,19 @@ export interface components {
             id: string;
             phone: string | null;
             roles: components["schemas"]["GrantOut"][];
+        };
+        /**
+         * AckIn
+         * @description What the service worker sends after showing a notification: the token its push payload carried.
+         */
+        AckIn: {
+            token: string;
+        };
+        /** AckOut */
+        AckOut: {
+            acknowledged: boolean;
+            /** @enum {unknown} */
+            sms: "already_sent" | "cancelled" | "not_planned";
         };
         /** AnswerIn */
         AnswerIn: {
@@ -2691,6 +2943,16 @@ export interface components {
             items: components["schemas"]["AuditEntryOut"][];
             next_before: number | null;
         };
+        /**
+         * BindIn
+         * @description Verify the phone once by SMS code (``POST /api/auth/code`` first) to bind this WeChat to it.
+         */
+        BindIn: {
+            /** @description The 6-digit code from the SMS */
+            code: string;
+            /** @description Mainland mobile number, e.g. 13800000001 or +86 138 0000 0001 */
+            phone: string;
+        };
         /** BookingDetail */
         BookingDetail: {
             /** @enum {unknown} */
@@ -2769,6 +3031,14 @@ export interface components {
             status: "attended" | "booked" | "cancelled" | "no_show";
             status_zh: string;
         };
+        /** CalendarOut */
+        CalendarOut: {
+            holidays: components["schemas"]["HolidayOut"][];
+            known: boolean;
+            makeup_working_days: string[];
+            note_zh: string;
+            year: number;
+        };
         /** CancelIn */
         CancelIn: {
             reason: string;
@@ -2789,6 +3059,27 @@ export interface components {
             name_en: string;
             name_zh: string;
             urgent: boolean;
+        };
+        /** ChannelDayCount */
+        ChannelDayCount: {
+            channel: string;
+            count: number;
+            /** Format: date */
+            day: string;
+            status: string;
+        };
+        /**
+         * Channels
+         * @description What can reach this person, as the server sees it (the PWA adds what the browser can do).
+         */
+        Channels: {
+            fallback_after_s: number;
+            phone_masked: string | null;
+            push_devices: number;
+            quiet_hours: string | null;
+            sms_daily_cap: number;
+            sms_enabled: boolean;
+            sms_today: number;
         };
         /** CheckIn */
         CheckIn: {
@@ -3186,6 +3477,13 @@ export interface components {
             extra?: Record<string, never> | unknown[] | null;
             status_code: number;
         };
+        /** EventKindOut */
+        EventKindOut: {
+            /** @enum {unknown} */
+            kind: "bookings" | "complaints" | "enrolment" | "notices";
+            label_zh: string;
+            template_id: string;
+        };
         /**
          * FamilyExport
          * @description Everything the platform holds about the caller and the children they are a guardian of, with
@@ -3202,6 +3500,7 @@ export interface components {
             complaints: Record<string, never>[];
             consultation_answers: Record<string, never>[];
             exported_at: string;
+            /** @default [] */
             favourites: Record<string, never>[];
             /** @default daqing-family-data/1 */
             format: string;
@@ -3209,6 +3508,7 @@ export interface components {
             guardianships: Record<string, never>[];
             guidance_registrations: Record<string, never>[];
             notice_reads: Record<string, never>[];
+            notification_deliveries: Record<string, never>[];
             notification_preferences: Record<string, never>[];
             push_subscriptions: Record<string, never>[];
             roles: Record<string, never>[];
@@ -3216,6 +3516,10 @@ export interface components {
             room_suggestions: Record<string, never>[];
             sessions: Record<string, never>[];
             uploads: Record<string, never>[];
+            /** @default [] */
+            wechat_identities: Record<string, never>[];
+            /** @default [] */
+            wechat_subscriptions: Record<string, never>[];
         };
         /** FavouriteList */
         FavouriteList: {
@@ -3684,6 +3988,12 @@ export interface components {
             status: "accepted" | "ended" | "enrolled" | "expired" | "offered" | "rejected" | "submitted" | "waitlisted" | "withdrawn";
             type: string;
         };
+        /** HolidayOut */
+        HolidayOut: {
+            /** Format: date */
+            date: string;
+            name_zh: string;
+        };
         /**
          * HoursException
          * @description A dated exception: closed all day, or other hours that day (holidays, closures).
@@ -3840,6 +4150,33 @@ export interface components {
             response_note: string | null;
             /** @enum {unknown} */
             status: "open" | "rectified";
+        };
+        /**
+         * JsSdkConfigOut
+         * @description For ``wx.config({appId, timestamp, nonceStr, signature, jsApiList})``.
+         */
+        JsSdkConfigOut: {
+            app_id: string;
+            nonce_str: string;
+            signature: string;
+            timestamp: number;
+            url: string;
+        };
+        /** LinkOut */
+        LinkOut: {
+            url: string;
+        };
+        /** LogEntry */
+        LogEntry: {
+            at: string;
+            channel: string;
+            detail: string | null;
+            event: number;
+            event_type: string;
+            status: string;
+            status_zh: string;
+            title_zh: string;
+            url: string;
         };
         /** LoggedOut */
         LoggedOut: {
@@ -4010,6 +4347,22 @@ export interface components {
             room_id: string;
             stars: number;
             updated_at: string;
+        };
+        /**
+         * MyWeChatOut
+         * @description The caller's WeChat binding. The openid itself is never shown (it is in the data export).
+         */
+        MyWeChatOut: {
+            bound: boolean;
+            bound_at?: string | null;
+            channel_off_reason?: string | null;
+            /** @default false */
+            channel_on: boolean;
+            enabled: boolean;
+            nickname?: string | null;
+            scope?: string | null;
+            /** @default [] */
+            subscriptions: ("bookings" | "complaints" | "enrolment" | "notices")[];
         };
         /** NearbyItem */
         NearbyItem: {
@@ -4417,6 +4770,7 @@ export interface components {
             /** @enum {unknown} */
             category: "bookings" | "complaints" | "enrolment" | "notices";
             push: boolean;
+            sms?: boolean | null;
             websocket: boolean;
         };
         /** Preferences */
@@ -4760,6 +5114,13 @@ export interface components {
             name_zh: string;
             score: number;
         };
+        /**
+         * SeenIn
+         * @description The open app saw an event (over the WebSocket): it counts as acknowledged.
+         */
+        SeenIn: {
+            event: number;
+        };
         /** SessionOut */
         SessionOut: {
             account: components["schemas"]["AccountOut"];
@@ -4837,6 +5198,11 @@ export interface components {
             day: string;
             /** @enum {unknown} */
             granularity_minutes: 30 | 60;
+            /**
+             * @description A public holiday (春节, 国庆节, …) is refused unless this says the institution opens
+             * @default false
+             */
+            open_on_public_holiday: boolean;
             /** @description Local time HH:MM */
             opens: string;
         };
@@ -4891,6 +5257,13 @@ export interface components {
             title_zh: string;
             total_points: number;
         };
+        /** Stats */
+        Stats: {
+            counts: components["schemas"]["ChannelDayCount"][];
+            days: number;
+            sms_budget_today: number;
+            sms_used_today: number;
+        };
         /**
          * SubscriptionIn
          * @description What ``PushManager.subscribe()`` returns in the browser (``subscription.toJSON()``).
@@ -4911,6 +5284,13 @@ export interface components {
             endpoint: string;
             /** Format: uuid */
             id: string;
+        };
+        /**
+         * SubscriptionsIn
+         * @description The event kinds you accepted in WeChat's subscription dialog; empty revokes them all.
+         */
+        SubscriptionsIn: {
+            event_kinds: ("bookings" | "complaints" | "enrolment" | "notices")[];
         };
         /** SuggestionIn */
         SuggestionIn: {
@@ -4978,6 +5358,10 @@ export interface components {
             /** @enum {unknown} */
             status: "accepted" | "duplicate" | "investigating" | "received" | "referred" | "rejected" | "resolved";
         };
+        /** Unbound */
+        Unbound: {
+            unbound: boolean;
+        };
         /** UnitOut */
         UnitOut: {
             center_lat: number;
@@ -5023,6 +5407,15 @@ export interface components {
         VerifyIn: {
             verified_on?: string | null;
         };
+        /**
+         * WeChatStatusOut
+         * @description Whether WeChat sign-in and subscription messages are available (the PWA hides them if not).
+         */
+        WeChatStatusOut: {
+            app_id: string | null;
+            enabled: boolean;
+            event_kinds: components["schemas"]["EventKindOut"][];
+        };
         /** WeeklyHours */
         WeeklyHours: {
             /** @description HH:MM, local time */
@@ -5040,6 +5433,70 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ApiAdminNotificationStatsStats: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stats"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiApplicationsMine: {
         parameters: {
             query?: never;
@@ -6954,6 +7411,37 @@ export interface operations {
             };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiCalendarYearCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                year: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12357,6 +12845,108 @@ export interface operations {
             };
         };
     };
+    ApiMeNotificationChannelsChannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channels"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeNotificationLogLog: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogEntry"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiMeNotificationPreferencesPreferences: {
         parameters: {
             query?: never;
@@ -12452,6 +13042,235 @@ export interface operations {
             };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeNotificationsSeenSeen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeenIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AckOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeWechatMine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyWeChatOut"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeWechatUnbind: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unbound"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeWechatSubscriptionsSetSubscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionsIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyWeChatOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13171,6 +13990,136 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiNotifyAckAck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AckIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AckOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiNotifyLinksTokenLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15151,6 +16100,256 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiWechatAuthorizeAuthorize: {
+        parameters: {
+            query?: {
+                /** @description base: silent; userinfo: asks */
+                scope?: "base" | "userinfo";
+                /** @description A path of the app */
+                next?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect Response */
+            302: {
+                headers: {
+                    /** @description target path for the redirect */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiWechatBindBind: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BindIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests, try again later / 请求过于频繁，请稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiWechatCallbackCallback: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect Response */
+            302: {
+                headers: {
+                    /** @description target path for the redirect */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service temporarily unavailable, try again / 服务暂时不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiWechatJssdkConfigJssdkConfig: {
+        parameters: {
+            query: {
+                /** @description The page's URL */
+                url: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JsSdkConfigOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service temporarily unavailable, try again / 服务暂时不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiWechatStatusStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeChatStatusOut"];
                 };
             };
         };
