@@ -40,8 +40,8 @@ from backend.core.static import precompressed_files_router
 from backend.core.storage import provide_storage, storage_from_settings
 from backend.core.strict import strict_json_body
 from backend.enrolment.routes import ApplicationController, EnrolmentDeskController
-from backend.favourites.routes import FavouriteController
 from backend.families.routes import ChildrenController
+from backend.favourites.routes import FavouriteController
 from backend.files.routes import uploads_router
 from backend.filing.routes import FilingReviewController, InstitutionFilingController
 from backend.government.routes import GovernmentController

@@ -25,7 +25,9 @@ class SlotsIn(Input):
     capacity: Annotated[int, msgspec.Meta(ge=0, le=50, description="Places per slot; 0 closes the slots")]
     open_on_public_holiday: Annotated[
         bool,
-        msgspec.Meta(description="A public holiday (春节, 国庆节, …) is refused unless this says the institution opens"),
+        msgspec.Meta(
+            description="A public holiday (春节, 国庆节, …) is refused unless this says the institution opens"
+        ),
     ] = False
 
 

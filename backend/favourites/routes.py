@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, delete, get, put
+from litestar.params import FromPath
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
@@ -30,7 +31,7 @@ class FavouriteController(Controller):
         responses=error_responses(401, 403, 404),
         summary="Add to favourites / 收藏",
     )
-    async def add(self, db: Db, request: Request[Principal, Any, Any], institution_id: uuid.UUID) -> None:
+    async def add(self, db: Db, request: Request[Principal, Any, Any], institution_id: FromPath[uuid.UUID]) -> None:
         await service.add_favourite(db, request.user.account_id, institution_id)
         await db.commit()
 
@@ -41,6 +42,6 @@ class FavouriteController(Controller):
         responses=error_responses(401, 403),
         summary="Remove from favourites / 取消收藏",
     )
-    async def remove(self, db: Db, request: Request[Principal, Any, Any], institution_id: uuid.UUID) -> None:
+    async def remove(self, db: Db, request: Request[Principal, Any, Any], institution_id: FromPath[uuid.UUID]) -> None:
         await service.remove_favourite(db, request.user.account_id, institution_id)
         await db.commit()

@@ -60,6 +60,7 @@ window.__wx = { calls: [] };
 window.WeixinJSBridge = {
   invoke(name, params, cb) {
     window.__wx.calls.push({ name, type: params && params.type });
+    if (name === 'updateAppMessageShareData') window.__wx.shareCard = params;
     if (name === 'preVerifyJSAPI') {
       window.wxVerify(params.verifyAppId, params.verifyTimestamp, params.verifyNonceStr, params.verifySignature,
                       location.href.split('#')[0])
@@ -169,6 +170,15 @@ def test_inside_wechat(new_context, e2e_server, wx):
     query = httpx.URL(searched.value.url).params
     assert abs(float(query["lat"]) - HERE_WGS84[0]) < 2e-5 and abs(float(query["lng"]) - HERE_WGS84[1]) < 2e-5
     assert {"name": "geoLocation", "type": "gcj02"} in page.evaluate("window.__wx.calls")
+
+    # An institution's page describes the card WeChat's own menu shares (WeChat alone can share).
+    first = page.request.get("/api/institutions/nearby?lat=46.59&lng=125.1&radius_m=50000").json()["items"][0]
+    page.goto(f"/institutions/{first['id']}")
+    page.wait_for_function("window.__wx.shareCard !== undefined")
+    card = page.evaluate("window.__wx.shareCard")
+    assert card["title"] == first["name"] and card["link"].endswith(f"/institutions/{first['id']}")
+    page.get_by_role("button", name=re.compile("分享")).first.click()
+    page.get_by_text("请点击右上角「…」").wait_for()
 
     # Signed out, the next visit signs in silently through WeChat.
     page.goto("/me")

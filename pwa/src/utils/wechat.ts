@@ -64,6 +64,23 @@ export function wxReady(): Promise<Wx> {
   return configured
 }
 
+/** The card WeChat shows when this page is sent to a chat from WeChat's own menu (「…」→「发送给朋友」):
+ * the page can only describe the card, WeChat alone can share. Silently nothing when the JS-SDK is not
+ * available (WeChat off, a domain not listed in the WeChat console). */
+export async function wechatShareCard(card: { title: string; desc: string; path: string }): Promise<void> {
+  try {
+    const wx = await wxReady()
+    wx.updateAppMessageShareData({
+      title: card.title,
+      desc: card.desc,
+      link: new URL(card.path, location.origin).toString(),
+      imgUrl: new URL('/icons/icon-192.png', location.origin).toString(),
+    } as Parameters<Wx['updateAppMessageShareData']>[0])
+  } catch {
+    /* no card: WeChat shares the page with its default title */
+  }
+}
+
 /** The position from WeChat (GCJ-02), converted to WGS-84 as the API expects. */
 export async function wechatLocate(timeoutMs = 10_000): Promise<LatLng> {
   const wx = await wxReady()
