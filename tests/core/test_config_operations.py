@@ -6,7 +6,7 @@ import pytest
 
 from backend.core.config import ConfigError, Settings
 from tests.conftest import TEST_VAPID_PEM
-from tests.core.test_config import CHILD_DATA_KEYS, clean_env  # noqa: F401  (the fixture)
+from tests.core.test_config import CHILD_DATA_KEYS, SMS_ENV, clean_env  # noqa: F401  (the fixture)
 
 OPERATIONS = ("LOG_FORMAT", "METRICS_ALLOW", "METRICS_TOKEN", "COMPRESSION")
 
@@ -25,7 +25,8 @@ def production(env):
     env.setenv("SECRET_KEY", "k" * 40)
     env.setenv("PUBLIC_BASE_URL", "https://tuoyu.daqing.example")
     env.setenv("ALLOWED_ORIGINS", "https://tuoyu.daqing.example")
-    env.setenv("SMS_BACKEND", "log")
+    for name, value in SMS_ENV.items():  # a real gateway: production refuses the log sender
+        env.setenv(name, value)
     env.setenv("ID_HASH_KEY", "h" * 40)
     env.setenv("CHILD_DATA_KEYS", CHILD_DATA_KEYS)
     env.setenv("VAPID_PRIVATE_KEY", TEST_VAPID_PEM.replace("\n", "\\n"))
