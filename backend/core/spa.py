@@ -47,7 +47,7 @@ def spa_fallback_handler(directory: Path) -> Any:
         if exc.status_code == 404 and is_app_page(request) and index.exists():
             return File(
                 path=index,
-                media_type="text/html; charset=utf-8",
+                media_type="text/html",  # Litestar adds "; charset=utf-8" itself
                 content_disposition_type="inline",
                 headers={"Cache-Control": "no-cache"},
             )
