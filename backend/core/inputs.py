@@ -8,6 +8,7 @@ What it refuses (``docs/input-handling.md`` lists each check with its error code
   percent-encoded on the way in, because Litestar's parser only reads ASCII there;
 * an integer path or query parameter outside PostgreSQL's 64-bit range, a float that is not finite
   (400 ``out_of_range``): they would otherwise reach asyncpg;
+* a path segment longer than 255 bytes (404: nothing has such a name);
 * an unsafe request (POST, PUT, PATCH, DELETE) whose ``Origin`` is neither one of ALLOWED_ORIGINS nor
   the server's own (403 ``cross_origin``): a page elsewhere cannot sign a browser in or out, or post
   with its cookie;
@@ -16,7 +17,7 @@ What it refuses (``docs/input-handling.md`` lists each check with its error code
   reach them; form routes take ``application/x-www-form-urlencoded``, upload routes multipart;
 * a JSON body that is not strict JSON (400 ``malformed_json``, naming the problem): invalid UTF-8,
   nesting deeper than ``MAX_DEPTH``, duplicate keys, ``NaN``/``Infinity``, numbers beyond 64 bits or
-  not finite, NUL in a string;
+  not finite, NUL or a lone surrogate (``\\ud800``) in a string;
 * a form body (urlencoded) that is not percent-encoded UTF-8 or carries NUL (400 ``bad_encoding``).
 
 The checked JSON value is kept in the scope; ``backend.core.strict`` converts it strictly into the
@@ -39,9 +40,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import CookieParameter, HeaderParameter
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from backend.core.errors import AppError, BadRequest, Forbidden
+from backend.core.errors import AppError, BadRequest, Forbidden, NotFound
 
 MAX_DEPTH = 32
+MAX_SEGMENT_BYTES = 255
 # Dates and times anywhere in a request (query parameters, JSON fields) lie in these years: the
 # service adds days and months to them, and Python's dates end at 9999-12-31.
 MIN_YEAR, MAX_YEAR = 1900, 2199
@@ -150,10 +152,14 @@ def _float(text: str) -> float:
     return value
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _no_nul(value: Any) -> None:
+    """NUL (PostgreSQL text cannot hold it) and lone surrogates (``"\\ud800"``: not UTF-8) are refused."""
     if isinstance(value, str):
-        if "\x00" in value:
-            raise malformed("NUL in a string", "字符串中包含 NUL 字符")
+        if _UNSTORABLE.search(value):
+            raise malformed("NUL or a lone surrogate in a string", "字符串中包含 NUL 或无效的代理字符")
     elif isinstance(value, list):
         for item in value:
             _no_nul(item)
@@ -321,7 +327,11 @@ def check_origin(scope: Scope, allowed: frozenset[str]) -> None:
 
 def check_url(scope: Scope, plan: _Plan) -> None:
     raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
-    utf8_text(unquote_to_bytes(raw_path.split(b"?", 1)[0]), "path")
+    path = unquote_to_bytes(raw_path.split(b"?", 1)[0])
+    utf8_text(path, "path")
+    if any(len(segment) > MAX_SEGMENT_BYTES for segment in path.split(b"/")):
+        # no resource has such a name (and a file system refuses to look one up)
+        raise NotFound("resource", extra={"problem": f"a path segment longer than {MAX_SEGMENT_BYTES} bytes"})
     for name, value in (scope.get("path_params") or {}).items():
         if isinstance(value, int) and abs(value) > INT64:
             raise out_of_range(name, "path")
