@@ -12,9 +12,9 @@ What it refuses (``docs/input-handling.md`` lists each check with its error code
 * an unsafe request (POST, PUT, PATCH, DELETE) whose ``Origin`` is neither one of ALLOWED_ORIGINS nor
   the server's own (403 ``cross_origin``): a page elsewhere cannot sign a browser in or out, or post
   with its cookie;
-* a body whose ``Content-Type`` is not the one the route declares (415): JSON routes take only
-  ``application/json`` (with ``charset=utf-8`` at most), so a cross-site ``text/plain`` form cannot
-  reach them; form routes take ``application/x-www-form-urlencoded``, upload routes multipart;
+* a body whose ``Content-Type`` is not JSON on a JSON route (415): only ``application/json`` (with
+  ``charset=utf-8`` at most), so a cross-site ``text/plain`` form cannot reach them (form and upload
+  routes check their own types in their ``before_request`` hooks, in their own error formats);
 * a JSON body that is not strict JSON (400 ``malformed_json``, naming the problem): invalid UTF-8,
   nesting deeper than ``MAX_DEPTH``, duplicate keys, ``NaN``/``Infinity``, numbers beyond 64 bits or
   not finite, NUL or a lone surrogate (``\\ud800``) in a string;
@@ -362,16 +362,6 @@ def check_content_type(scope: Scope, expected: RequestEncodingType) -> None:
                 detail_zh="请以 application/json（UTF-8）格式提交",
                 extra={"expected": "application/json"},
             )
-    elif media != str(expected.value) and not (
-        # Litestar's form parser reads either kind; the routes' own hooks say which they take
-        expected in (RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART)
-        and media in (RequestEncodingType.URL_ENCODED.value, RequestEncodingType.MULTI_PART.value)
-    ):
-        raise UnsupportedMediaType(
-            f"Send the body as {expected.value}",
-            detail_zh=f"请以 {expected.value} 格式提交",
-            extra={"expected": str(expected.value)},
-        )
 
 
 class InputGuardMiddleware:
@@ -401,6 +391,11 @@ class InputGuardMiddleware:
         if kind == RequestEncodingType.MULTI_PART:
             # the body is large and streamed: the routes' hooks check the type before it is read
             return
+        if kind == RequestEncodingType.URL_ENCODED:
+            # the routes' hooks answer a wrong type in their own format (Open311's); the text is checked here
+            if (_header(scope, b"content-type") or "").split(";")[0].strip().lower() == kind.value:
+                check_form_encoded(await request.body(), "body")
+            return
         if (
             _header(scope, b"content-length") in (None, "0")
             and _header(scope, b"transfer-encoding") is None
@@ -408,10 +403,7 @@ class InputGuardMiddleware:
         ):
             return  # no body at all: Litestar reports a missing one
         check_content_type(scope, kind)
-        body = await request.body()
-        if kind == RequestEncodingType.URL_ENCODED:
-            check_form_encoded(body, "body")
-        elif body:
+        if body := await request.body():
             scope[CHECKED_JSON] = checked_json(body)  # type: ignore[literal-required]
 
 
