@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
-from litestar.openapi.spec import OpenAPI, OpenAPIType, Reference, Schema
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIType, Reference, Schema
 from litestar.routes import HTTPRoute
 
 from backend.core.schemas import Input, Output
@@ -144,10 +144,13 @@ def _parameters_without_null(openapi: OpenAPI) -> None:
                         setattr(schema, attr, kept)
 
 
-def multipart_form(fields: type[msgspec.Struct], files: str, max_files: int) -> dict[str, Any]:
+def multipart_form(
+    fields: type[msgspec.Struct], files: str, max_files: int, *, text_forms: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Route ``opt`` for a multipart form whose text parts are checked as ``fields`` (by the handler)
-    and whose ``files`` parts are binary: the document then states those exact rules."""
-    return {"multipart_form": (fields, files, max_files)}
+    and whose ``files`` parts are binary: the document then states those exact rules. ``text_forms``:
+    media types the route also takes for the fields alone (no files)."""
+    return {"multipart_form": (fields, files, max_files, text_forms)}
 
 
 def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -171,10 +174,11 @@ def _multipart_forms(app: Litestar, openapi: OpenAPI) -> None:
             path_item = openapi.paths.get(_untyped(route.path))
             if spec is None or path_item is None:
                 continue
-            fields, files, max_files = spec
+            fields, files, max_files, text_forms = spec
             _, components = msgspec.json.schema_components([fields], ref_template="#/components/schemas/{name}")
             body = components[fields.__name__]
             properties = {name: _without_null(prop) for name, prop in body["properties"].items()}
+            text_only = {**body, "properties": dict(properties), "additionalProperties": False}
             properties[files] = {
                 "type": "array",
                 "maxItems": max_files,
@@ -184,8 +188,11 @@ def _multipart_forms(app: Litestar, openapi: OpenAPI) -> None:
             for method in handler.http_methods:
                 operation = getattr(path_item, method.lower(), None)
                 if operation is not None and operation.request_body is not None:
-                    for media in (operation.request_body.content or {}).values():
+                    content = operation.request_body.content or {}
+                    for media in content.values():
                         media.schema = _to_spec(form)
+                    for media_type in text_forms:
+                        content[media_type] = OpenAPIMediaType(schema=_to_spec(text_only))
 
 
 def finalize_openapi(app: Litestar) -> None:

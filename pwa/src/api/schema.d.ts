@@ -430,7 +430,9 @@ export interface paths {
         /**
          * File a complaint / 提交投诉举报
          * @description `multipart/form-data`: the fields of `ComplaintForm` and up to six parts named `photos` (JPEG, PNG or
-         *     WebP, recognised by content, at most 10 MB each; all metadata such as GPS is removed). No account is
+         *     WebP, recognised by content, at most 10 MB each; all metadata such as GPS is removed). A complaint
+         *     without photos may also be sent as `application/json` (an object of the same fields) or
+         *     `application/x-www-form-urlencoded` (`curl -d category=other -d description=…`). No account is
          *     needed. The answer's `tracking_code` is shown once: anyone holding it can follow the complaint with
          *     `POST /api/complaints/track`. Send `X-Device-Id` (a random id the app keeps) so that rate limits can
          *     tell devices behind one address apart.
@@ -6927,6 +6929,58 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/json": {
+                    /** @description (no HTML tags, one line) */
+                    address?: string;
+                    /** @enum {unknown} */
+                    category: "child_safety" | "fees" | "fire_safety" | "food_safety" | "health_hygiene" | "kindergarten_class" | "nursing_room" | "other" | "staff_conduct" | "unregistered";
+                    /** @description (no HTML tags, one line) */
+                    contact_name?: string;
+                    contact_phone?: string;
+                    /** @description (no HTML tags) */
+                    description: string;
+                    /** Format: uuid */
+                    institution_id?: string;
+                    /** @description WGS-84 latitude */
+                    lat?: number;
+                    /** @description WGS-84 longitude */
+                    lng?: number;
+                    /** @description (no HTML tags, one line) */
+                    place_name?: string;
+                    /** Format: uuid */
+                    room_id?: string;
+                    /**
+                     * @default place
+                     * @enum {unknown}
+                     */
+                    target_type?: "institution" | "place" | "room";
+                };
+                "application/x-www-form-urlencoded": {
+                    /** @description (no HTML tags, one line) */
+                    address?: string;
+                    /** @enum {unknown} */
+                    category: "child_safety" | "fees" | "fire_safety" | "food_safety" | "health_hygiene" | "kindergarten_class" | "nursing_room" | "other" | "staff_conduct" | "unregistered";
+                    /** @description (no HTML tags, one line) */
+                    contact_name?: string;
+                    contact_phone?: string;
+                    /** @description (no HTML tags) */
+                    description: string;
+                    /** Format: uuid */
+                    institution_id?: string;
+                    /** @description WGS-84 latitude */
+                    lat?: number;
+                    /** @description WGS-84 longitude */
+                    lng?: number;
+                    /** @description (no HTML tags, one line) */
+                    place_name?: string;
+                    /** Format: uuid */
+                    room_id?: string;
+                    /**
+                     * @default place
+                     * @enum {unknown}
+                     */
+                    target_type?: "institution" | "place" | "room";
+                };
                 "multipart/form-data": {
                     /** @description (no HTML tags, one line) */
                     address?: string;
