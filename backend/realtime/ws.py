@@ -12,7 +12,8 @@ this account may hear come first, exactly once and in order, then live ones. The
 ``{"type": "ping"}``; at most 20 messages per 10 seconds, each at most WS_MAX_MESSAGE_BYTES.
 
 The socket closes with 4401 when its session is revoked or expires (the app stops until the next
-sign-in), 4409 when one of the account's role grants is removed or changed (the app reconnects and
+sign-in), 4429 when its account opened more than WS_MAX_PER_ACCOUNT sockets (10; the oldest is
+closed, per app process; the app does not reconnect it), 4409 when one of the account's role grants is removed or changed (the app reconnects and
 hears what the account still may), 1013 when the client reads too slowly for the bounded queue, 1008
 when it sends too much or a message that is not a JSON object with a ``type`` (also for a
 ``last_event_id`` that is not an integer from 0 to 2^63-1), 1003 for a binary message, 1009 for an
@@ -120,7 +121,7 @@ async def live(socket: WebSocket[Any, Any, Any], last_event_id: FromQuery[str | 
 
     connection = Connection(principal=principal, queue=queue, close=close, pending=[])
     connection.muted = await hub.muted_categories(principal.account_id)
-    hub.register(connection, principal.session_id)
+    hub.register(connection, principal.session_id, per_account=settings.ws_max_per_account)
     registered_at = hub.position  # everything after this reaches ``pending``
     tasks: list[asyncio.Task[Any]] = []
     try:

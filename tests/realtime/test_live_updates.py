@@ -241,6 +241,28 @@ async def test_a_resume_position_out_of_range_is_refused(servers, world, positio
     assert "Traceback" not in a.log() and "Exception in ASGI application" not in a.log()
 
 
+async def test_an_account_keeps_at_most_ten_sockets_and_loses_the_oldest(servers, world):
+    """Found as an attacker: 150 sockets for one parent were accepted. WS_MAX_PER_ACCOUNT (10) per
+    app process; the eleventh closes the first with 4429, the others stay open."""
+    a, _ = servers
+    _, _, token = await world.family()
+    sockets = []
+    try:
+        for _ in range(11):
+            ws = await open_socket(a, token)
+            assert (await next_message(ws))["type"] == "ready"
+            sockets.append(ws)
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_message(sockets[0], timeout=5.0, skip=("heartbeat",))
+        assert closed.value.rcvd.code == 4429
+        for ws in sockets[1:]:
+            await ws.send('{"type": "ping"}')
+            assert (await next_message(ws, skip=("heartbeat",)))["type"] == "pong"
+    finally:
+        for ws in sockets:
+            await ws.close()
+
+
 async def test_the_largest_resume_position_is_accepted(servers, world):
     a, _ = servers
     _, _, token = await world.family()
