@@ -44,8 +44,8 @@ from sqlalchemy import text
 
 from backend.core.config import Settings
 from backend.core.errors import database_unreachable
+from backend.realtime.egress import private_host, public_connector
 from backend.realtime.events import category_of, message_for
-from backend.realtime.service import private_host
 
 log = logging.getLogger("backend.push")
 
@@ -132,7 +132,8 @@ class PushWorker:
         self.sent = 0
 
     async def start(self) -> None:
-        self._http = aiohttp.ClientSession()
+        # connections only to public addresses, checked on the addresses actually connected to
+        self._http = aiohttp.ClientSession(connector=public_connector(self.settings.push_endpoint_allowlist))
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
