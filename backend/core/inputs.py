@@ -7,7 +7,7 @@ What it refuses (``docs/input-handling.md`` lists each check with its error code
   character (400 ``bad_encoding``); raw UTF-8 in a query string (``curl '…?q=大庆'``) is accepted and
   percent-encoded on the way in, because Litestar's parser only reads ASCII there;
 * an integer path or query parameter outside PostgreSQL's 64-bit range, a float that is not finite
-  (400 ``out_of_range``): they would otherwise reach asyncpg;
+  (422 ``out_of_range``): they would otherwise reach asyncpg;
 * a path segment longer than 255 bytes (404: nothing has such a name);
 * an unsafe request (POST, PUT, PATCH, DELETE) whose ``Origin`` is neither one of ALLOWED_ORIGINS nor
   the server's own (403 ``cross_origin``): a page elsewhere cannot sign a browser in or out, or post
@@ -40,7 +40,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import CookieParameter, HeaderParameter
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from backend.core.errors import AppError, BadRequest, Forbidden, NotFound
+from backend.core.errors import AppError, BadRequest, Forbidden, NotFound, RuleViolation
 
 MAX_DEPTH = 32
 MAX_SEGMENT_BYTES = 255
@@ -82,8 +82,9 @@ def bad_encoding(en: str, zh: str, where: str) -> BadRequest:
     )
 
 
-def out_of_range(name: str, where: str) -> BadRequest:
-    return BadRequest(
+def out_of_range(name: str, where: str) -> RuleViolation:
+    """422: well-formed, and even schema-valid (the document cannot bound a date), but out of range."""
+    return RuleViolation(
         f"The {where} parameter {name!r} is out of range",
         detail_zh=f"参数 {name} 取值超出范围",
         code="out_of_range",
@@ -237,8 +238,8 @@ def year_in_range(year: int) -> bool:
     return MIN_YEAR <= year <= MAX_YEAR
 
 
-def date_out_of_range(name: str, where: str) -> BadRequest:
-    return BadRequest(
+def date_out_of_range(name: str, where: str) -> RuleViolation:
+    return RuleViolation(
         f"The {where} value {name!r} is outside the years {MIN_YEAR} to {MAX_YEAR}",
         detail_zh=f"参数 {name} 的日期超出 {MIN_YEAR}—{MAX_YEAR} 年的范围",
         code="out_of_range",

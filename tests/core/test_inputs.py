@@ -10,7 +10,7 @@ import datetime as dt
 import msgspec
 import pytest
 
-from backend.core.errors import BadRequest
+from backend.core.errors import RuleViolation
 from backend.core.inputs import MAX_DEPTH, check_dates, checked_json
 
 JSON = {"Content-Type": "application/json"}
@@ -69,7 +69,7 @@ def test_the_depth_scan_ignores_brackets_inside_strings():
 
 @pytest.mark.parametrize("path", ["/api/guidance/events?to=9999-12-31", "/api/guidance/events?from=0001-01-01"])
 async def test_far_dates_in_a_query_are_out_of_range_not_an_overflow(client, path):
-    answer = assert_refused(await client.get(path), 400, "out_of_range")
+    answer = assert_refused(await client.get(path), 422, "out_of_range")
     assert answer["extra"]["key"] in ("to", "from")
 
 
@@ -86,10 +86,10 @@ def test_far_dates_in_a_body_are_out_of_range():
         items: list[Inner]
 
     check_dates(Body(dt.date(2026, 12, 8), [Inner(dt.datetime(2199, 12, 31, 23, 59))]))
-    with pytest.raises(BadRequest) as refused:
+    with pytest.raises(RuleViolation) as refused:
         check_dates(Body(dt.date(2026, 12, 8), [Inner(dt.datetime(9999, 12, 31))]))
     assert refused.value.code == "out_of_range" and refused.value.extra["key"] == "items[0].at"
-    with pytest.raises(BadRequest):
+    with pytest.raises(RuleViolation):
         check_dates(Body(dt.date(1, 1, 1), []))
 
 
@@ -97,7 +97,7 @@ def test_far_dates_in_a_body_are_out_of_range():
     "query", ["lat=46.59&lng=125.1&limit=99999999999999999999999", "lat=NaN&lng=125.1", "lat=1e400&lng=125.1"]
 )
 async def test_numbers_beyond_64_bits_or_not_finite_are_out_of_range(client, query):
-    assert_refused(await client.get(f"/api/institutions/nearby?{query}"), 400, "out_of_range")
+    assert_refused(await client.get(f"/api/institutions/nearby?{query}"), 422, "out_of_range")
 
 
 @pytest.mark.parametrize("query", ["q=%FF", "q=%C0%AF", "q=a%00b"])
