@@ -266,7 +266,7 @@ def check_dates(value: Any, path: str = "data") -> None:
 _PLANS: dict[int, _Plan] = {}
 
 
-def _plan(handler: Any) -> _Plan:
+def plan_for(handler: Any) -> _Plan:
     key = id(handler)
     if key not in _PLANS:
         _PLANS[key] = _Plan(handler)
@@ -377,7 +377,7 @@ class InputGuardMiddleware:
             await self.app(scope, receive, send)
             return
         handler = scope.get("route_handler")
-        plan = _plan(handler) if handler is not None else None
+        plan = plan_for(handler) if handler is not None else None
         check_origin(scope, self.allowed)
         if plan is not None:
             check_url(scope, plan)

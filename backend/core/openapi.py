@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
-from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIType, Reference, Schema
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
 from litestar.routes import HTTPRoute
 
 from backend.core.schemas import Input, Output
@@ -195,6 +195,47 @@ def _multipart_forms(app: Litestar, openapi: OpenAPI) -> None:
                         content[media_type] = OpenAPIMediaType(schema=_to_spec(text_only))
 
 
+_GATE_ANSWERS = {
+    "400": "Malformed input: not UTF-8, NUL or control characters, malformed JSON / 请求格式错误",
+    "403": "Cross-site request (Origin not allowed) / 拒绝来自其他网站的请求",
+    "415": "Body not sent as application/json / 不支持的内容类型",
+    "422": "A number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围",
+}
+
+
+def _gate_responses(app: Litestar, openapi: OpenAPI) -> None:
+    """The input gate (``backend.core.inputs``) may answer before any handler: say so where it can."""
+    from backend.core.inputs import UNSAFE_METHODS, plan_for
+
+    error = OpenAPIMediaType(schema=Reference(ref="#/components/schemas/ErrorBody"))
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or openapi.paths is None:
+            continue
+        path_item = openapi.paths.get(_untyped(route.path))
+        if path_item is None:
+            continue
+        for handler in route.route_handlers:
+            plan = plan_for(handler)
+            for method in handler.http_methods:
+                operation = getattr(path_item, method.lower(), None)
+                if operation is None or operation.responses is None:
+                    continue
+                statuses = []
+                if operation.parameters or operation.request_body:
+                    statuses.append("400")
+                if method in UNSAFE_METHODS:
+                    statuses.append("403")
+                if plan.body is not None and plan.body.value == "application/json":
+                    statuses += ["415", "422"]
+                if plan.ints or plan.floats or plan.dates or ":int}" in route.path:
+                    statuses.append("422")
+                for status in statuses:
+                    if status not in operation.responses:
+                        operation.responses[status] = OpenAPIResponse(
+                            description=_GATE_ANSWERS[status], content={"application/json": error}
+                        )
+
+
 def finalize_openapi(app: Litestar) -> None:
     """Build the document once, now, and correct it before anyone reads it."""
     from litestar._openapi.plugin import OpenAPIPlugin
@@ -204,6 +245,7 @@ def finalize_openapi(app: Litestar) -> None:
     _restore_zero_bounds(app, openapi)
     _parameters_without_null(openapi)
     _multipart_forms(app, openapi)
+    _gate_responses(app, openapi)
 
 
 class AllowHeaderMiddleware:
