@@ -3,8 +3,8 @@ refused here, once for all routes, with a 4xx JSON answer and no traceback.
 
 What it refuses (``docs/input-handling.md`` lists each check with its error code):
 
-* a path or query string that is not percent-encoded UTF-8, or that carries NUL or another control
-  character (400 ``bad_encoding``); raw UTF-8 in a query string (``curl '…?q=大庆'``) is accepted and
+* a path or query string that is not percent-encoded UTF-8 (400 ``bad_encoding``), or that carries
+  NUL or another control character (422 ``bad_text``); raw UTF-8 in a query string (``curl '…?q=大庆'``) is accepted and
   percent-encoded on the way in, because Litestar's parser only reads ASCII there;
 * an integer path or query parameter outside PostgreSQL's 64-bit range, a float that is not finite
   (422 ``out_of_range``): they would otherwise reach asyncpg;
@@ -16,9 +16,11 @@ What it refuses (``docs/input-handling.md`` lists each check with its error code
   ``charset=utf-8`` at most), so a cross-site ``text/plain`` form cannot reach them (form and upload
   routes check their own types in their ``before_request`` hooks, in their own error formats);
 * a JSON body that is not strict JSON (400 ``malformed_json``, naming the problem): invalid UTF-8,
-  nesting deeper than ``MAX_DEPTH``, duplicate keys, ``NaN``/``Infinity``, numbers beyond 64 bits or
-  not finite, NUL or a lone surrogate (``\\ud800``) in a string;
-* a form body (urlencoded) that is not percent-encoded UTF-8 or carries NUL (400 ``bad_encoding``).
+  nesting deeper than ``MAX_DEPTH``, duplicate keys, ``NaN``/``Infinity``; and well-formed JSON no
+  field can take (422): numbers beyond 64 bits or double precision (``out_of_range``), NUL or a lone
+  surrogate (``\\ud800``) in a string (``bad_text``);
+* a form body (urlencoded) that is not percent-encoded UTF-8 (400 ``bad_encoding``) or carries NUL
+  (422 ``bad_text``).
 
 The checked JSON value is kept in the scope; ``backend.core.strict`` converts it strictly into the
 handler's type.
@@ -95,13 +97,23 @@ def out_of_range(name: str, where: str) -> RuleViolation:
 # ------------------------------------------------------------------------------------------- text
 
 
+def bad_text(where: str) -> RuleViolation:
+    """422: well-formed text (it may even fit the schema) that no field accepts: NUL, control characters."""
+    return RuleViolation(
+        f"The request {where} contains NUL or a control character",
+        detail_zh="请求中包含 NUL 或控制字符",
+        code="bad_text",
+        extra={"source": where},
+    )
+
+
 def utf8_text(raw: bytes, where: str) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise bad_encoding("not valid UTF-8", "不是有效的 UTF-8 编码", where) from None
     if _CONTROL.search(text):
-        raise bad_encoding("contains NUL or a control character", "包含 NUL 或控制字符", where)
+        raise bad_text(where)
     return text
 
 
@@ -142,14 +154,14 @@ def _constant(name: str) -> Any:
 
 def _integer(text: str) -> int:
     if len(text) > 20 or abs(value := int(text)) > INT64:
-        raise malformed("an integer beyond 64 bits", "整数超出 64 位范围")
+        raise out_of_range("an integer beyond 64 bits", "body")
     return value
 
 
 def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise malformed("a number out of range", "数值超出范围")
+        raise out_of_range("a number beyond double precision", "body")
     return value
 
 
@@ -160,7 +172,7 @@ def _no_nul(value: Any) -> None:
     """NUL (PostgreSQL text cannot hold it) and lone surrogates (``"\\ud800"``: not UTF-8) are refused."""
     if isinstance(value, str):
         if _UNSTORABLE.search(value):
-            raise malformed("NUL or a lone surrogate in a string", "字符串中包含 NUL 或无效的代理字符")
+            raise bad_text("body")
     elif isinstance(value, list):
         for item in value:
             _no_nul(item)
@@ -184,6 +196,8 @@ def checked_json(body: bytes) -> Any:
         )
     except json.JSONDecodeError as exc:
         raise malformed(f"{exc.msg} at byte {exc.pos}", "不是合法的 JSON") from None
+    except RuleViolation:
+        raise
     except (ValueError, RecursionError):
         raise malformed("not valid JSON", "不是合法的 JSON") from None
     _no_nul(value)

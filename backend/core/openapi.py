@@ -199,7 +199,8 @@ _GATE_ANSWERS = {
     "400": "Malformed input: not UTF-8, NUL or control characters, malformed JSON / 请求格式错误",
     "403": "Cross-site request (Origin not allowed) / 拒绝来自其他网站的请求",
     "415": "Body not sent as application/json / 不支持的内容类型",
-    "422": "A number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围",
+    "422": "NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199"
+    " (out_of_range) / 参数取值超出范围或包含控制字符",
 }
 
 
@@ -222,7 +223,7 @@ def _gate_responses(app: Litestar, openapi: OpenAPI) -> None:
                     continue
                 statuses = []
                 if operation.parameters or operation.request_body:
-                    statuses.append("400")
+                    statuses += ["400", "422"]
                 if method in UNSAFE_METHODS:
                     statuses.append("403")
                 if plan.body is not None and plan.body.value == "application/json":

@@ -235,7 +235,7 @@ async def test_a_complaint_without_photos_may_be_sent_as_json(client, db):
         (b'{"category": "other", "category": "fees"}', "application/json", "malformed_json"),
         (b"[1, 2]", "application/json", "validation_error"),
         (b"category=other&description=%FF&lat=46.6&lng=125.1", "application/x-www-form-urlencoded", "bad_encoding"),
-        (b"category=other&description=a%00b&lat=46.6&lng=125.1", "application/x-www-form-urlencoded", "bad_encoding"),
+        (b"category=other&description=a%00b&lat=46.6&lng=125.1", "application/x-www-form-urlencoded", "bad_text"),
         (b"category=other&description=x", "text/plain", "unsupported_media_type"),
     ],
 )
