@@ -3,12 +3,13 @@ refused here, once for all routes, with a 4xx JSON answer and no traceback.
 
 What it refuses (``docs/input-handling.md`` lists each check with its error code):
 
-* a path or query string that is not percent-encoded UTF-8 (400 ``bad_encoding``), or that carries
-  NUL or another control character (422 ``bad_text``); raw UTF-8 in a query string (``curl '…?q=大庆'``) is accepted and
+* a path or query string that is not percent-encoded UTF-8 (400 ``bad_encoding``); a query that
+  carries NUL or another control character (422 ``bad_text``); raw UTF-8 in a query string (``curl '…?q=大庆'``) is accepted and
   percent-encoded on the way in, because Litestar's parser only reads ASCII there;
 * an integer path or query parameter outside PostgreSQL's 64-bit range, a float that is not finite
   (422 ``out_of_range``): they would otherwise reach asyncpg;
-* a path segment longer than 255 bytes (404: nothing has such a name);
+* a path with NUL or a control character, or a segment longer than 255 bytes (404: nothing has such
+  a name);
 * an unsafe request (POST, PUT, PATCH, DELETE) whose ``Origin`` is neither one of ALLOWED_ORIGINS nor
   the server's own (403 ``cross_origin``): a page elsewhere cannot sign a browser in or out, or post
   with its cookie;
@@ -343,10 +344,15 @@ def check_origin(scope: Scope, allowed: frozenset[str]) -> None:
 def check_url(scope: Scope, plan: _Plan) -> None:
     raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
     path = unquote_to_bytes(raw_path.split(b"?", 1)[0])
-    utf8_text(path, "path")
-    if any(len(segment) > MAX_SEGMENT_BYTES for segment in path.split(b"/")):
+    try:
+        path.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad_encoding("not valid UTF-8", "不是有效的 UTF-8 编码", "path") from None
+    if _CONTROL.search(path.decode("utf-8")) or any(len(segment) > MAX_SEGMENT_BYTES for segment in path.split(b"/")):
         # no resource has such a name (and a file system refuses to look one up)
-        raise NotFound("resource", extra={"problem": f"a path segment longer than {MAX_SEGMENT_BYTES} bytes"})
+        raise NotFound(
+            "resource", extra={"problem": f"NUL, a control character or a segment over {MAX_SEGMENT_BYTES} bytes"}
+        )
     for name, value in (scope.get("path_params") or {}).items():
         if isinstance(value, int) and abs(value) > INT64:
             raise out_of_range(name, "path")
