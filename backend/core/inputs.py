@@ -278,14 +278,15 @@ def check_dates(value: Any, path: str = "data") -> None:
             check_dates(item, f"{path}.{key}")
 
 
-_PLANS: dict[int, _Plan] = {}
+# By ``id()``, checked against the handler kept with it: an id can be reused by another app's handler.
+_PLANS: dict[int, tuple[Any, _Plan]] = {}
 
 
 def plan_for(handler: Any) -> _Plan:
-    key = id(handler)
-    if key not in _PLANS:
-        _PLANS[key] = _Plan(handler)
-    return _PLANS[key]
+    known = _PLANS.get(id(handler))
+    if known is None or known[0] is not handler:
+        known = _PLANS[id(handler)] = (handler, _Plan(handler))
+    return known[1]
 
 
 def _query_pairs(query: str) -> list[tuple[str, str]]:
