@@ -32,7 +32,9 @@ from backend.core.config import Settings
 from backend.core.db import alchemy_config, alchemy_plugin, create_engine
 from backend.core.deps import provide_settings
 from backend.core.errors import EXCEPTION_HANDLERS
+from backend.core.head import App
 from backend.core.headers import security_headers
+from backend.core.inputs import InputGuardMiddleware
 from backend.core.maintenance import maintenance_loop
 from backend.core.openapi import AllowHeaderMiddleware, finalize_openapi
 from backend.core.spa import pwa_directory, spa_fallback_handler
@@ -131,7 +133,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
         ],
     )
 
-    app = Litestar(
+    app = App(
         route_handlers=[
             health,
             AuthController,
@@ -178,6 +180,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
         plugins=[alchemy_plugin(alchemy)],
         middleware=[
             AllowHeaderMiddleware,
+            DefineMiddleware(InputGuardMiddleware, allowed_origins=settings.allowed_origins),
             DefineMiddleware(AuthMiddleware, alchemy=alchemy, settings=settings),
             DefineMiddleware(ReadAuditMiddleware, alchemy=alchemy),
         ],

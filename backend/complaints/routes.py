@@ -10,10 +10,12 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, Router, get, post
+from litestar._parsers import parse_url_encoded_form_data
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, HeaderParameter, JSONBody, MultipartBody
+from litestar.utils.scope.state import ScopeState
 
 from backend.complaints import permissions as P
 from backend.complaints import service
@@ -34,7 +36,8 @@ from backend.core import idempotency
 from backend.core.authz import Principal, principal_of, requires
 from backend.core.config import Settings
 from backend.core.deps import Db, client_address
-from backend.core.errors import error_responses
+from backend.core.errors import AppError, error_responses
+from backend.core.inputs import check_form_encoded, checked_json
 from backend.core.openapi import multipart_form
 from backend.core.storage import Storage
 from backend.files.routes import require_multipart
@@ -46,7 +49,9 @@ FILING_MAX_BODY = COMPLAINT_FILING_MAX_BODY
 
 FILING_DESCRIPTION = """
 `multipart/form-data`: the fields of `ComplaintForm` and up to six parts named `photos` (JPEG, PNG or
-WebP, recognised by content, at most 10 MB each; all metadata such as GPS is removed). No account is
+WebP, recognised by content, at most 10 MB each; all metadata such as GPS is removed). A complaint
+without photos may also be sent as `application/json` (an object of the same fields) or
+`application/x-www-form-urlencoded` (`curl -d category=other -d description=…`). No account is
 needed. The answer's `tracking_code` is shown once: anyone holding it can follow the complaint with
 `POST /api/complaints/track`. Send `X-Device-Id` (a random id the app keeps) so that rate limits can
 tell devices behind one address apart.
@@ -92,6 +97,40 @@ unavailable: 503 `storage_unavailable` with `Retry-After` — try again later.
 """.strip()
 
 
+TEXT_FORMS = ("application/json", "application/x-www-form-urlencoded")
+
+
+def _form_text(value: str | float) -> str:
+    """A JSON value as the form would carry it (``true`` -> ``"true"``, ``46.6`` -> ``"46.6"``)."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+async def complaint_form_body(request: Request[Any, Any, Any]) -> None:
+    """Before the body is read: a complaint with photos comes as multipart/form-data; one without may
+    also come as JSON (an object of strings) or form-encoded. Those two are read here, checked like
+    any JSON or form body (``backend.core.inputs``), and handed on as the form's fields."""
+    media_type = request.content_type[0]
+    if media_type not in TEXT_FORMS:
+        await require_multipart(request)
+        return
+    body = await request.body()
+    if len(body) > request.app.state.settings.max_body_bytes:
+        raise AppError("Request body too large", status_code=413, code="body_too_large", detail_zh="请求内容过大")
+    if media_type == "application/json":
+        value = checked_json(body)
+        try:  # as strictly as any JSON body (the document describes these fields)
+            msgspec.convert(value, ComplaintForm, strict=True)
+        except msgspec.ValidationError as exc:
+            raise ValidationException(
+                "Validation failed for the complaint", extra=[{"message": str(exc), "key": "data", "source": "body"}]
+            ) from exc
+        fields = {k: _form_text(v) for k, v in value.items() if v is not None}
+    else:
+        check_form_encoded(body, "body")
+        fields = dict(parse_url_encoded_form_data(body))
+    ScopeState.from_scope(request.scope).form = fields
+
+
 def _checked(form: FilingForm) -> ComplaintForm:
     fields = {k: v for k, v in vars(form).items() if k != "photos" and v not in (None, "")}
     try:
@@ -128,8 +167,8 @@ class ComplaintController(Controller):
 
     @post(
         "/",
-        opt={**requires(P.FILE), **multipart_form(ComplaintForm, "photos", service.MAX_PHOTOS)},
-        before_request=require_multipart,
+        opt={**requires(P.FILE), **multipart_form(ComplaintForm, "photos", service.MAX_PHOTOS, text_forms=TEXT_FORMS)},
+        before_request=complaint_form_body,
         request_max_body_size=FILING_MAX_BODY,
         status_code=201,
         responses=error_responses(400, 413, 415, 422, 429, 503),

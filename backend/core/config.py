@@ -374,6 +374,7 @@ class Settings:
     ws_queue_size: int = 256
     ws_heartbeat_s: float = 25.0
     ws_max_message_bytes: int = 4096
+    ws_max_per_account: int = 10
     complaint_ack_working_days: int = 1
     complaint_resolve_working_days: int = 15
     complaint_max_per_hour_per_client: int = 10
@@ -532,6 +533,7 @@ class Settings:
             ws_queue_size=_env_int("WS_QUEUE_SIZE", 256),
             ws_heartbeat_s=_env_float("WS_HEARTBEAT_S", 25.0),
             ws_max_message_bytes=_env_int("WS_MAX_MESSAGE_BYTES", 4096),
+            ws_max_per_account=_env_int("WS_MAX_PER_ACCOUNT", 10),
             complaint_ack_working_days=_env_int("COMPLAINT_ACK_WORKING_DAYS", 1),
             complaint_resolve_working_days=_env_int("COMPLAINT_RESOLVE_WORKING_DAYS", 15),
             complaint_max_per_hour_per_client=_env_int("COMPLAINT_MAX_PER_HOUR_PER_CLIENT", 10),

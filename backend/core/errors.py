@@ -341,7 +341,25 @@ def fallback_handler(request: Request[Any, Any, Any], exc: Exception) -> Respons
     return internal_error_handler(request, exc)
 
 
+def undecodable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    """Text the client sent that does not decode (a multipart field that is not UTF-8, a part naming a
+    charset that does not exist): the framework's parsers raise these while reading the request.
+    Everything the app decodes itself is checked first (``backend.core.inputs``); this is the net."""
+    if isinstance(exc, LookupError) and not str(exc).startswith("unknown encoding"):
+        return fallback_handler(request, exc)  # a KeyError is a bug, not bad input
+    return _response(
+        ErrorBody(
+            status_code=400,
+            code="bad_encoding",
+            detail="Malformed request: text that is not valid UTF-8, or an unknown charset",
+            detail_zh="请求格式错误：文本不是有效的 UTF-8 编码，或字符集无法识别",
+        )
+    )
+
+
 EXCEPTION_HANDLERS = {
+    UnicodeDecodeError: undecodable_handler,
+    LookupError: undecodable_handler,
     AppError: app_error_handler,
     HTTPException: http_exception_handler,
     IntegrityError: integrity_error_handler,

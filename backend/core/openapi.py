@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
-from litestar.openapi.spec import OpenAPI, OpenAPIType, Reference, Schema
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
 from litestar.routes import HTTPRoute
 
 from backend.core.schemas import Input, Output
@@ -144,10 +144,13 @@ def _parameters_without_null(openapi: OpenAPI) -> None:
                         setattr(schema, attr, kept)
 
 
-def multipart_form(fields: type[msgspec.Struct], files: str, max_files: int) -> dict[str, Any]:
+def multipart_form(
+    fields: type[msgspec.Struct], files: str, max_files: int, *, text_forms: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Route ``opt`` for a multipart form whose text parts are checked as ``fields`` (by the handler)
-    and whose ``files`` parts are binary: the document then states those exact rules."""
-    return {"multipart_form": (fields, files, max_files)}
+    and whose ``files`` parts are binary: the document then states those exact rules. ``text_forms``:
+    media types the route also takes for the fields alone (no files)."""
+    return {"multipart_form": (fields, files, max_files, text_forms)}
 
 
 def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -171,10 +174,11 @@ def _multipart_forms(app: Litestar, openapi: OpenAPI) -> None:
             path_item = openapi.paths.get(_untyped(route.path))
             if spec is None or path_item is None:
                 continue
-            fields, files, max_files = spec
+            fields, files, max_files, text_forms = spec
             _, components = msgspec.json.schema_components([fields], ref_template="#/components/schemas/{name}")
             body = components[fields.__name__]
             properties = {name: _without_null(prop) for name, prop in body["properties"].items()}
+            text_only = {**body, "properties": dict(properties), "additionalProperties": False}
             properties[files] = {
                 "type": "array",
                 "maxItems": max_files,
@@ -184,8 +188,53 @@ def _multipart_forms(app: Litestar, openapi: OpenAPI) -> None:
             for method in handler.http_methods:
                 operation = getattr(path_item, method.lower(), None)
                 if operation is not None and operation.request_body is not None:
-                    for media in (operation.request_body.content or {}).values():
+                    content = operation.request_body.content or {}
+                    for media in content.values():
                         media.schema = _to_spec(form)
+                    for media_type in text_forms:
+                        content[media_type] = OpenAPIMediaType(schema=_to_spec(text_only))
+
+
+_GATE_ANSWERS = {
+    "400": "Malformed input: not UTF-8, NUL or control characters, malformed JSON / 请求格式错误",
+    "403": "Cross-site request (Origin not allowed) / 拒绝来自其他网站的请求",
+    "415": "Body not sent as application/json / 不支持的内容类型",
+    "422": "NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199"
+    " (out_of_range) / 参数取值超出范围或包含控制字符",
+}
+
+
+def _gate_responses(app: Litestar, openapi: OpenAPI) -> None:
+    """The input gate (``backend.core.inputs``) may answer before any handler: say so where it can."""
+    from backend.core.inputs import UNSAFE_METHODS, plan_for
+
+    error = OpenAPIMediaType(schema=Reference(ref="#/components/schemas/ErrorBody"))
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or openapi.paths is None:
+            continue
+        path_item = openapi.paths.get(_untyped(route.path))
+        if path_item is None:
+            continue
+        for handler in route.route_handlers:
+            plan = plan_for(handler)
+            for method in handler.http_methods:
+                operation = getattr(path_item, method.lower(), None)
+                if operation is None or operation.responses is None:
+                    continue
+                statuses = []
+                if operation.parameters or operation.request_body:
+                    statuses += ["400", "422"]
+                if method in UNSAFE_METHODS:
+                    statuses.append("403")
+                if plan.body is not None and plan.body.value == "application/json":
+                    statuses += ["415", "422"]
+                if plan.ints or plan.floats or plan.dates or ":int}" in route.path:
+                    statuses.append("422")
+                for status in statuses:
+                    if status not in operation.responses:
+                        operation.responses[status] = OpenAPIResponse(
+                            description=_GATE_ANSWERS[status], content={"application/json": error}
+                        )
 
 
 def finalize_openapi(app: Litestar) -> None:
@@ -197,6 +246,7 @@ def finalize_openapi(app: Litestar) -> None:
     _restore_zero_bounds(app, openapi)
     _parameters_without_null(openapi)
     _multipart_forms(app, openapi)
+    _gate_responses(app, openapi)
 
 
 class AllowHeaderMiddleware:

@@ -50,7 +50,7 @@ def spa_fallback_handler(directory: Path, precompressed: bool = True) -> Any:
             return File(
                 path=served,
                 filename="index.html",
-                media_type=media_type,
+                media_type=media_type,  # text/html: Litestar adds "; charset=utf-8" itself, once
                 content_disposition_type="inline",
                 headers=headers,
             )

@@ -2,7 +2,8 @@
 other 'submitted' ones, and two submissions in 肇州县 (230621) waiting for the demo health officers
 (zhaozhou.health@ and the city-wide health.officer@) — one of them past the 15-working-day limit —
 each with tiny generated PDFs (marked 演示 Demo) as documents. 230602-0 (the demo staff's centre)
-stays filed.
+stays filed, and its filing says it serves meals (its demo notices consult parents on the menu, a demo
+complaint is about its lunch); the others' say they do not.
 
 Idempotent: fixed ids, inserted only when missing. The institution's status follows its filing
 record (so a demo filing approved or returned in the running app is not undone by seeding again).
@@ -105,7 +106,8 @@ async def seed_filings(
                 id=filing_id,
                 institution_id=inst.id,
                 status=status,
-                serves_meals=False,
+                # the demo centre serves meals: its parents are consulted on the menu, a complaint is about lunch
+                serves_meals=key == KEEP_FILED,
                 submission=1,
                 submitted_at=submitted_at,
                 due_at=add_working_days(submitted_at, settings.filing_review_working_days).at,

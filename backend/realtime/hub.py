@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import uuid
 from collections import defaultdict
@@ -76,6 +77,10 @@ class StoredEvent:
         )
 
 
+_OPENED = itertools.count()
+TOO_MANY_SOCKETS = 4429  # close code for the oldest socket when an account opens one too many
+
+
 @dataclass(eq=False)
 class Connection:
     """One WebSocket as the hub sees it.
@@ -90,6 +95,7 @@ class Connection:
     last_sent: int = 0
     closing: bool = False
     pending: list[tuple[int, str, str, str]] | None = None
+    opened: int = field(default_factory=lambda: next(_OPENED))  # order of registration (oldest first)
 
     def wants(self, position: int, category: str, urgency: str) -> bool:
         return position > self.last_sent and (category not in self.muted or urgency == "high")
@@ -299,9 +305,16 @@ class Hub:
 
     # ------------------------------------------------------------------------------------ registry
 
-    def register(self, connection: Connection, session_id: uuid.UUID) -> None:
+    def register(self, connection: Connection, session_id: uuid.UUID, *, per_account: int | None = None) -> None:
+        """Add a socket; beyond ``per_account`` open sockets of one account (in this process), the
+        oldest is closed with 4429."""
         p = connection.principal
-        self._by_account[p.account_id].add(connection)
+        mine = self._by_account[p.account_id]
+        mine.add(connection)
+        if per_account is not None:
+            live = sorted((c for c in mine if not c.closing), key=lambda c: c.opened)
+            for oldest in live[: max(0, len(live) - per_account)]:
+                self._disconnect(oldest, TOO_MANY_SOCKETS, "too many connections: this one was the oldest")
         for institution in p.institutions():
             self._by_institution[institution].add(connection)
         for department, _unit in p.officer_scopes():

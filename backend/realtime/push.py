@@ -47,8 +47,8 @@ from backend.core.config import Settings
 from backend.core.errors import database_unreachable
 from backend.notify.service import ack_token
 from backend.notify.urgency import is_critical, quiet_until
+from backend.realtime.egress import private_host, public_connector
 from backend.realtime.events import category_of, message_for
-from backend.realtime.service import private_host
 
 log = logging.getLogger("backend.push")
 
@@ -140,7 +140,8 @@ class PushWorker:
         self.sent = 0
 
     async def start(self) -> None:
-        self._http = aiohttp.ClientSession()
+        # connections only to public addresses, checked on the addresses actually connected to
+        self._http = aiohttp.ClientSession(connector=public_connector(self.settings.push_endpoint_allowlist))
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:

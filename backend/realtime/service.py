@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from urllib.parse import urlsplit
 
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.authz import Principal
 from backend.core.config import Settings
 from backend.core.errors import NotFound, RuleViolation
+from backend.realtime.egress import private_host, resolves_private
 from backend.realtime.models import CATEGORIES, NotificationPreference, PushSubscription
 from backend.realtime.schemas import Preference, Preferences, SubscriptionIn, SubscriptionOut
 
@@ -24,17 +24,6 @@ def _host_port(url: str) -> tuple[str, str]:
     host = (parts.hostname or "").lower()
     port = f"{host}:{parts.port}" if parts.port else host
     return host, port
-
-
-def private_host(host: str) -> bool:
-    """Hosts a push must never be sent to: loopback, private, link-local, reserved, local names."""
-    if host in ("localhost", "") or host.endswith((".localhost", ".local", ".internal", ".lan")):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not ip.is_global
 
 
 def check_endpoint(settings: Settings, endpoint: str) -> None:
@@ -53,15 +42,31 @@ def check_endpoint(settings: Settings, endpoint: str) -> None:
             "Push endpoints must use https", detail_zh="推送地址必须使用https", code="endpoint_not_https"
         )
     if private_host(host):
-        raise RuleViolation(
-            "Push endpoints must be public addresses",
-            detail_zh="推送地址不能是内网或本机地址",
-            code="endpoint_not_public",
-        )
+        raise _not_public()
+
+
+def _not_public() -> RuleViolation:
+    return RuleViolation(
+        "Push endpoints must be public addresses",
+        detail_zh="推送地址不能是内网或本机地址",
+        code="endpoint_not_public",
+    )
+
+
+async def check_endpoint_resolves_public(settings: Settings, endpoint: str) -> None:
+    """At subscribe: a name that resolves to a private address is refused now (a name that cannot be
+    resolved yet is kept: the worker checks the address of every connection it makes)."""
+    parts = urlsplit(endpoint)
+    host, host_port = _host_port(endpoint)
+    if host_port in settings.push_endpoint_allowlist or host in settings.push_endpoint_allowlist:
+        return
+    if await resolves_private(host, parts.port or 443):
+        raise _not_public()
 
 
 async def subscribe(db: AsyncSession, settings: Settings, p: Principal, data: SubscriptionIn) -> SubscriptionOut:
     check_endpoint(settings, data.endpoint)
+    await check_endpoint_resolves_public(settings, data.endpoint)
     count = await db.scalar(
         select(func.count()).select_from(PushSubscription).where(PushSubscription.account_id == p.account_id)
     )

@@ -12,9 +12,12 @@ this account may hear come first, exactly once and in order, then live ones. The
 ``{"type": "ping"}``; at most 20 messages per 10 seconds, each at most WS_MAX_MESSAGE_BYTES.
 
 The socket closes with 4401 when its session is revoked or expires (the app stops until the next
-sign-in), 4409 when one of the account's role grants is removed or changed (the app reconnects and
+sign-in), 4429 when its account opened more than WS_MAX_PER_ACCOUNT sockets (10; the oldest is
+closed, per app process; the app does not reconnect it), 4409 when one of the account's role grants is removed or changed (the app reconnects and
 hears what the account still may), 1013 when the client reads too slowly for the bounded queue, 1008
-when it sends too much, 1009 for an oversized message.
+when it sends too much or a message that is not a JSON object with a ``type`` (also for a
+``last_event_id`` that is not an integer from 0 to 2^63-1), 1003 for a binary message, 1009 for an
+oversized message.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import re
 import time
 from typing import Any
 
@@ -78,8 +82,21 @@ async def _replay(socket: WebSocket[Any, Any, Any], connection: Connection, afte
             return
 
 
+_POSITION = re.compile(r"[0-9]{1,19}")
+MAX_POSITION = 2**63 - 1  # event positions are PostgreSQL bigints
+
+
+def _resume_position(raw: str | None) -> int | None:
+    """``?last_event_id=``: absent, or a position 0 … 2^63-1; ValueError otherwise."""
+    if raw is None:
+        return None
+    if not _POSITION.fullmatch(raw) or int(raw) > MAX_POSITION:
+        raise ValueError(raw)
+    return int(raw)
+
+
 @websocket("/ws", opt=requires(CONNECT), tags=["realtime · 实时"])
-async def live(socket: WebSocket[Any, Any, Any], last_event_id: FromQuery[int | None] = None) -> None:
+async def live(socket: WebSocket[Any, Any, Any], last_event_id: FromQuery[str | None] = None) -> None:
     principal: Principal | None = socket.scope.get("user")
     settings = socket.app.state.settings
     hub: Hub = socket.app.state.hub
@@ -87,6 +104,11 @@ async def live(socket: WebSocket[Any, Any, Any], last_event_id: FromQuery[int | 
         await socket.close(code=4403, reason="forbidden")  # before accept: the handshake gets 403
         return
     await socket.accept()
+    try:
+        resume_after = _resume_position(last_event_id)
+    except ValueError:
+        await socket.close(code=1008, reason="bad last_event_id: an integer from 0 to 2^63-1")
+        return
 
     queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=settings.ws_queue_size)
     closed = asyncio.Event()
@@ -99,13 +121,13 @@ async def live(socket: WebSocket[Any, Any, Any], last_event_id: FromQuery[int | 
 
     connection = Connection(principal=principal, queue=queue, close=close, pending=[])
     connection.muted = await hub.muted_categories(principal.account_id)
-    hub.register(connection, principal.session_id)
+    hub.register(connection, principal.session_id, per_account=settings.ws_max_per_account)
     registered_at = hub.position  # everything after this reaches ``pending``
     tasks: list[asyncio.Task[Any]] = []
     try:
         # Live events arriving meanwhile wait in ``pending``; replay, then release them in order.
-        if last_event_id is not None:
-            await _replay(socket, connection, last_event_id)
+        if resume_after is not None:
+            await _replay(socket, connection, resume_after)
         else:
             connection.last_sent = registered_at
         await socket.send_text(msgspec.json.encode({"type": "ready", "last_event_id": connection.last_sent}).decode())
@@ -143,6 +165,12 @@ async def _send(socket: WebSocket[Any, Any, Any], queue: asyncio.Queue[str | Non
         await socket.send_text(message)
 
 
+class ClientMessage(msgspec.Struct):
+    """What a client may send: ``{"type": "ping"}``; other types are ignored (newer clients)."""
+
+    type: str
+
+
 HEARTBEAT = msgspec.json.encode({"type": "heartbeat"}).decode()
 
 
@@ -162,10 +190,16 @@ async def _receive(socket: WebSocket[Any, Any, Any], max_bytes: int, close: Any)
     pong = msgspec.json.encode({"type": "pong"}).decode()
     while True:
         try:
-            text = await socket.receive_text()
+            event = await socket.receive()
         except (WebSocketDisconnect, RuntimeError):
             return
-        if len(text.encode()) > max_bytes:
+        if event["type"] == "websocket.disconnect":
+            return
+        text = event.get("text")
+        if text is None:
+            await close(1003, "bad message: send JSON text, not binary")
+            return
+        if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
             await close(1009, "message too big")
             return
         now = time.monotonic()
@@ -175,9 +209,13 @@ async def _receive(socket: WebSocket[Any, Any, Any], max_bytes: int, close: Any)
         if count > CLIENT_MESSAGES_PER_WINDOW:
             await close(1008, "too many messages")
             return
-        with contextlib.suppress(msgspec.DecodeError):
-            if msgspec.json.decode(text).get("type") == "ping":
-                await socket.send_text(pong)
+        try:
+            message = msgspec.json.decode(text, type=ClientMessage)
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeError):
+            await close(1008, 'bad message: expected a JSON object such as {"type": "ping"}')
+            return
+        if message.type == "ping":
+            await socket.send_text(pong)
 
 
 async def _close_after(delay: float, close: Any) -> None:

@@ -17,6 +17,11 @@ Flows belong to the month they happen in: hourly/temporary slots by their (local
 ``created_at`` (filed) and ``closed_at`` (resolved), parenting guidance by the event's ``starts_at``.
 Occupancy of full- and half-day places is the current state of the classes.
 
+Institutions blacklisted today (an entry in force) are left out of every stock — institutions, flags,
+places, filed — and of occupancy: a barred institution is not part of the supply, nor of the
+filing rate's denominator. Like the flags this is today's state (not historized). Flows that
+happened (slots, complaints, guidance) keep counting.
+
 Figures that are not additive (median resolution time, distinct families reached) are computed
 city-wide with GROUPING SETS, not summed over units.
 """
@@ -124,6 +129,16 @@ def local_start(month: dt.date) -> dt.datetime:
 _LOCAL_MONTH = "date_trunc('month', {col} AT TIME ZONE '" + TZ + "')::date"
 
 
+# Institutions blacklisted now (an entry in force today, Daqing time) are not part of the supply: their
+# places, flags and filing are left out of every stock and of occupancy (like the flags, this is
+# today's state, not historized). ``backend.blacklist.models.in_force`` says the same in SQLAlchemy.
+_NOT_BLACKLISTED = f"""NOT EXISTS (
+    SELECT 1 FROM blacklist_entries bl
+    WHERE bl.institution_id = i.id AND bl.revoked_at IS NULL
+      AND bl.effective_from <= (now() AT TIME ZONE '{TZ}')::date
+      AND (bl.effective_until IS NULL OR bl.effective_until >= (now() AT TIME ZONE '{TZ}')::date))"""
+
+
 def _stock_sql() -> str:
     """Running sums per unit × month of everything that counts from the moment it appeared."""
     places = ", ".join(f"CASE WHEN c.class_type = '{t}' THEN c.capacity ELSE 0 END AS p_{t}" for t in CLASS_TYPES)
@@ -131,7 +146,7 @@ def _stock_sql() -> str:
     zeros_places_nameless = ", ".join("0" for _ in CLASS_TYPES)
     filed = (
         "SELECT i.unit_code, i.filed_at, 0, 0, 0, 0, 0, 0, " + zeros_places_nameless + ", 0, 1 "
-        "FROM institutions i WHERE i.filed_at IS NOT NULL AND i.unit_code = ANY(:units)"
+        "FROM institutions i WHERE i.filed_at IS NOT NULL AND i.unit_code = ANY(:units) AND " + _NOT_BLACKLISTED
     )
     sums = ", ".join(
         f"sum(coalesce(b.{c}, 0)) OVER w AS {c}"
@@ -167,11 +182,12 @@ WITH deltas AS (
            i.is_home_based::int AS home_based, i.is_kindergarten_class::int AS kindergarten_class,
            i.is_inclusive::int AS inclusive, i.is_demonstration::int AS demonstration,
            0 AS places, {zeros_places}, 0 AS inclusive_places, 0 AS filed
-    FROM institutions i WHERE i.unit_code = ANY(:units)
+    FROM institutions i WHERE i.unit_code = ANY(:units) AND {_NOT_BLACKLISTED}
     UNION ALL
     SELECT i.unit_code, greatest(c.created_at, i.created_at), 0, 0, 0, 0, 0,
            c.capacity, {places}, CASE WHEN i.is_inclusive THEN c.capacity ELSE 0 END, 0
-    FROM classes c JOIN institutions i ON i.id = c.institution_id WHERE i.unit_code = ANY(:units)
+    FROM classes c JOIN institutions i ON i.id = c.institution_id
+    WHERE i.unit_code = ANY(:units) AND {_NOT_BLACKLISTED}
     UNION ALL
     {filed}
 ),
@@ -188,13 +204,17 @@ WINDOW w AS (PARTITION BY u.code ORDER BY m.month)
 """
 
 
-_OCCUPANCY_SQL = """
+_OCCUPANCY_SQL = (
+    """
 SELECT i.unit_code AS unit, sum(c.capacity) AS places,
        sum(c.offline_count + c.offered_count + c.enrolled_count) AS taken
 FROM classes c JOIN institutions i ON i.id = c.institution_id
-WHERE i.unit_code = ANY(:units)
+WHERE i.unit_code = ANY(:units) AND """
+    + _NOT_BLACKLISTED
+    + """
 GROUP BY 1
 """
+)
 
 _SLOTS_SQL = """
 SELECT i.unit_code AS unit, date_trunc('month', s.day)::date AS month,

@@ -202,3 +202,45 @@ async def test_a_complaint_about_a_nursing_room_goes_to_the_trade_union_and_heal
         {"target_type": "place", "room_id": room.id},
     ):
         assert (await file(client, category="nursing_room", **bad)).status_code == 422
+
+
+async def test_a_complaint_without_photos_may_be_sent_form_encoded(client, db):
+    """Found as an attacker: ``curl -d category=other -d description=x`` answered 415."""
+    before = await db.scalar(select(func.count()).select_from(Complaint))
+    r = await client.post("/api/complaints", data=form(category="other", description="门口积水。"))
+    assert r.status_code == 201, r.text
+    filed = strict(r.content, Filed)
+    assert filed.tracking_code and not filed.photos_not_stored
+    assert await db.scalar(select(func.count()).select_from(Complaint)) == before + 1
+
+
+async def test_a_complaint_without_photos_may_be_sent_as_json(client, db):
+    before = await db.scalar(select(func.count()).select_from(Complaint))
+    body = {"category": "other", "description": "门口积水。", "lat": 46.63, "lng": 125.11}
+    r = await client.post("/api/complaints", json=body)
+    assert r.status_code == 201, r.text
+    assert await db.scalar(select(func.count()).select_from(Complaint)) == before + 1
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "code"),
+    [
+        (b'{"category": "other", "description": 5, "lat": 46.6, "lng": 125.1}', "application/json", "validation_error"),
+        (
+            b'{"category": "other", "description": "x", "lat": "46.6", "lng": 125.1}',
+            "application/json",
+            "validation_error",
+        ),
+        (b'{"category": "other", "description": "x", "photos": []}', "application/json", "validation_error"),
+        (b'{"category": "other", "category": "fees"}', "application/json", "malformed_json"),
+        (b"[1, 2]", "application/json", "validation_error"),
+        (b"category=other&description=%FF&lat=46.6&lng=125.1", "application/x-www-form-urlencoded", "bad_encoding"),
+        (b"category=other&description=a%00b&lat=46.6&lng=125.1", "application/x-www-form-urlencoded", "bad_text"),
+        (b"category=other&description=x", "text/plain", "unsupported_media_type"),
+    ],
+)
+async def test_bad_text_only_complaints_are_refused_and_leave_nothing(client, db, content, content_type, code):
+    before = await db.scalar(select(func.count()).select_from(Complaint))
+    r = await client.post("/api/complaints", content=content, headers={"Content-Type": content_type})
+    assert 400 <= r.status_code < 500 and r.json()["code"] == code, r.text
+    assert await db.scalar(select(func.count()).select_from(Complaint)) == before

@@ -374,6 +374,22 @@ def test_missing_and_bad_parameters_are_400_and_write_nothing(site, georeport):
     assert count_complaints(site) == before
 
 
+@pytest.mark.parametrize("description", [b"%FF%FE", b"a%00b", b"%C0%AF", b"\xff"])
+def test_a_form_that_is_not_utf8_is_refused_not_stored_mangled(site, georeport, description):
+    """Found as an attacker: invalid UTF-8 was stored as replacement characters (U+FFFD)."""
+    before = count_complaints(site)
+    response = georeport.raw(
+        "POST",
+        "requests.json",
+        content=f"api_key={georeport.api_key}&service_code=other&lat=46.6&long=125.1&description=".encode()
+        + description,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400, response.text  # Open311 answers every client error as 400
+    assert_spec_error(response)
+    assert count_complaints(site) == before
+
+
 def test_description_longer_than_4000_characters_is_refused(site, georeport):
     before = count_complaints(site)
     error = error_of(georeport.post_request, service_code="other", description="长" * 4001, **SAERTU)

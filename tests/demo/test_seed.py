@@ -130,6 +130,23 @@ async def test_the_demo_parents_have_a_committee_and_notices(demo_url):
     assert places == 2 and members == 2 and chairs == 1 and notices == 2 and readers == 2
 
 
+async def test_the_demo_centre_that_consults_on_its_menu_serves_meals(demo_url):
+    """Found as an attacker (of the story): the centre consulted parents on next month's breakfast
+    but its filing said it serves no meals. Every institution with meal notices or food complaints
+    serves meals."""
+    rows = await query_rows(
+        demo_url,
+        """
+        SELECT i.id, coalesce(bool_or(f.serves_meals), false)
+        FROM institutions i LEFT JOIN filings f ON f.institution_id = i.id
+        WHERE EXISTS (SELECT 1 FROM notices n WHERE n.institution_id = i.id AND n.title ~ '食谱|早餐|午餐')
+           OR EXISTS (SELECT 1 FROM complaints c WHERE c.institution_id = i.id AND c.category = 'food_safety')
+        GROUP BY i.id
+        """,
+    )
+    assert rows and all(serves for _, serves in rows), rows
+
+
 async def test_the_demo_complaints_can_be_followed_by_their_codes(demo_url, settings):
     from sqlalchemy.ext.asyncio import async_sessionmaker
 

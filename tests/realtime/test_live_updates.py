@@ -199,6 +199,78 @@ async def test_heartbeats_limits_and_sizes(servers, world):
         assert closed.value.rcvd.code == 1009
 
 
+@pytest.mark.parametrize("message", ["[]", "[1, 2]", '"ping"', "42", "null", "{not json", '{"kind": "ping"}'])
+async def test_a_message_that_is_not_a_json_object_is_refused_with_a_reason(servers, world, message):
+    """Found as an attacker: a JSON array closed the socket with 1000 (an AttributeError ended the
+    reader). Anything but a JSON object with a ``type`` is a policy violation, said so."""
+    a, _ = servers
+    _, _, token = await world.family()
+    async with await open_socket(a, token) as ws:
+        assert (await next_message(ws))["type"] == "ready"
+        await ws.send(message)
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_message(ws, timeout=5.0, skip=("heartbeat",))
+        assert closed.value.rcvd.code == 1008
+        assert closed.value.rcvd.reason.startswith("bad message")
+    assert "Traceback" not in a.log()
+
+
+async def test_a_binary_message_is_refused(servers, world):
+    a, _ = servers
+    _, _, token = await world.family()
+    async with await open_socket(a, token) as ws:
+        assert (await next_message(ws))["type"] == "ready"
+        await ws.send(b'{"type": "ping"}')
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_message(ws, timeout=5.0, skip=("heartbeat",))
+        assert closed.value.rcvd.code == 1003
+
+
+@pytest.mark.parametrize("position", ["-1", "9223372036854775808", "99999999999999999999999", "1e3", "%00", "abc", ""])
+async def test_a_resume_position_out_of_range_is_refused(servers, world, position):
+    """Found as an attacker: a ``last_event_id`` beyond 64 bits reached asyncpg (a traceback and a
+    close after close), a negative one replayed every event. Both are refused with a reason."""
+    a, _ = servers
+    _, _, token = await world.family()
+    url = ws_url(a, ticket=await ticket(a, token)) + f"&last_event_id={position}"
+    async with connect(url, origin=ORIGIN, open_timeout=10) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_message(ws, timeout=5.0, skip=("heartbeat",))
+        assert closed.value.rcvd.code == 1008
+        assert "last_event_id" in closed.value.rcvd.reason
+    assert "Traceback" not in a.log() and "Exception in ASGI application" not in a.log()
+
+
+async def test_an_account_keeps_at_most_ten_sockets_and_loses_the_oldest(servers, world):
+    """Found as an attacker: 150 sockets for one parent were accepted. WS_MAX_PER_ACCOUNT (10) per
+    app process; the eleventh closes the first with 4429, the others stay open."""
+    a, _ = servers
+    _, _, token = await world.family()
+    sockets = []
+    try:
+        for _ in range(11):
+            ws = await open_socket(a, token)
+            assert (await next_message(ws))["type"] == "ready"
+            sockets.append(ws)
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_message(sockets[0], timeout=5.0, skip=("heartbeat",))
+        assert closed.value.rcvd.code == 4429
+        for ws in sockets[1:]:
+            await ws.send('{"type": "ping"}')
+            assert (await next_message(ws, skip=("heartbeat",)))["type"] == "pong"
+    finally:
+        for ws in sockets:
+            await ws.close()
+
+
+async def test_the_largest_resume_position_is_accepted(servers, world):
+    a, _ = servers
+    _, _, token = await world.family()
+    async with await open_socket(a, token, last_event_id=2**63 - 1) as ws:
+        ready = await next_message(ws)
+        assert ready == {"type": "ready", "last_event_id": 2**63 - 1}
+
+
 async def test_muted_categories_are_not_sent(servers, world):
     a, b = servers
     _, child, token = await world.family()

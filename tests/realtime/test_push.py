@@ -255,6 +255,15 @@ async def test_subscriptions_are_validated(client, factory):
         ("https://127.0.0.1/x", 422, "endpoint_not_public"),
         ("https://10.1.2.3/x", 422, "endpoint_not_public"),
         ("https://localhost/x", 422, "endpoint_not_public"),
+        # found as an attacker: loopback in disguise (legacy IPv4 forms every resolver reads)
+        ("https://0x7f000001/x", 422, "endpoint_not_public"),
+        ("https://2130706433/x", 422, "endpoint_not_public"),
+        ("https://127.1/x", 422, "endpoint_not_public"),
+        ("https://0177.0.0.1/x", 422, "endpoint_not_public"),
+        ("https://0x0a.1/x", 422, "endpoint_not_public"),
+        ("https://169.254.169.254/x", 422, "endpoint_not_public"),
+        ("https://localhost./x", 422, "endpoint_not_public"),
+        ("https://push.localhost/x", 422, "endpoint_not_public"),
         ("https://push.example.com:89115/x", 422, "endpoint_invalid"),  # port out of range
         ("https://[::1]/x", 400, "validation_error"),  # IP literals in brackets do not fit the URL pattern
         ("ftp://push.example.com/x", 400, "validation_error"),
@@ -315,3 +324,44 @@ async def test_preferences_per_category(client, factory):
         json={"preferences": [{"category": "notices", "websocket": True, "push": False}] * 2},
     )
     assert dup.status_code == 422
+
+
+async def test_names_are_resolved_and_private_answers_refused():
+    from backend.realtime.egress import ip_of, resolves_private
+
+    assert str(ip_of("0x7f000001")) == str(ip_of("2130706433")) == str(ip_of("127.1")) == "127.0.0.1"
+    assert ip_of("push.example.com") is None and ip_of("1e100.net") is None
+    assert await resolves_private("localhost", 443) is True
+    assert await resolves_private("no-such-host.invalid", 443) is None  # kept; checked at connect time
+
+
+async def test_the_worker_connects_only_to_public_addresses_it_resolved_itself():
+    """DNS rebinding: a name that answers a public address at subscribe and a private one at send.
+    The worker's connector resolves for itself and drops every private answer, so the connection
+    cannot reach one; an allowlisted host (tests) still connects."""
+    import aiohttp
+
+    from backend.realtime.egress import public_connector
+
+    received: list[str] = []
+
+    async def hello(request: web.Request) -> web.Response:
+        received.append(request.path)
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/x", hello)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with aiohttp.ClientSession(connector=public_connector(())) as http:
+            with pytest.raises(aiohttp.ClientConnectorError) as refused:
+                await http.get(f"http://localhost:{port}/x")
+            assert "no public address" in str(refused.value.os_error)
+        async with aiohttp.ClientSession(connector=public_connector((f"localhost:{port}",))) as http:
+            assert (await http.get(f"http://localhost:{port}/x")).status == 200
+        assert received == ["/x"]
+    finally:
+        await runner.cleanup()

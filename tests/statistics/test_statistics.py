@@ -424,3 +424,43 @@ async def test_filing_counts_from_the_filing_date(client: Any, db: Any, world: W
     a = _unit(o, A)
     assert [m.filed for m in a.months] == [1, 1, 3]
     assert [m.filing_rate_pct for m in a.months] == [100.0, 50.0, 100.0]
+
+
+async def test_blacklisted_institutions_are_not_part_of_the_supply(client: Any, db: Any, world: World) -> None:
+    """Found as an attacker: a blacklisted institution still counted in places and in the filing rate's
+    denominator. An entry in force today leaves it out of every stock and of occupancy; a revoked or
+    expired one does not."""
+    creator = (await db.execute(text("SELECT id FROM accounts LIMIT 1"))).scalar_one()
+    insert = text(
+        """
+        INSERT INTO blacklist_entries (id, kind, institution_id, reason, department_code, decision_no, decided_on,
+                                       effective_from, effective_until, created_by, created_at)
+        VALUES (:id, 'institution', :inst, '统计测试', 'health', '卫健罚〔2025〕1号', :from_, :from_, :until, :by, now())
+        """
+    )
+    today = dt.datetime.now(CHINA).date()
+    # expired yesterday: a3 still counts
+    await db.execute(
+        insert,
+        {
+            "id": uuid.uuid4(),
+            "inst": world.a3.id,
+            "from_": today - dt.timedelta(days=30),
+            "until": today - dt.timedelta(days=1),
+            "by": creator,
+        },
+    )
+    await db.commit()
+    a = _unit(await _get(client, world.admin, **RANGE), A)
+    assert [m.institutions for m in a.months] == [1, 2, 3] and a.months[-1].filed == 2
+    # in force: a1 (filed, 25 places, inclusive, demonstration) leaves every stock
+    await db.execute(insert, {"id": uuid.uuid4(), "inst": world.a1.id, "from_": today, "until": None, "by": creator})
+    await db.commit()
+    o = await _get(client, world.admin, **RANGE)
+    a = _unit(o, A)
+    jan, feb, mar = a.months
+    assert (jan.institutions, feb.institutions, mar.institutions) == (0, 1, 2)
+    assert (jan.places, feb.places, mar.places) == (0, 20, 25)
+    assert (jan.inclusive_places, jan.demonstration, mar.filed) == (0, 0, 1)
+    assert (mar.filed, mar.filing_rate_pct) == (1, 50.0)
+    assert a.occupancy.places == 25  # a2 and a3's classes

@@ -464,7 +464,9 @@ export interface paths {
         /**
          * File a complaint / 提交投诉举报
          * @description `multipart/form-data`: the fields of `ComplaintForm` and up to six parts named `photos` (JPEG, PNG or
-         *     WebP, recognised by content, at most 10 MB each; all metadata such as GPS is removed). No account is
+         *     WebP, recognised by content, at most 10 MB each; all metadata such as GPS is removed). A complaint
+         *     without photos may also be sent as `application/json` (an object of the same fields) or
+         *     `application/x-www-form-urlencoded` (`curl -d category=other -d description=…`). No account is
          *     needed. The answer's `tracking_code` is shown once: anyone holding it can follow the complaint with
          *     `POST /api/complaints/track`. Send `X-Device-Id` (a random id the app keeps) so that rate limits can
          *     tell devices behind one address apart.
@@ -5611,6 +5613,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -5677,6 +5688,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5843,6 +5863,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -5905,6 +5934,15 @@ export interface operations {
             };
             /** @description Not allowed / 无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5977,6 +6015,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6077,6 +6124,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiAssessmentsAssessmentIdUpdate: {
@@ -6141,6 +6197,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6228,6 +6293,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiAssessmentsAssessmentIdItemsItemIdFollowUpFollowUp: {
@@ -6293,6 +6367,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6374,6 +6457,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6569,6 +6661,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Cross-site request (Origin not allowed) / 拒绝来自其他网站的请求 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Too many requests, try again later / 请求过于频繁，请稍后再试 */
             429: {
                 headers: {
@@ -6613,6 +6732,24 @@ export interface operations {
             };
             /** @description Sign in required / 请先登录 */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Cross-site request (Origin not allowed) / 拒绝来自其他网站的请求 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6679,6 +6816,33 @@ export interface operations {
             };
             /** @description Sign in required / 请先登录 */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Cross-site request (Origin not allowed) / 拒绝来自其他网站的请求 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6827,6 +6991,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiBlacklistEntriesEntryIdRevokeRevoke: {
@@ -6891,6 +7064,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6996,6 +7178,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -7074,6 +7265,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -7127,6 +7327,15 @@ export interface operations {
             };
             /** @description Not allowed / 无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7259,6 +7468,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -7325,6 +7543,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7409,6 +7636,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -7464,6 +7700,58 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/json": {
+                    /** @description (no HTML tags, one line) */
+                    address?: string;
+                    /** @enum {unknown} */
+                    category: "child_safety" | "fees" | "fire_safety" | "food_safety" | "health_hygiene" | "kindergarten_class" | "nursing_room" | "other" | "staff_conduct" | "unregistered";
+                    /** @description (no HTML tags, one line) */
+                    contact_name?: string;
+                    contact_phone?: string;
+                    /** @description (no HTML tags) */
+                    description: string;
+                    /** Format: uuid */
+                    institution_id?: string;
+                    /** @description WGS-84 latitude */
+                    lat?: number;
+                    /** @description WGS-84 longitude */
+                    lng?: number;
+                    /** @description (no HTML tags, one line) */
+                    place_name?: string;
+                    /** Format: uuid */
+                    room_id?: string;
+                    /**
+                     * @default place
+                     * @enum {unknown}
+                     */
+                    target_type?: "institution" | "place" | "room";
+                };
+                "application/x-www-form-urlencoded": {
+                    /** @description (no HTML tags, one line) */
+                    address?: string;
+                    /** @enum {unknown} */
+                    category: "child_safety" | "fees" | "fire_safety" | "food_safety" | "health_hygiene" | "kindergarten_class" | "nursing_room" | "other" | "staff_conduct" | "unregistered";
+                    /** @description (no HTML tags, one line) */
+                    contact_name?: string;
+                    contact_phone?: string;
+                    /** @description (no HTML tags) */
+                    description: string;
+                    /** Format: uuid */
+                    institution_id?: string;
+                    /** @description WGS-84 latitude */
+                    lat?: number;
+                    /** @description WGS-84 longitude */
+                    lng?: number;
+                    /** @description (no HTML tags, one line) */
+                    place_name?: string;
+                    /** Format: uuid */
+                    room_id?: string;
+                    /**
+                     * @default place
+                     * @enum {unknown}
+                     */
+                    target_type?: "institution" | "place" | "room";
+                };
                 "multipart/form-data": {
                     /** @description (no HTML tags, one line) */
                     address?: string;
@@ -7505,6 +7793,15 @@ export interface operations {
             };
             /** @description Bad request / 请求无效 */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Cross-site request (Origin not allowed) / 拒绝来自其他网站的请求 */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7641,6 +7938,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiComplaintsDeskComplaintIdDetail: {
@@ -7698,6 +8004,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7769,6 +8084,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7856,6 +8180,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -7929,6 +8262,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiComplaintsDeskComplaintIdTransitionsTransition: {
@@ -7993,6 +8335,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8113,6 +8464,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiComplaintsTrackTrack: {
@@ -8146,8 +8506,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Cross-site request (Origin not allowed) / 拒绝来自其他网站的请求 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8187,6 +8574,15 @@ export interface operations {
             };
             /** @description Bad request / 请求无效 */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Cross-site request (Origin not allowed) / 拒绝来自其他网站的请求 */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8332,6 +8728,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service temporarily unavailable, try again / 服务暂时不可用，请稍后重试 */
             503: {
                 headers: {
@@ -8392,6 +8797,15 @@ export interface operations {
             };
             /** @description Not allowed / 无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8463,6 +8877,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiFilingsFilingIdApproveApprove: {
@@ -8527,6 +8950,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8607,6 +9039,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8755,6 +9196,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -8803,6 +9253,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8890,6 +9349,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -8959,6 +9427,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiGuidanceHostedEventIdDetail: {
@@ -9016,6 +9493,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9093,6 +9579,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9180,6 +9675,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9291,6 +9795,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9497,6 +10010,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -9614,6 +10136,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiInstitutionsInstitutionIdUpdate: {
@@ -9675,6 +10206,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9758,6 +10298,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiInstitutionsInstitutionIdApplicationsApplicationIdEndEnd: {
@@ -9829,6 +10378,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10089,6 +10647,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -10169,6 +10736,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10314,6 +10890,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiInstitutionsInstitutionIdBookingsDayBookings: {
@@ -10373,6 +10958,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10451,6 +11045,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10544,6 +11147,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -10618,6 +11230,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10703,6 +11324,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -10779,6 +11409,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiInstitutionsInstitutionIdCommitteeCandidatesCandidates: {
@@ -10836,6 +11475,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10913,6 +11561,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11006,6 +11663,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -11078,6 +11744,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiInstitutionsInstitutionIdComplaintsListForInstitution: {
@@ -11135,6 +11810,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11200,6 +11884,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11274,6 +11967,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiInstitutionsInstitutionIdFilingRead: {
@@ -11331,6 +12033,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11402,6 +12113,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11563,6 +12283,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -11635,6 +12364,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiInstitutionsInstitutionIdNoticesListNotices: {
@@ -11699,6 +12437,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11786,6 +12533,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -11831,6 +12587,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11915,6 +12680,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -11988,6 +12762,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiInstitutionsInstitutionIdStaffAddMember: {
@@ -12052,6 +12835,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12131,6 +12923,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiMapInstitutionsGeojsonInstitutions: {
@@ -12170,6 +12971,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiMapRoomsGeojsonRooms: {
@@ -12207,6 +13017,15 @@ export interface operations {
                         } | unknown[];
                         status_code: number;
                     };
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -12297,6 +13116,24 @@ export interface operations {
             };
             /** @description Not allowed / 无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12408,6 +13245,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -12481,6 +13327,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12565,6 +13420,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -12627,6 +13491,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13040,6 +13913,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -13338,6 +14220,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiNoticesUnreadUnread: {
@@ -13440,6 +14331,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiNoticesNoticeIdRemove: {
@@ -13495,6 +14395,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13572,6 +14481,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13665,6 +14583,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -13739,6 +14666,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiNoticesNoticeIdReadMarkRead: {
@@ -13798,6 +14734,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13869,6 +14814,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiNoticesNoticeIdResultsResults: {
@@ -13933,6 +14887,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiNoticesNoticeIdRevisionsRevisions: {
@@ -13990,6 +14953,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14222,6 +15194,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -14288,6 +15269,24 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14404,6 +15403,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -14449,6 +15457,15 @@ export interface operations {
             };
             /** @description Bad request / 请求无效 */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14518,6 +15535,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiRoomsSuggestionsSuggestRoom: {
@@ -14580,6 +15606,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14676,6 +15711,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -14749,6 +15793,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14856,6 +15909,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiRoomsRoomIdEdit: {
@@ -14918,6 +15980,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -14971,6 +16042,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15041,6 +16121,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiRoomsRoomIdPhotosSetPhotos: {
@@ -15103,6 +16192,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -15152,6 +16250,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15223,6 +16330,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiRoomsRoomIdRatingRate: {
@@ -15287,6 +16403,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15374,6 +16499,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     ApiRoomsRoomIdRatingsRatings: {
@@ -15418,6 +16552,15 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15490,6 +16633,15 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15654,6 +16806,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
@@ -15733,6 +16894,24 @@ export interface operations {
             };
             /** @description Not found / 未找到 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16443,6 +17622,15 @@ export interface operations {
                     "application/json": components["schemas"]["Open311Error"][];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Temporarily unavailable */
             503: {
                 headers: {
@@ -16503,6 +17691,15 @@ export interface operations {
                     "application/json": components["schemas"]["Open311Error"][];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Too many requests */
             429: {
                 headers: {
@@ -16560,6 +17757,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Open311Error"][];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Temporarily unavailable */
@@ -16641,6 +17847,15 @@ export interface operations {
                     "application/json": components["schemas"]["Open311Error"][];
                 };
             };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     Open311V2TokensGetToken: {
@@ -16680,6 +17895,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Open311Error"][];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -73,8 +73,8 @@ export const useLive = defineStore('live', () => {
     ws.onclose = (ev) => {
       if (socket !== ws) return // an old socket closing after stop() or a newer connection
       socket = null
-      if (ev.code === 4401 || ev.code === 4403) {
-        // the session is gone: stop until the next sign-in
+      if (ev.code === 4401 || ev.code === 4403 || ev.code === 4429) {
+        // the session is gone (or the account has newer sockets elsewhere): stop until the next sign-in
         wanted = false
         status.value = 'closed'
         return

@@ -1,7 +1,10 @@
 // Unread notices for the tab badge; refreshed on sign-in and whenever a notice event arrives live.
+// Only parents have unread notices (the API answers others 403): for staff and officers the badge stays empty
+// and nothing is asked.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api } from '@/api/client'
+import { useAuth } from '@/stores/auth'
 
 interface UnreadOut {
   total: number
@@ -13,6 +16,10 @@ export const useUnread = defineStore('unread', () => {
   const total = ref(0)
   const urgent = ref(0)
   async function refresh(): Promise<void> {
+    if (!useAuth().isParent) {
+      clear()
+      return
+    }
     try {
       const out = await api.get<UnreadOut>('/api/notices/unread')
       total.value = out.total
