@@ -88,8 +88,9 @@ class Complaint(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    # The public reference (Open311 service_request_id "DQ-<number>").
-    number: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True)
+    # The public reference (Open311 service_request_id "DQ-<number>"): a random unused ten-digit number
+    # drawn by the database (migration 0036), so the public numbers say nothing about hidden complaints.
+    number: Mapped[int] = mapped_column(BigInteger, server_default=text("complaint_number()"), unique=True)
     tracking_digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     category: Mapped[str] = mapped_column(String(24))
     urgent: Mapped[bool] = mapped_column(Boolean)

@@ -4,6 +4,7 @@ list, the institution's view, public figures, and bad input that leaves nothing 
 from __future__ import annotations
 
 import io
+import itertools
 
 import pytest
 from PIL import Image
@@ -43,6 +44,20 @@ async def file(client, headers=None, photos=(), **fields):
     parts = [(k, (None, v)) for k, v in form(**fields).items()]
     parts += [("photos", (f"p{i}.jpg", data, "image/jpeg")) for i, data in enumerate(photos)]
     return await client.post("/api/complaints", headers=headers or {}, files=parts)
+
+
+async def test_references_are_random_so_hidden_complaints_leave_no_gap(client):
+    """Open311 publishes DQ-<number> but never child_safety complaints: numbered in order, a gap between
+    two public numbers would reveal that a hidden complaint was filed in between, and when."""
+    numbers = []
+    for category in ("other", "child_safety", "other", "food_safety", "child_safety", "other"):
+        r = await file(client, category=category)
+        assert r.status_code == 201, r.text
+        numbers.append(int(strict(r.content, Filed).reference.removeprefix("DQ-")))
+    assert all(10**9 <= n < 10**10 for n in numbers)  # ten digits, drawn by the database
+    assert len(set(numbers)) == len(numbers)
+    # Sequential numbering gives steps of 1 (2 across a hidden one); random ones are 1e9 apart on average.
+    assert all(abs(b - a) > 1000 for a, b in itertools.pairwise(numbers))
 
 
 async def objects(db, app) -> tuple[int, int]:
