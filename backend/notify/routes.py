@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Litestar, Request, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
@@ -20,7 +20,7 @@ from backend.notify.schemas import AckIn, AckOut, Channels, LinkOut, LogEntry, S
 from backend.notify.worker import NotifyWorker
 
 TAGS = ["notifications · 通知送达"]
-LinkToken = Annotated[str, Parameter(min_length=8, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
+LinkToken = Annotated[str, PathParameter(min_length=8, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class NotifyController(Controller):
@@ -72,7 +72,7 @@ class NotifyController(Controller):
         self,
         db: Db,
         request: Request[Principal, Any, Any],
-        limit: Annotated[int, Parameter(ge=1, le=100, query="limit")] = 30,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 30,
     ) -> list[LogEntry]:
         return await service.delivery_log(db, request.user, limit)
 
@@ -94,7 +94,7 @@ class NotifyController(Controller):
         summary="Deliveries per channel and day / 各渠道每日送达统计",
     )
     async def stats(
-        self, db: Db, state: State, days: Annotated[int, Parameter(ge=1, le=90, query="days")] = 14
+        self, db: Db, state: State, days: Annotated[int, QueryParameter(ge=1, le=90)] = 14
     ) -> Stats:
         return await service.stats(db, state.settings, days)
 
