@@ -51,7 +51,7 @@ def test_write_routes_are_never_public_except_sign_in(app):
         "POST /api/complaints",
         "POST /api/complaints/track",
         "POST /api/complaints/track/photos",
-        "POST /api/wechat/bind",
         "POST /api/notify/ack",
+        "POST /api/wechat/bind",
         "POST /open311/v2/requests.json",
     ]
