@@ -349,9 +349,7 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
     )
 
 
-def _event(
-    db: AsyncSession, booking: Booking, previous: str | None, guardians: list[uuid.UUID], **extra: str
-) -> Event:
+def _event(db: AsyncSession, booking: Booking, previous: str | None, guardians: list[uuid.UUID], **extra: str) -> Event:
     return emit(
         db,
         f"booking.{booking.status}",

@@ -84,7 +84,9 @@ DB_POOL_WAITING = Gauge(
 WEBSOCKETS = Gauge("dq_websockets_open", "Open WebSocket connections", multiprocess_mode="livesum")
 DELIVERIES = Counter("dq_delivery_outcomes", "Delivery attempts' outcomes by channel", ["channel", "outcome"])
 DELIVERY_ALERTS = Counter(
-    "dq_delivery_alerts", "Provider alerts a person must act on (balance exhausted, credentials refused)", ["channel", "kind"]
+    "dq_delivery_alerts",
+    "Provider alerts a person must act on (balance exhausted, credentials refused)",
+    ["channel", "kind"],
 )
 RATE_LIMIT_REFUSALS = Counter("dq_rate_limit_refusals", "Requests refused by a rate limit, by limit", ["limit"])
 MAINTENANCE_RUNS = Counter("dq_maintenance_job_runs", "Runs of a periodic maintenance job", ["job"])

@@ -93,9 +93,7 @@ class NotifyController(Controller):
         responses=error_responses(401, 403, 422),
         summary="Deliveries per channel and day / 各渠道每日送达统计",
     )
-    async def stats(
-        self, db: Db, state: State, days: Annotated[int, QueryParameter(ge=1, le=90)] = 14
-    ) -> Stats:
+    async def stats(self, db: Db, state: State, days: Annotated[int, QueryParameter(ge=1, le=90)] = 14) -> Stats:
         return await service.stats(db, state.settings, days)
 
 

@@ -48,7 +48,7 @@ async def bind(url: str, account_id: uuid.UUID, kinds: tuple[str, ...] = ("notic
         await conn.execute(
             text(
                 "WITH i AS (INSERT INTO wechat_identities (account_id, openid, scope) VALUES (:a, :o, 'snsapi_base')"
-        " RETURNING account_id) INSERT INTO wechat_subscriptions (account_id, event_kind)"
+                " RETURNING account_id) INSERT INTO wechat_subscriptions (account_id, event_kind)"
                 " SELECT i.account_id, k FROM i, unnest(CAST(:kinds AS text[])) k"
             ),
             {"a": account_id, "o": openid, "kinds": list(kinds)},
@@ -94,7 +94,9 @@ async def test_wechat_is_one_more_channel_of_the_pipeline(database, tmp_path):
                     r = await http.put(
                         "/api/me/notification-preferences",
                         headers=auth(opted_out_token),
-                        json={"preferences": [{"category": "notices", "websocket": True, "push": True, "wechat": False}]},
+                        json={
+                            "preferences": [{"category": "notices", "websocket": True, "push": True, "wechat": False}]
+                        },
                     )
                     assert r.status_code == 200, r.text
                     assert next(p for p in r.json()["preferences"] if p["category"] == "notices")["wechat"] is False

@@ -44,7 +44,9 @@ def test_notification_channels_show_what_reaches_this_phone_and_choices_persist(
     expect(page.get_by_role("switch", name="预约 · 短信（仅重要消息）")).to_have_attribute("aria-checked", "true")
 
     # Back on, so the demo family is as it was.
-    with page.expect_response(lambda r: r.url.endswith("/api/me/notification-preferences") and r.request.method == "PUT"):
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/me/notification-preferences") and r.request.method == "PUT"
+    ):
         page.get_by_role("switch", name="机构通知 · 短信（仅重要消息）").click()
     expect(page.get_by_role("switch", name="机构通知 · 短信（仅重要消息）")).to_have_attribute("aria-checked", "true")
 
