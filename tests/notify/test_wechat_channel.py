@@ -8,7 +8,8 @@ access_token, the template and the person's subscription like WeChat does.
 * a person who switched WeChat off for the category in 通知方式 gets no WeChat row;
 * an expired access_token is refreshed and the send retried (one message, not two);
 * a rate limit (45011) puts the row back in the queue with the back-off as its next attempt;
-* the outcomes are counted in /metrics; the SMS fallback of the critical event is not affected.
+* the outcomes are counted in /metrics; the SMS fallback of the critical event is not affected;
+* two app processes send each person's message exactly once.
 """
 
 from __future__ import annotations
@@ -165,3 +166,48 @@ async def test_wechat_is_one_more_channel_of_the_pipeline(database, tmp_path):
                 assert 'dq_delivery_outcomes_total{channel="wechat",outcome="refused"}' in body
                 assert 'dq_delivery_outcomes_total{channel="wechat",outcome="rate_limited"}' in body
             assert SECRET_TITLE not in server.log() and fan_openid not in server.log()
+
+
+async def test_two_processes_send_each_wechat_message_exactly_once(database, tmp_path):
+    n = 12
+    async with sms_gateway() as gw:
+        with wechat_server(templates={NOTICE_TEMPLATE}) as (api_base, wx):
+            env = app_env(
+                gw,
+                WECHAT_APP_ID=APP_ID,
+                WECHAT_APP_SECRET=APP_SECRET,
+                WECHAT_API_BASE=api_base,
+                WECHAT_OAUTH_BASE=api_base,
+                WECHAT_TEMPLATES=f"notices={NOTICE_TEMPLATE}:thing1/title,time2/time",
+            )
+            world = await World(database, slots_tomorrow=False).build()
+            care = await world.care_class()
+            openids = []
+            for _ in range(n):
+                account, _token = await world.placed_family(care)
+                openid = await bind(database, account)
+                wx.subscriptions[openid] = {NOTICE_TEMPLATE}
+                openids.append(openid)
+            with live_server(database, tmp_path, **env) as a, live_server(database, tmp_path, **env):
+                notice_id = await urgent_notice(a, world)
+
+                async def all_sent():
+                    (row,) = await rows(
+                        database,
+                        "SELECT count(*) FILTER (WHERE d.status = 'sent') AS sent FROM notify_deliveries d"
+                        " JOIN events e ON e.id = d.event_id"
+                        " WHERE d.channel = 'wechat' AND e.subject_id = CAST(:n AS uuid)",
+                        n=notice_id,
+                    )
+                    return row.sent >= n
+
+                await wait_until(all_sent, what="every WeChat message sent")
+                ours = [m for m in wx.sent if m["page"].endswith(f"/notices/{notice_id}")]
+                assert sorted(m["touser"] for m in ours) == sorted(openids)  # each exactly once, nobody missed
+                ((rows_n, sent_n),) = await rows(
+                    database,
+                    "SELECT count(*), count(*) FILTER (WHERE d.status = 'sent') FROM notify_deliveries d"
+                    " JOIN events e ON e.id = d.event_id WHERE d.channel = 'wechat' AND e.subject_id = CAST(:n AS uuid)",
+                    n=notice_id,
+                )
+                assert rows_n == sent_n == n
