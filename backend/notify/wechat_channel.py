@@ -10,9 +10,11 @@ The notify worker (``backend.notify.worker``) calls in here; the queue is ``noti
    kinds with a configured template (``WECHAT_TEMPLATES``). Normal events wait out quiet hours
    (``due_at``); critical ones go at once. ``UNIQUE (event_id, account_id, channel)`` + ON CONFLICT DO
    NOTHING: one row, however often the fan-out runs.
-2. **Claim**: due rows are marked ``sending`` with a lease (``due_at``) in one committed UPDATE over a
-   ``FOR UPDATE SKIP LOCKED`` selection, so two processes never take the same row; a row whose lease
-   ran out (its process died) is taken again.
+2. **Claim**: due rows (up to ``CLAIM_BATCH``) are marked ``sending`` with a lease (``due_at``) in one
+   committed UPDATE over a ``FOR UPDATE SKIP LOCKED`` selection, so two processes never take the same
+   row; a row whose lease ran out (its process died mid-send) is taken again — then, as for SMS, the
+   person may get that one message twice (WeChat's API has no idempotency key). A batch is sent
+   ``PARALLEL_SENDS`` at a time.
 3. **Send and record** (``backend.wechat.messages``): the sender re-checks binding, channel and
    subscription, refreshes an expired access_token and retries once itself, and maps WeChat's
    answers. ``sent``; ``refused`` (43101/40003: the sender turns the person's channel off in the same
@@ -26,6 +28,7 @@ title, which may name one) and the time; a tap opens the event's page in the app
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -40,7 +43,8 @@ from backend.wechat.messages import Outcome, WeChatSender
 
 log = logging.getLogger("backend.notify")
 
-CLAIM_BATCH = 100
+CLAIM_BATCH = 50
+PARALLEL_SENDS = 10  # per process; a batch ends well within a graceful stop's wait
 MAX_ATTEMPTS = 5
 
 # Titles by category for events whose own title could name a child (notices, complaints, ...).
@@ -143,9 +147,17 @@ class WeChatChannel:
             await db.commit()
         if not claimed:
             return 0
-        async with WeChatSender(self.settings, self.session_maker) as wechat:  # type: ignore[arg-type]
-            for row in claimed:
+        slots = asyncio.Semaphore(PARALLEL_SENDS)
+
+        async def deliver(wechat: WeChatSender, row: Any) -> None:
+            async with slots:
                 await self._deliver(wechat, row, events.get(row.event_id))
+
+        async with WeChatSender(self.settings, self.session_maker) as wechat:  # type: ignore[arg-type]
+            results = await asyncio.gather(*(deliver(wechat, row) for row in claimed), return_exceptions=True)
+        for failure in (r for r in results if isinstance(r, BaseException)):
+            # the row stays ``sending`` and is taken again when its lease runs out
+            log.warning("notify: recording a WeChat outcome failed: %r", failure)
         return len(claimed)
 
     async def _deliver(self, wechat: WeChatSender, row: Any, event: Any) -> None:
