@@ -33,4 +33,10 @@ CANCEL = action("bookings.cancel", "cancel a booking", roles={Role.PARENT}, scop
 LIST_INSTITUTION = action(
     "bookings.list_institution", "list an institution's bookings", roles=STAFF_ROLES, scope=_staff_of_institution
 )
+CANCEL_BY_INSTITUTION = action(
+    "bookings.cancel_by_institution",
+    "cancel a booking on the institution's side, with a reason (the family is told at once)",
+    roles=STAFF_ROLES,
+    scope=_staff_of_booking,
+)
 MARK_ATTENDANCE = action("bookings.attendance", "mark attendance", roles=STAFF_ROLES, scope=_staff_of_booking)

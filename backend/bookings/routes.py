@@ -84,6 +84,27 @@ class SlotController(Controller):
         return await service.institution_bookings(db, state.settings, request.user, institution_id, day)
 
     @post(
+        "/bookings/{booking_id:uuid}/cancel",
+        opt=requires(P.CANCEL_BY_INSTITUTION),
+        responses=WRITE_ERRORS,
+        status_code=200,
+        summary="Cancel a booking on the institution's side, with a reason / 机构取消预约",
+    )
+    async def cancel_by_institution(
+        self,
+        db: Db,
+        state: State,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[uuid.UUID],
+        booking_id: FromPath[uuid.UUID],
+        data: JSONBody[CancelIn],
+    ) -> BookingDetail:
+        """The places go back at once; the family is told (a critical event: SMS if no push is seen)."""
+        await service.cancel_by_institution(db, request.user, institution_id, booking_id, data.reason)
+        await db.commit()
+        return await service.booking_view(db, state.settings, booking_id)
+
+    @post(
         "/bookings/{booking_id:uuid}/attendance",
         opt=requires(P.MARK_ATTENDANCE),
         responses=WRITE_ERRORS,

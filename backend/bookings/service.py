@@ -349,7 +349,7 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
     )
 
 
-def _event(db: AsyncSession, booking: Booking, previous: str | None, guardians: list[uuid.UUID]) -> Event:
+def _event(db: AsyncSession, booking: Booking, previous: str | None, guardians: list[uuid.UUID], **extra: str) -> Event:
     return emit(
         db,
         f"booking.{booking.status}",
@@ -365,12 +365,13 @@ def _event(db: AsyncSession, booking: Booking, previous: str | None, guardians: 
             "end": hhmm(booking.end_min),
             "status": booking.status,
             "previous_status": previous,
+            **extra,
         },
     )
 
 
-async def _emit(db: AsyncSession, booking: Booking, previous: str | None) -> None:
-    _event(db, booking, previous, await guardians_of(db, booking.child_id))
+async def _emit(db: AsyncSession, booking: Booking, previous: str | None, **extra: str) -> None:
+    _event(db, booking, previous, await guardians_of(db, booking.child_id), **extra)
 
 
 async def _release_slots(db: AsyncSession, booking: Booking) -> None:
@@ -412,7 +413,39 @@ async def cancel(db: AsyncSession, settings: Settings, p: Principal, booking_id:
     booking.cancel_reason = reason
     await _release_slots(db, booking)
     await db.flush()
-    await _emit(db, booking, BookingStatus.BOOKED)
+    await _emit(db, booking, BookingStatus.BOOKED, cancelled_by="family")
+
+
+async def cancel_by_institution(
+    db: AsyncSession, p: Principal, institution_id: uuid.UUID, booking_id: uuid.UUID, reason: str
+) -> None:
+    """The institution cancels a booked visit (closure, illness outbreak, ...), with a reason the family
+    sees. The row lock makes it race-free against the family's own cancellation: whoever locks second
+    finds the booking no longer booked (409). The places go back in the same transaction, and the
+    event (``cancelled_by = institution``) is critical: push, WeChat, and the SMS fallback."""
+    booking = (
+        await db.execute(
+            select(Booking)
+            .where(
+                Booking.id == booking_id,
+                Booking.institution_id == institution_id,
+                P.CANCEL_BY_INSTITUTION.where(p),
+            )
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if booking is None:
+        raise NotFound("booking")
+    if booking.status != BookingStatus.BOOKED:
+        raise Conflict(
+            "Only a booked visit can be cancelled", detail_zh="该预约当前不能取消", code="invalid_transition"
+        )
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = utcnow()
+    booking.cancel_reason = reason
+    await _release_slots(db, booking)
+    await db.flush()
+    await _emit(db, booking, BookingStatus.BOOKED, cancelled_by="institution")
 
 
 async def mark_attendance(

@@ -18,7 +18,8 @@ answers a scrape aggregates all of them (prometheus-client's multiprocess mode).
 
 Other code reports through these functions only (they never raise and never block):
 
-    delivery_outcome(channel, outcome)   e.g. ("push", "sent"), ("sms", "failed"), ("wechat", "gone")
+    delivery_outcome(channel, outcome)   e.g. ("push", "sent"), ("sms", "failed"), ("wechat", "refused")
+    delivery_alert(channel, kind)        e.g. ("sms", "balance_exhausted")
     rate_limit_refused(limit)            the limit's name (the rate-limit key's prefix; no phone, no address)
     maintenance_job(job, ok)             one run of a periodic job, and whether it failed
     websocket_opened() / websocket_closed()
@@ -82,6 +83,11 @@ DB_POOL_WAITING = Gauge(
 )
 WEBSOCKETS = Gauge("dq_websockets_open", "Open WebSocket connections", multiprocess_mode="livesum")
 DELIVERIES = Counter("dq_delivery_outcomes", "Delivery attempts' outcomes by channel", ["channel", "outcome"])
+DELIVERY_ALERTS = Counter(
+    "dq_delivery_alerts",
+    "Provider alerts a person must act on (balance exhausted, credentials refused)",
+    ["channel", "kind"],
+)
 RATE_LIMIT_REFUSALS = Counter("dq_rate_limit_refusals", "Requests refused by a rate limit, by limit", ["limit"])
 MAINTENANCE_RUNS = Counter("dq_maintenance_job_runs", "Runs of a periodic maintenance job", ["job"])
 MAINTENANCE_FAILURES = Counter("dq_maintenance_job_failures", "Failed runs of a periodic maintenance job", ["job"])
@@ -99,6 +105,11 @@ def delivery_outcome(channel: str, outcome: str) -> None:
     """Count one delivery attempt's outcome on a channel ('push', 'sms', 'wechat', ...). Outcomes are a
     small fixed vocabulary per channel ('sent', 'retry', 'gone', 'drop', 'failed'): never an address."""
     DELIVERIES.labels(channel=channel, outcome=outcome).inc()
+
+
+def delivery_alert(channel: str, kind: str) -> None:
+    """Count one provider alert on a channel: ('sms', 'balance_exhausted'), ('sms', 'auth_failure')."""
+    DELIVERY_ALERTS.labels(channel=channel, kind=kind).inc()
 
 
 def rate_limit_refused(limit: str) -> None:

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from backend.core import metrics
 from backend.notify.settings import NotifySettings
 
 log = logging.getLogger("backend.sms")
@@ -62,6 +63,19 @@ def add_alert_hook(hook: AlertHook) -> None:
 def add_outcome_hook(hook: OutcomeHook) -> None:
     """Call ``hook(provider, message_kind, outcome)`` after every send (e.g. counters per outcome)."""
     OUTCOME_HOOKS.append(hook)
+
+
+def _count_outcome(_provider: str, _kind: str, outcome: SmsOutcome) -> None:
+    metrics.delivery_outcome("sms", outcome.status)  # sent, retry, failed (the code is in the log)
+
+
+def _count_alert(kind: str, _provider: str, _provider_code: str) -> None:
+    metrics.delivery_alert("sms", kind)
+
+
+# Every SMS outcome and alert is counted in /metrics (dq_delivery_outcomes, dq_delivery_alerts).
+add_outcome_hook(_count_outcome)
+add_alert_hook(_count_alert)
 
 
 def mask_phone(phone: str) -> str:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.core.db import Base, created_at
 
-CHANNELS = ("websocket", "push", "sms", "wechat")  # wechat: subscription messages (issue 18), not yet sent
+CHANNELS = ("websocket", "push", "sms", "wechat")  # wechat: subscription messages (notify/wechat_channel.py)
 STATUSES = ("waiting", "queued", "sending", "sent", "failed", "acknowledged", "skipped")
 
 

@@ -30,6 +30,11 @@ STATUS_ZH = {
     ("sms", "acknowledged"): "已通过短信通知，并已打开链接",
     ("sms", "failed"): "短信发送失败",
     ("sms", "skipped"): "无需发送短信",
+    ("wechat", "queued"): "微信消息排队发送中",
+    ("wechat", "sending"): "微信消息发送中",
+    ("wechat", "sent"): "已通过微信通知",
+    ("wechat", "failed"): "微信消息未送达",
+    ("wechat", "skipped"): "无需发送微信消息",
 }
 
 

@@ -1,4 +1,5 @@
-"""The notification worker: the outbox's critical events fall back to SMS, exactly once per person.
+"""The notification worker: the outbox's critical events fall back to SMS, exactly once per person;
+every event goes as a WeChat subscription message to those who subscribed (``wechat_channel``).
 
 Every app process runs one (``NOTIFY_WORKER=false`` turns it off); they cooperate through PostgreSQL:
 
@@ -44,6 +45,8 @@ from backend.core.config import Settings
 from backend.core.errors import database_unreachable
 from backend.notify.gateways import SmsOutcome
 from backend.notify.urgency import beijing_day, is_critical, sms_title
+from backend.notify.wechat_channel import WeChatChannel
+from backend.notify.wechat_channel import fan_out as wechat_fan_out
 from backend.realtime.events import category_of
 
 log = logging.getLogger("backend.notify")
@@ -138,6 +141,7 @@ class NotifyWorker:
         self._slots = asyncio.Semaphore(DELIVERY_SLOTS)
         # A lease outlives the longest send (the SDK's timeout), so no live send is ever taken over.
         self.lease_s = max(float(self.n.sms_lease_s), self.n.sms_timeout_s * 2 + 5)
+        self.wechat = WeChatChannel(settings, session_maker)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -169,6 +173,8 @@ class NotifyWorker:
                         await asyncio.sleep(min(1.0, 1.0 / rate) * random.uniform(0.8, 1.2))
                     elif not claimed:
                         break
+                while not self._stopping and await self.wechat.send_due():
+                    pass
             except Exception as exc:
                 if database_unreachable(exc):  # nothing is lost: the rows wait in PostgreSQL
                     log.warning("notify worker: database unavailable (%s); retrying", type(exc).__name__)
@@ -197,6 +203,7 @@ class NotifyWorker:
                 )
             ).all()
             for row in rows:
+                await wechat_fan_out(db, self.settings, row)  # every event kind, for those who subscribed
                 if row.account_ids and is_critical(row):
                     await db.execute(
                         _FANOUT_SMS,

@@ -54,7 +54,7 @@ class DeliveryCursor(Base):
 
 
 class NotificationPreference(Base):
-    """Per account and category: may this reach the account over WebSocket, over Web Push, by SMS?"""
+    """Per account and category: may this reach the account over WebSocket, over Web Push, by SMS, by WeChat?"""
 
     __tablename__ = "notification_preferences"
     __table_args__ = (
@@ -66,3 +66,4 @@ class NotificationPreference(Base):
     websocket: Mapped[bool] = mapped_column(server_default=text("true"), default=True)
     push: Mapped[bool] = mapped_column(server_default=text("true"), default=True)
     sms: Mapped[bool] = mapped_column(server_default=text("true"), default=True)  # critical news only (notify/)
+    wechat: Mapped[bool] = mapped_column(server_default=text("true"), default=True)  # subscription messages

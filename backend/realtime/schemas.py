@@ -55,6 +55,8 @@ class Preference(Input):
     # Critical news by SMS when no push reaches the phone (docs/notifications.md). Left out of a change,
     # it stays as it was; answers always give it.
     sms: bool | None = None
+    # WeChat subscription messages (if the person bound WeChat and subscribed to the kind); same rule.
+    wechat: bool | None = None
 
 
 class Preferences(Output):

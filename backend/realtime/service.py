@@ -130,6 +130,7 @@ async def preferences(db: AsyncSession, account_id: uuid.UUID) -> Preferences:
                 websocket=stored[c].websocket if c in stored else True,
                 push=stored[c].push if c in stored else True,
                 sms=stored[c].sms if c in stored else True,
+                wechat=stored[c].wechat if c in stored else True,
             )
             for c in CATEGORIES
         ]
@@ -143,6 +144,8 @@ async def set_preferences(db: AsyncSession, p: Principal, items: list[Preference
         changes = {"websocket": item.websocket, "push": item.push}
         if item.sms is not None:
             changes["sms"] = item.sms
+        if item.wechat is not None:
+            changes["wechat"] = item.wechat
         await db.execute(
             insert(NotificationPreference)
             .values(account_id=p.account_id, category=item.category, **changes)

@@ -13,6 +13,7 @@ from backend.core.errors import RuleViolation, Unavailable
 from backend.notify import gateways
 from backend.notify.gateways import AliyunSms, TencentSms
 from backend.notify.settings import NotifySettings
+from tests.core.test_metrics import sample, scrape
 from tests.smsgateway import SIGN_NAME, TEMPLATE_SIGN_IN, TEMPLATE_URGENT, sms_gateway
 
 PHONE = "13912345678"
@@ -43,7 +44,11 @@ def sender(settings: NotifySettings):
 async def test_outcomes_of_every_documented_answer(backend, caplog):
     caplog.set_level(logging.DEBUG)
     alerts: list[tuple[str, str, str]] = []
-    gateways.add_alert_hook(lambda *a: alerts.append(a))
+
+    def hook(*a: str) -> None:
+        alerts.append(a)
+
+    gateways.add_alert_hook(hook)
     try:
         async with sms_gateway() as gw:
             sms = sender(settings_for(gw, backend))
@@ -55,7 +60,7 @@ async def test_outcomes_of_every_documented_answer(backend, caplog):
             finally:
                 await sms.close()
     finally:
-        gateways.ALERT_HOOKS.clear()
+        gateways.ALERT_HOOKS.remove(hook)  # the metrics hook stays
     assert [(o.status, o.code) for o in outcomes] == [
         ("sent", "ok"),
         ("retry", "provider_error"),
@@ -75,6 +80,32 @@ async def test_outcomes_of_every_documented_answer(backend, caplog):
     assert "SMS ALERT" in text and "balance_exhausted" in text
     assert PHONE not in text and "139****5678" in text
     assert "https://t.example/n/AbC" not in text and "紧急通知" not in text
+
+
+async def test_sms_outcomes_and_alerts_are_counted_in_metrics(app):
+    """The gateways' outcome and alert hooks feed /metrics: dq_delivery_outcomes{channel="sms"} and
+    dq_delivery_alerts{channel="sms",kind="balance_exhausted"}."""
+
+    def counts(body: str) -> tuple[float, ...]:
+        return (
+            sample(body, "dq_delivery_outcomes_total", channel="sms", outcome="sent"),
+            sample(body, "dq_delivery_outcomes_total", channel="sms", outcome="retry"),
+            sample(body, "dq_delivery_outcomes_total", channel="sms", outcome="failed"),
+            sample(body, "dq_delivery_alerts_total", channel="sms", kind="balance_exhausted"),
+        )
+
+    before = counts((await scrape(app)).text)
+    async with sms_gateway() as gw:
+        sms = sender(settings_for(gw, "tencent"))
+        try:
+            gw.script[PHONE] = ["ok", "ok", "rate", "balance"]
+            for _ in range(4):
+                await sms.send_notice(PHONE, "紧急通知", "https://t.example/n/AbC", ref="n1")
+        finally:
+            await sms.close()
+    after = (await scrape(app)).text
+    assert tuple(a - b for a, b in zip(counts(after), before, strict=True)) == (2, 1, 1, 1)
+    assert PHONE not in after
 
 
 @pytest.mark.parametrize("backend", ["tencent", "aliyun"])

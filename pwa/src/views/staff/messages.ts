@@ -50,6 +50,9 @@ export default {
         title: '当日预约', day: '日期', prevDay: '前一天', nextDay: '后一天', today: '今天',
         empty: '当天没有预约', cancelReason: '取消原因：{r}', attended: '到园', noShow: '未到',
         confirmAttended: '登记为到园？', confirmNoShow: '登记为未到？',
+        cancel: '取消预约', cancelTitle: '由机构取消预约', cancelHint: '家长会立即收到通知，名额将释放给其他家庭。',
+        cancelReasonLabel: '取消原因', cancelReasonHint: '例如：园所临时停水，暂停接待',
+        cancelReasonMissing: '请填写取消原因', cancelDone: '已取消，家长将收到通知',
       },
       bookingStatus: { booked: '已预约', attended: '已到园', no_show: '未到', cancelled: '已取消' },
       notices: {
@@ -135,6 +138,10 @@ export default {
         title: "Day's bookings", day: 'Day', prevDay: 'Previous day', nextDay: 'Next day', today: 'Today',
         empty: 'No bookings that day', cancelReason: 'Cancelled: {r}', attended: 'Attended', noShow: 'No-show',
         confirmAttended: 'Mark as attended?', confirmNoShow: 'Mark as no-show?',
+        cancel: 'Cancel booking', cancelTitle: 'Cancel on behalf of the institution',
+        cancelHint: 'The family is told at once and the places are released.',
+        cancelReasonLabel: 'Reason', cancelReasonHint: 'e.g. no water today, closed',
+        cancelReasonMissing: 'Please give a reason', cancelDone: 'Cancelled; the family will be told',
       },
       bookingStatus: { booked: 'Booked', attended: 'Attended', no_show: 'No-show', cancelled: 'Cancelled' },
       notices: {
