@@ -55,7 +55,9 @@ def import_command(settings: Settings, url: str, argv: Sequence[str]) -> int:
 
 async def _import(settings: Settings, url: str, args: argparse.Namespace, content: bytes) -> int:
     from backend.imports import service
+    from backend.models import import_all_models
 
+    import_all_models()
     engine = create_engine(settings, url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as db:
@@ -115,7 +117,9 @@ def export_command(settings: Settings, url: str, argv: Sequence[str]) -> int:
 
 async def _export(settings: Settings, url: str, kind: str, path: Path, fmt: FileFormat, crs: Crs) -> int:
     from backend.imports import service
+    from backend.models import import_all_models
 
+    import_all_models()
     engine = create_engine(settings, url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as db:
@@ -164,7 +168,9 @@ async def _create_admin(
     from backend.accounts.models import Account, RoleGrant
     from backend.core.authz import Role
     from backend.core.security import hash_password
+    from backend.models import import_all_models
 
+    import_all_models()
     engine = create_engine(settings, url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as db:
