@@ -45,7 +45,7 @@ def env(url: str, tmp: Path, **extra: str) -> dict[str, str]:
 
 
 def backend(url: str, tmp: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "-m", "backend", *args],
         cwd=REPO_ROOT,
         env=env(url, tmp, **extra),
@@ -63,7 +63,7 @@ def count(url: str, table: str) -> int:
 
 def test_run_with_seed_demo_false_serves_an_empty_city(empty_url, tmp_path):
     port = free_port()
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "backend", "run"],
         cwd=REPO_ROOT,
         env=env(empty_url, tmp_path, SEED_DEMO="false", PORT=str(port), HOST="127.0.0.1", WORKERS="1"),
