@@ -47,6 +47,7 @@ from backend.filing.routes import FilingReviewController, InstitutionFilingContr
 from backend.government.routes import GovernmentController
 from backend.guidance.routes import GuidanceEventController, GuidanceHostController, GuidanceRegistrationController
 from backend.health.routes import health
+from backend.imports.routes import imports_router
 from backend.institutions.routes import InstitutionController
 from backend.models import import_all_models
 from backend.notices.routes import InstitutionNoticeController, NoticeController
@@ -158,6 +159,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             GuidanceRegistrationController,
             GuidanceHostController,
             StatisticsController,
+            imports_router(),
             AuditController,
             uploads_router(settings),
             RealtimeController,

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections import defaultdict
@@ -59,7 +60,7 @@ class _Remembered:
 async def check(
     db: AsyncSession, settings: Settings | None, kind: str, content: bytes, crs: Crs, geocoder: Any = None
 ) -> tuple[Report, FileFormat]:
-    table = read_table(content)
+    table = await asyncio.to_thread(read_table, content)  # openpyxl parses a large file for seconds
     if geocoder is None and settings is not None and (provider := from_settings(settings)) is not None:
         async with provider as g:
             return await run_check(db, spec_for(kind, settings, g), table, crs), table.format
@@ -156,7 +157,7 @@ def annotated_report(run: ImportRun) -> bytes:
 
 async def export(db: AsyncSession, kind: str, fmt: FileFormat, crs: Crs) -> bytes:
     header, rows = await spec_for(kind, None).export(db, crs)
-    return write_table(fmt, header, rows)
+    return await asyncio.to_thread(write_table, fmt, header, rows)
 
 
 async def history(db: AsyncSession, limit: int = 50, before: dt.datetime | None = None) -> list[ImportRun]:
