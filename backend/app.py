@@ -58,6 +58,7 @@ from backend.rooms.input_routes import input_controllers
 from backend.rooms.routes import MapExportController, RoomController
 from backend.staff.routes import StaffRosterController
 from backend.statistics.routes import StatisticsController
+from backend.statistics.supply_routes import SupplyController
 
 import_all_models()
 
@@ -159,6 +160,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             GuidanceRegistrationController,
             GuidanceHostController,
             StatisticsController,
+            SupplyController,
             imports_router(),
             AuditController,
             uploads_router(settings),

@@ -84,6 +84,7 @@ COLUMNS = (
     Column("ownership", "举办性质", ("公办民办", "办学性质", "性质")),
     Column("unit", "所属区县", ("区县", "县区", "所在区县", "辖区", "所属地区"), required=True),
     Column("address", "地址", ("机构地址", "详细地址", "住所", "地点"), required=True),
+    Column("street", "所属街道（乡镇）", ("街道", "乡镇", "街道乡镇", "所在街道", "街道/乡镇")),
     Column("lng", "经度", ("lng", "lon", "longitude", "x")),
     Column("lat", "纬度", ("lat", "latitude", "y")),
     Column("phone", "联系电话", ("电话", "联系方式", "咨询电话", "手机")),
@@ -269,6 +270,8 @@ class InstitutionsSpec(Spec):
         values: dict[str, Any] = {"registration_no": code}
         values["name"] = parse_text(row, "name", "机构名称", max_len=100)
         values["address"] = parse_text(row, "address", "地址", max_len=200)
+        if "street" in present:
+            values["street"] = parse_text(row, "street", "所属街道（乡镇）", max_len=60, required=False) or None
         unit_code = match_unit(row.get("unit"), units)
         if unit_code is None:
             row.error("unknown_unit", "“所属区县”不是大庆市的区县（如“萨尔图区”“肇州县”）", "所属区县")
@@ -480,7 +483,7 @@ class InstitutionsSpec(Spec):
             lng, lat = from_wgs84(crs, i.lng, i.lat)
             row = [
                 i.name, i.registration_no, LEGAL_FORMS[i.legal_form], OWNERSHIP[i.ownership], units[i.unit_code],
-                i.address, _coord(lng), _coord(lat), i.phone,
+                i.address, i.street or "", _coord(lng), _coord(lat), i.phone,
                 FILING.get(i.filing_status, "未备案"),
                 *("是" if getattr(i, col) else "否" for col, _, _ in FLAGS.values()),
                 *(format_price(*modes[i.id][m.value]) if m.value in modes[i.id] else "" for m in ServiceMode),

@@ -4,6 +4,8 @@
   applied in the same transaction as the writes (see ``backend/imports``).
 * ``population_areas``: residents and children aged 0-3 per unit (street '') or street / community
   and year, from the statistics bureau's spreadsheets; the supply-gap statistics divide by these.
+* ``institutions.street``: the street (街道/乡镇) an imported institution lies in, for the supply gap
+  by street.
 * ``rooms.source_id``: the stable id a register (trade union, women's federation) gives a room, so a
   re-import updates the same room.
 
@@ -73,10 +75,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("unit_code", "street", "year", name="uq_population_areas_area_year"),
     )
     op.add_column("rooms", sa.Column("source_id", sa.String(length=64), nullable=True))
+    op.add_column("institutions", sa.Column("street", sa.String(length=60), nullable=True))
     op.create_unique_constraint(op.f("uq_rooms_source_id"), "rooms", ["source_id"])
 
 
 def downgrade() -> None:
+    op.drop_column("institutions", "street")
     op.drop_constraint(op.f("uq_rooms_source_id"), "rooms", type_="unique")
     op.drop_column("rooms", "source_id")
     op.drop_table("population_areas")

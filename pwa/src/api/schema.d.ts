@@ -2303,6 +2303,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/statistics/supply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The supply gap by unit and street / 托位缺口
+         * @description Per unit (the ones you may see) and per street / community with imported population figures:
+         *     places and 普惠 places, residents and children aged 0-3 (the latest imported year; a unit without
+         *     imported figures uses the approximate demo population, `approximate: true`), places per 1,000
+         *     residents against the target of 4.5, places per 100 children aged 0-3, and the gap in places to the
+         *     target. `streets` are ranked neediest first (largest gap).
+         *
+         *     托位缺口：按区县和街道统计每千人口托位数（目标4.5）、每百名0-3岁婴幼儿托位数、普惠托位数及距目标的托位缺口。
+         */
+        get: operations["ApiStatisticsSupplySupplyGap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/statistics/supply/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The supply gap as CSV / 导出托位缺口 */
+        get: operations["ApiStatisticsSupplyExportCsvExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/units": {
         parameters: {
             query?: never;
@@ -2640,6 +2683,24 @@ export interface components {
             occupancy: components["schemas"]["Occupancy"];
             population: number;
             unit_code: number | null;
+        };
+        /** AreaSupply */
+        AreaSupply: {
+            approximate: boolean;
+            center_lat?: number | null;
+            center_lng?: number | null;
+            children_0_3: number | null;
+            gap: number;
+            inclusive_places: number;
+            places: number;
+            places_per_1000: number;
+            places_per_100_children: number | null;
+            residents: number;
+            street: string | null;
+            target_places: number;
+            unit: string;
+            unit_code: number;
+            year: number | null;
         };
         /** AssessmentEdit */
         AssessmentEdit: {
@@ -5077,6 +5138,12 @@ export interface components {
             /** @enum {unknown} */
             status: "approved" | "pending" | "rejected";
             suggested_by: string | null;
+        };
+        /** SupplyGap */
+        SupplyGap: {
+            streets: components["schemas"]["AreaSupply"][];
+            target_per_1000: number;
+            units: components["schemas"]["AreaSupply"][];
         };
         /**
          * Targets
@@ -15348,6 +15415,82 @@ export interface operations {
             };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiStatisticsSupplySupplyGap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupplyGap"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiStatisticsSupplyExportCsvExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
