@@ -61,26 +61,29 @@ async def _import(settings: Settings, url: str, args: argparse.Namespace, conten
     engine = create_engine(settings, url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as db:
+            # Lock, check and apply in one transaction: the apply uses this check (nothing can change
+            # in between); a dry run or a file with errors commits only its history row.
+            await service.lock(db, args.kind)
             try:
-                run = await service.dry_run(
+                run, report = await service.dry_run_with_report(
                     db, settings, kind=args.kind, content=content, filename=args.file.name,
                     crs=Crs(args.crs), actor=None, via="cli",
                 )  # fmt: skip
             except AppError as exc:
                 print(f"error: {exc.detail_zh} ({exc.code})", file=sys.stderr)
                 return 2
-            await db.commit()
             _print_report(run)
             if args.report:
                 args.report.write_bytes(service.annotated_report(run))
                 print(f"report written to {args.report}")
-            if run.error_count:
-                print(f"{run.error_count} error(s): nothing imported / 有错误，未导入", file=sys.stderr)
-                return 1
-            if args.dry_run:
+            if run.error_count or args.dry_run:
+                await db.commit()
+                if run.error_count:
+                    print(f"{run.error_count} error(s): nothing imported / 有错误，未导入", file=sys.stderr)
+                    return 1
                 print(f"dry run {run.id}: nothing written")
                 return 0
-            run = await service.apply(db, settings, run.id, None)
+            run = await service.apply(db, settings, run.id, None, checked=report)
             await db.commit()
             counts = run.counts
             print(

@@ -28,7 +28,15 @@ from backend.imports.crs import Crs, from_wgs84
 from backend.imports.geocode import Geocoder
 from backend.imports.pipeline import Column, Row, Spec, normalise_header, parse_bool, parse_int, parse_point, parse_text
 from backend.institutions.models import CareClass, Institution, InstitutionMode
-from backend.institutions.rules import CLASS_RULES, MODE_NAMES_ZH, ClassType, ServiceMode, check_class, uscc_valid
+from backend.institutions.rules import (
+    CLASS_RULES,
+    MODE_NAMES_ZH,
+    MODE_PRICE_UNITS,
+    ClassType,
+    ServiceMode,
+    check_class,
+    uscc_valid,
+)
 
 LEGAL_FORMS = {"public_institution": "事业单位", "social_organisation": "社会服务机构", "for_profit": "企业"}
 LEGAL_FORM_ALIASES = {
@@ -150,8 +158,6 @@ def parse_price(row: Row, mode: str, header: str) -> tuple[int, str] | None:
         return None
     fen = round(float(m.group(1)) * 100)
     unit = PRICE_UNIT_ALIASES[m.group(2)] if m.group(2) else DEFAULT_PRICE_UNIT[mode]
-    from backend.institutions.rules import MODE_PRICE_UNITS
-
     if unit not in MODE_PRICE_UNITS[ServiceMode(mode)]:
         allowed = "、".join(PRICE_UNITS_ZH[u] for u in sorted(MODE_PRICE_UNITS[ServiceMode(mode)]))
         row.error("bad_price_unit", f"“{header}”的计价单位只能是：{allowed}", header)
@@ -175,6 +181,8 @@ class InstitutionsSpec(Spec):
     def __init__(self, settings: Settings | None = None, geocoder: Geocoder | None = None) -> None:
         self.settings = settings
         self.geocoder = geocoder
+        self._class_numbers: list[int] = []
+        self._modes_present: set[ServiceMode] = set()
 
     def match_extra(self, header: str) -> str | None:
         m = _CLASS_HEADER.match(header)
@@ -187,6 +195,8 @@ class InstitutionsSpec(Spec):
     async def check(self, db: AsyncSession, rows: list[Row], crs: Crs) -> tuple[list[Any], dict[str, int]]:
         units = [(c, n) for c, n in (await db.execute(select(Unit.code, Unit.name_zh).order_by(Unit.sort_order)))]
         present = set().union(*(r.values.keys() for r in rows))
+        self._class_numbers = sorted({int(k[5:].split(".")[0]) for k in present if k.startswith("class")})
+        self._modes_present = {m for m in ServiceMode if f"mode.{m.value}" in present}
         codes = sorted({r.get("registration_no").strip().upper() for r in rows if r.get("registration_no")})
         existing = {
             i.registration_no: i
@@ -342,11 +352,11 @@ class InstitutionsSpec(Spec):
         return item
 
     def _check_modes(self, row: Row, present: set[str], item: InstitutionRow, have: dict[str, tuple[int, str]]) -> None:
-        if not any(f"mode.{m.value}" in present for m in ServiceMode):
+        if not self._modes_present:
             return
         want = {}
         for mode in ServiceMode:
-            if f"mode.{mode.value}" in present:
+            if mode in self._modes_present:
                 price = parse_price(row, mode.value, MODE_COLUMNS[mode])
                 if price is not None:
                     want[mode.value] = price
@@ -364,7 +374,7 @@ class InstitutionsSpec(Spec):
     def _check_classes(
         self, row: Row, present: set[str], item: InstitutionRow, current: Institution | None, have: dict[str, CareClass]
     ) -> None:
-        numbers = sorted({int(k[5:].split(".")[0]) for k in present if k.startswith("class")})
+        numbers = self._class_numbers
         if not numbers:
             return
         wanted: list[ClassRow] = []

@@ -67,6 +67,11 @@ async def check(
     return await run_check(db, spec_for(kind, settings, geocoder), table, crs), table.format
 
 
+async def lock(db: AsyncSession, kind: str) -> None:
+    """Serialise imports of one register (held until the transaction ends)."""
+    await db.execute(text("SELECT pg_advisory_xact_lock(hashtext('import:' || :kind))"), {"kind": kind})
+
+
 async def dry_run(
     db: AsyncSession,
     settings: Settings | None,
@@ -78,6 +83,23 @@ async def dry_run(
     actor: uuid.UUID | None,
     via: str,
 ) -> ImportRun:
+    run, _ = await dry_run_with_report(
+        db, settings, kind=kind, content=content, filename=filename, crs=crs, actor=actor, via=via
+    )
+    return run
+
+
+async def dry_run_with_report(
+    db: AsyncSession,
+    settings: Settings | None,
+    *,
+    kind: str,
+    content: bytes,
+    filename: str,
+    crs: Crs,
+    actor: uuid.UUID | None,
+    via: str,
+) -> tuple[ImportRun, Report]:
     report, fmt = await check(db, settings, kind, content, crs)
     counts = dict(report.counts)
     geocoded = {
@@ -106,10 +128,20 @@ async def dry_run(
     )
     db.add(run)
     await db.flush()
-    return run
+    return run, report
 
 
-async def apply(db: AsyncSession, settings: Settings | None, run_id: uuid.UUID, actor: uuid.UUID | None) -> ImportRun:
+async def apply(
+    db: AsyncSession,
+    settings: Settings | None,
+    run_id: uuid.UUID,
+    actor: uuid.UUID | None,
+    *,
+    checked: Report | None = None,
+) -> ImportRun:
+    """Apply a checked run. ``checked``: the report of a dry run made in this same transaction after
+    ``lock`` (the command line does this), so nothing can have changed since; otherwise the file is
+    checked again here, under the lock."""
     run = await db.get(ImportRun, run_id, with_for_update=True)
     if run is None:
         raise NotFound("import")
@@ -117,9 +149,12 @@ async def apply(db: AsyncSession, settings: Settings | None, run_id: uuid.UUID, 
         raise Conflict(
             "This import has been applied already", detail_zh="该导入已执行，不能重复执行", code="import_applied"
         )
-    await db.execute(text("SELECT pg_advisory_xact_lock(hashtext('import:' || :kind))"), {"kind": run.kind})
-    remembered = _Remembered(run.counts.get("geocoded") or {})
-    report, _ = await check(db, settings, run.kind, run.content, Crs(run.crs), geocoder=remembered)
+    await lock(db, run.kind)
+    if checked is not None:
+        report = checked
+    else:
+        remembered = _Remembered(run.counts.get("geocoded") or {})
+        report, _ = await check(db, settings, run.kind, run.content, Crs(run.crs), geocoder=remembered)
     if report.errors:
         raise RuleViolation(
             f"The file has {report.errors} error(s): nothing was imported",

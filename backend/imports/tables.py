@@ -1,4 +1,4 @@
-"""Reading and writing spreadsheets: xlsx (openpyxl) and CSV (UTF-8, UTF-8 with BOM, GB18030).
+"""Reading and writing spreadsheets: xlsx (read with python-calamine, written with openpyxl) and CSV (UTF-8, UTF-8 with BOM, GB18030).
 
 A table is a header row and data rows of text. Cells are normalised to text on reading (numbers
 without a trailing ``.0``, dates as ISO dates), so every importer parses text. Any byte sequence
@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -69,6 +68,10 @@ def cell_text(value: object) -> str:
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
         return repr(value)
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, dt.timedelta):
+        return str(value)
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
@@ -136,30 +139,24 @@ def read_table(content: bytes) -> Table:
 
 
 def _read_xlsx(content: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
+    """The first sheet, read with python-calamine (Rust): about 15 times faster than openpyxl on a
+    20,000-row register (bench/import.py); openpyxl writes the exports."""
+    from python_calamine import CalamineWorkbook
 
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError, AttributeError) as exc:
-        raise FileUnreadable(f"Not an xlsx workbook: {type(exc).__name__}", "无法读取xlsx文件", "file_xlsx") from exc
-    except Exception as exc:  # openpyxl raises a wide range of parser errors on corrupt archives
-        raise FileUnreadable(f"Not an xlsx workbook: {type(exc).__name__}", "无法读取xlsx文件", "file_xlsx") from exc
-    try:
-        sheet = book.worksheets[0] if book.worksheets else None
-        if sheet is None:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        if not book.sheet_names:
             raise FileUnreadable("The workbook has no sheet", "工作簿中没有工作表", "file_xlsx")
         rows: list[list[str]] = []
-        for values in sheet.iter_rows(values_only=True):
+        for values in book.get_sheet_by_index(0).iter_rows():
             rows.append([cell_text(v) for v in values])
             if len(rows) > MAX_ROWS + 2:
                 break
         return rows
     except FileUnreadable:
         raise
-    except Exception as exc:
+    except Exception as exc:  # calamine raises its own errors (zip, XML, password) and ValueErrors on corrupt files
         raise FileUnreadable(f"Not an xlsx workbook: {type(exc).__name__}", "无法读取xlsx文件", "file_xlsx") from exc
-    finally:
-        book.close()
 
 
 def _safe(text: str) -> str:
