@@ -102,12 +102,8 @@ async def dry_run_with_report(
 ) -> tuple[ImportRun, Report]:
     report, fmt = await check(db, settings, kind, content, crs)
     counts = dict(report.counts)
-    geocoded = {
-        str(p.number): [p.values["lng"], p.values["lat"]]
-        for p in report.parsed
-        if any(q.code == "geocoded" and q.row == p.number for q in report.problems)
-        and "lng" in getattr(p, "values", {})
-    }
+    geocoded_rows = {q.row for q in report.problems if q.code == "geocoded"}
+    geocoded = {str(p.number): point for p in report.parsed if p.number in geocoded_rows and (point := _point(p))}
     if geocoded:
         counts["geocoded"] = geocoded  # type: ignore[assignment]
     run = ImportRun(
@@ -129,6 +125,15 @@ async def dry_run_with_report(
     db.add(run)
     await db.flush()
     return run, report
+
+
+def _point(parsed: Any) -> list[float] | None:
+    """The WGS-84 point a parsed row carries (institutions: values, rooms: facts)."""
+    facts = getattr(parsed, "facts", None)
+    if facts is not None:
+        return [facts.lng, facts.lat]
+    values = getattr(parsed, "values", {})
+    return [values["lng"], values["lat"]] if "lng" in values else None
 
 
 async def apply(

@@ -95,7 +95,12 @@ def test_create_admin_once_then_refuses_unless_forced(empty_url, tmp_path):
     made = backend(empty_url, tmp_path, "create-admin", "--email", "Admin@Daqing.example", "--phone", "13900000001",
                    ADMIN_PASSWORD="correct horse battery")  # fmt: skip
     assert made.returncode == 0, made.stderr
-    found = asyncio.run(rows(empty_url, "SELECT a.email, a.password_hash, g.role FROM accounts a JOIN role_grants g ON g.account_id = a.id"))
+    found = asyncio.run(
+        rows(
+            empty_url,
+            "SELECT a.email, a.password_hash, g.role FROM accounts a JOIN role_grants g ON g.account_id = a.id",
+        )
+    )
     assert [(e, r) for e, _, r in found] == [("admin@daqing.example", "city_admin")]
     assert verify_password(found[0][1], "correct horse battery")
     again = backend(empty_url, tmp_path, "create-admin", "--email", "b@daqing.example", "--phone", "13900000002")
@@ -124,7 +129,9 @@ def test_cli_import_dry_run_apply_and_export(empty_url, tmp_path):
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(inst_file([inst_row(103), inst_row(104, 班级1托位数="99")]))
     report = tmp_path / "report.xlsx"
-    refused = backend(empty_url, tmp_path, "import", "institutions", str(bad), "--crs", "wgs84", "--report", str(report))
+    refused = backend(
+        empty_url, tmp_path, "import", "institutions", str(bad), "--crs", "wgs84", "--report", str(report)
+    )
     assert refused.returncode == 1 and count(empty_url, "institutions") == 2
     assert read_table(report.read_bytes()).header[-1] == "问题"
     unreadable = tmp_path / "x.csv"

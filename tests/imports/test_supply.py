@@ -53,7 +53,7 @@ async def test_supply_gap_by_unit_and_street(client, factory, db):
     csv = await client.get("/api/statistics/supply/export.csv", headers=admin)
     table = read_table(csv.content)
     assert table.header[:3] == ["区县代码", "区县", "街道（乡镇）/社区"] and table.header[-1] == "托位缺口"
-    assert ["230622", "肇源县", "东风街道"] == table.rows[len(units)][:3]
+    assert table.rows[len(units)][:3] == ["230622", "肇源县", "东风街道"]
 
     _, unit_officer = await factory.signed_in(Role.OFFICER, department="health", unit=230602)
     mine = (await client.get("/api/statistics/supply", headers=unit_officer)).json()
