@@ -86,6 +86,8 @@ class Report:
 
 
 def normalise_header(text: str) -> str:
+    if text.isalnum():  # letters and digits only (any script): nothing to normalise but the case
+        return unicodedata.normalize("NFKC", text).lower() if not text.isascii() else text.lower()
     text = unicodedata.normalize("NFKC", text).strip().lstrip("*").strip()
     return re.sub(r"\s+", "", text).lower()
 
@@ -185,7 +187,12 @@ def parse_bool(row: Row, key: str, header: str) -> bool:
 
 
 def parse_int(row: Row, key: str, header: str, *, low: int, high: int, required: bool = True) -> int | None:
-    text = unicodedata.normalize("NFKC", row.get(key)).replace(",", "").strip()
+    raw = row.get(key)
+    if raw.isascii() and raw.isdigit():  # the common case, without the normalisation below
+        value = int(raw)
+        if low <= value <= high:
+            return value
+    text = unicodedata.normalize("NFKC", raw).replace(",", "").strip()
     text = re.sub(r"(人|名|个|平方米|㎡|m2)$", "", text)
     if not text:
         if required:
