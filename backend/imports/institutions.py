@@ -286,6 +286,9 @@ class InstitutionsSpec(Spec):
         if unit_code is None:
             row.error("unknown_unit", "“所属区县”不是大庆市的区县（如“萨尔图区”“肇州县”）", "所属区县")
         values["unit_code"] = unit_code
+        self.check_unit(row, unit_code, "所属区县")
+        if current is not None and current.unit_code != unit_code:
+            self.check_unit(row, current.unit_code, "统一社会信用代码")
         for key, header, aliases, default in (
             ("legal_form", "法人类型", LEGAL_FORM_ALIASES, "for_profit"),
             ("ownership", "举办性质", OWNERSHIP_ALIASES, "private"),

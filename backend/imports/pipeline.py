@@ -100,6 +100,11 @@ class Spec:
     kind: ClassVar[str]
     label_zh: ClassVar[str]
     columns: ClassVar[Sequence[Column]]
+    units: frozenset[int] | None = None  # a unit officer's import: rows of other units are errors
+
+    def check_unit(self, row: Row, unit_code: int | None, column: str) -> None:
+        if self.units is not None and unit_code is not None and unit_code not in self.units:
+            row.error("other_unit", "只能导入本区县的数据，该行属于其他区县", column)
 
     def match_extra(self, header: str) -> str | None:
         """A key for a header outside ``columns`` (numbered column groups), or None."""

@@ -62,6 +62,7 @@ class PopulationSpec(Spec):
             unit_code = match_unit(row.get("unit"), units)
             if unit_code is None:
                 row.error("unknown_unit", "“区县”不是大庆市的区县（如“萨尔图区”“肇州县”）", "区县")
+            self.check_unit(row, unit_code, "区县")
             street = parse_text(row, "street", "街道（乡镇）/社区", max_len=60, required=False)
             year_text = re.sub(r"年$", "", unicodedata.normalize("NFKC", row.get("year")).strip())
             row.values["year"] = year_text

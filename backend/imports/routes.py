@@ -52,9 +52,11 @@ def _file_response(content: bytes, fmt: str, filename: str) -> Response[bytes]:
     )
 
 
-async def _run(db: Any, run_id: uuid.UUID) -> ImportRun:
+async def _run(db: Any, p: Principal, run_id: uuid.UUID) -> ImportRun:
+    """The run, if ``p`` may see it (a unit officer: only their own uploads); otherwise 404."""
+    P.require_importer(p)
     run = await db.get(ImportRun, run_id)
-    if run is None:
+    if run is None or (P.own_runs_only(p) and run.created_by != p.account_id):
         raise NotFound("import")
     return run
 
@@ -82,20 +84,22 @@ class ImportController(Controller):
         crs: Annotated[CrsName, QueryParameter(description="The file's coordinate system")],
         data: MultipartBody[ImportForm],
     ) -> ImportRunOut:
-        P.require_importer(request.user)
+        units = P.import_units(request.user, kind)
         content = await data.file.read()
         run = await service.dry_run(
             db, state.settings, kind=kind, content=content, filename=data.file.filename or "upload",
-            crs=Crs(crs), actor=request.user.account_id, via="web",
+            crs=Crs(crs), actor=request.user.account_id, via="web", units=units,
         )  # fmt: skip
         await db.commit()
         return run_out(run, detail=True)
 
     @get("/", opt=requires(P.READ), responses=error_responses(401, 403), summary="Import history / 导入记录")
     async def history(self, db: Db, request: Request[Principal, Any, Any]) -> list[ImportRunOut]:
-        """The last 100 imports (dry runs and applied), newest first: who, what, when, counts."""
+        """The last 100 imports (dry runs and applied), newest first: who, what, when, counts. A unit
+        officer sees the runs they uploaded."""
         P.require_importer(request.user)
-        return [run_out(r, detail=False) for r in await service.history(db, limit=100)]
+        mine = request.user.account_id if P.own_runs_only(request.user) else None
+        return [run_out(r, detail=False) for r in await service.history(db, limit=100, created_by=mine)]
 
     @get(
         "/{run_id:uuid}",
@@ -104,8 +108,7 @@ class ImportController(Controller):
         summary="An import's report / 导入检查结果",
     )
     async def detail(self, db: Db, request: Request[Principal, Any, Any], run_id: FromPath[uuid.UUID]) -> ImportRunOut:
-        P.require_importer(request.user)
-        return run_out(await _run(db, run_id), detail=True)
+        return run_out(await _run(db, request.user, run_id), detail=True)
 
     @get(
         "/{run_id:uuid}/report",
@@ -119,8 +122,7 @@ class ImportController(Controller):
     ) -> Response[bytes]:
         """The uploaded spreadsheet in its own format with a last column 问题: each row's errors
         (错误：…) and warnings (提示：…). Correct it and upload it again (the 问题 column is ignored)."""
-        P.require_importer(request.user)
-        run = await _run(db, run_id)
+        run = await _run(db, request.user, run_id)
         content = await asyncio.to_thread(service.annotated_report, run)
         stem = run.filename.rsplit(".", 1)[0]
         return _file_response(content, run.file_format, f"{stem}-检查报告.{run.file_format}")
@@ -138,8 +140,9 @@ class ImportController(Controller):
         """Checks the file again and writes all of it in one transaction, or nothing (422
         `import_has_errors`). Applying the same run twice: 409 `import_applied`; uploading and applying
         the same file again changes nothing (every row unchanged)."""
-        P.require_importer(request.user)
-        run = await service.apply(db, state.settings, run_id, request.user.account_id)
+        run = await _run(db, request.user, run_id)
+        units = P.import_units(request.user, run.kind)
+        run = await service.apply(db, state.settings, run_id, request.user.account_id, units=units)
         await db.commit()
         return run_out(run, detail=False)
 
@@ -163,8 +166,9 @@ class ExportController(Controller):
         file_format: Annotated[FormatName, QueryParameter(name="format")] = "xlsx",
         crs: Annotated[CrsName, QueryParameter(description="Coordinate system of the exported points")] = "wgs84",
     ) -> Response[bytes]:
-        """The register with the import's own column headers: importing it unchanged changes nothing."""
-        P.require_importer(request.user)
+        """The register with the import's own column headers: importing it unchanged changes nothing.
+        City-wide importers only."""
+        P.require_city_wide(request.user)
         content = await service.export(db, kind, FileFormat(file_format), Crs(crs))
         return _file_response(content, file_format, f"{kind}.{file_format}")
 

@@ -36,11 +36,13 @@ KINDS = {"institutions": InstitutionsSpec, "rooms": RoomsSpec, "population": Pop
 MAX_PROBLEMS_STORED = 50_000
 
 
-def spec_for(kind: str, settings: Settings | None, geocoder: Any = None) -> Spec:
+def spec_for(kind: str, settings: Settings | None, geocoder: Any = None, units: frozenset[int] | None = None) -> Spec:
     cls = KINDS.get(kind)
     if cls is None:
         raise NotFound("import kind")
-    return cls(settings, geocoder)
+    spec = cls(settings, geocoder)
+    spec.units = units
+    return spec
 
 
 class _Remembered:
@@ -58,13 +60,20 @@ class _Remembered:
 
 
 async def check(
-    db: AsyncSession, settings: Settings | None, kind: str, content: bytes, crs: Crs, geocoder: Any = None
+    db: AsyncSession,
+    settings: Settings | None,
+    kind: str,
+    content: bytes,
+    crs: Crs,
+    geocoder: Any = None,
+    units: frozenset[int] | None = None,
 ) -> tuple[Report, FileFormat]:
-    table = await asyncio.to_thread(read_table, content)  # openpyxl parses a large file for seconds
+    """``units``: the only units rows may belong to (a unit officer's import); None: any."""
+    table = await asyncio.to_thread(read_table, content)  # a large file takes a while to parse
     if geocoder is None and settings is not None and (provider := from_settings(settings)) is not None:
         async with provider as g:
-            return await run_check(db, spec_for(kind, settings, g), table, crs), table.format
-    return await run_check(db, spec_for(kind, settings, geocoder), table, crs), table.format
+            return await run_check(db, spec_for(kind, settings, g, units), table, crs), table.format
+    return await run_check(db, spec_for(kind, settings, geocoder, units), table, crs), table.format
 
 
 async def lock(db: AsyncSession, kind: str) -> None:
@@ -82,9 +91,10 @@ async def dry_run(
     crs: Crs,
     actor: uuid.UUID | None,
     via: str,
+    units: frozenset[int] | None = None,
 ) -> ImportRun:
     run, _ = await dry_run_with_report(
-        db, settings, kind=kind, content=content, filename=filename, crs=crs, actor=actor, via=via
+        db, settings, kind=kind, content=content, filename=filename, crs=crs, actor=actor, via=via, units=units
     )
     return run
 
@@ -99,8 +109,9 @@ async def dry_run_with_report(
     crs: Crs,
     actor: uuid.UUID | None,
     via: str,
+    units: frozenset[int] | None = None,
 ) -> tuple[ImportRun, Report]:
-    report, fmt = await check(db, settings, kind, content, crs)
+    report, fmt = await check(db, settings, kind, content, crs, units=units)
     counts = dict(report.counts)
     geocoded_rows = {q.row for q in report.problems if q.code == "geocoded"}
     geocoded = {str(p.number): point for p in report.parsed if p.number in geocoded_rows and (point := _point(p))}
@@ -143,6 +154,7 @@ async def apply(
     actor: uuid.UUID | None,
     *,
     checked: Report | None = None,
+    units: frozenset[int] | None = None,
 ) -> ImportRun:
     """Apply a checked run. ``checked``: the report of a dry run made in this same transaction after
     ``lock`` (the command line does this), so nothing can have changed since; otherwise the file is
@@ -159,7 +171,7 @@ async def apply(
         report = checked
     else:
         remembered = _Remembered(run.counts.get("geocoded") or {})
-        report, _ = await check(db, settings, run.kind, run.content, Crs(run.crs), geocoder=remembered)
+        report, _ = await check(db, settings, run.kind, run.content, Crs(run.crs), geocoder=remembered, units=units)
     if report.errors:
         raise RuleViolation(
             f"The file has {report.errors} error(s): nothing was imported",
@@ -200,8 +212,12 @@ async def export(db: AsyncSession, kind: str, fmt: FileFormat, crs: Crs) -> byte
     return await asyncio.to_thread(write_table, fmt, header, rows)
 
 
-async def history(db: AsyncSession, limit: int = 50, before: dt.datetime | None = None) -> list[ImportRun]:
+async def history(
+    db: AsyncSession, limit: int = 50, before: dt.datetime | None = None, created_by: uuid.UUID | None = None
+) -> list[ImportRun]:
     stmt = select(ImportRun).order_by(ImportRun.created_at.desc(), ImportRun.id).limit(limit)
+    if created_by is not None:
+        stmt = stmt.where(ImportRun.created_by == created_by)
     if before is not None:
         stmt = stmt.where(ImportRun.created_at < before)
     return list((await db.execute(stmt)).scalars())

@@ -72,9 +72,35 @@ async def test_bad_files_and_callers(client, factory):
         assert r.status_code == 422 and r.json()["detail_zh"], content
     assert (await upload(client, admin, inst_file([inst_row(1)]), kind="people")).status_code in (400, 404)
     assert (await upload(client, admin, inst_file([inst_row(1)]), crs="utm")).status_code == 400
-    _, unit_officer = await factory.signed_in(Role.OFFICER, department="health", unit=230602)
     _, market = await factory.signed_in(Role.OFFICER, department="market")
-    for headers in (unit_officer, market):
-        assert (await upload(client, headers, inst_file([inst_row(1)]))).status_code == 403
-        assert (await client.get("/api/imports", headers=headers)).status_code == 403
+    assert (await upload(client, market, inst_file([inst_row(1)]))).status_code == 403
+    assert (await client.get("/api/imports", headers=market)).status_code == 403
     assert (await client.get("/api/imports")).status_code == 401
+
+
+async def test_a_unit_health_officer_imports_for_their_unit_only(client, factory, db):
+    _, admin = await factory.signed_in(Role.CITY_ADMIN)
+    others = await upload(client, admin, inst_file([inst_row(251, 所属区县="肇州县", 经度="125.27", 纬度="45.70")]))
+    await client.post(f"/api/imports/{others.json()['id']}/apply", headers=admin)
+    _, officer = await factory.signed_in(Role.OFFICER, department="health", unit=230602)  # 萨尔图区
+    rows = [
+        inst_row(252),  # 萨尔图区: theirs
+        inst_row(253, 所属区县="龙凤区", 经度="125.14", 纬度="46.56"),  # another unit
+        inst_row(251, 所属区县="萨尔图区"),  # 肇州县's institution, moved into their unit
+    ]
+    r = await upload(client, officer, inst_file(rows))
+    assert r.status_code == 201, r.text
+    errors = {(p["row"], p["code"]) for p in r.json()["problems"] if p["level"] == "error"}
+    assert errors == {(3, "other_unit"), (4, "other_unit")}
+    ok = await upload(client, officer, inst_file([inst_row(252)]))
+    applied = await client.post(f"/api/imports/{ok.json()['id']}/apply", headers=officer)
+    assert applied.status_code == 200 and applied.json()["counts"]["create"] == 1
+    # Their own runs only; rooms and exports are city-wide.
+    assert {h["id"] for h in (await client.get("/api/imports", headers=officer)).json()} == {
+        r.json()["id"],
+        ok.json()["id"],
+    }
+    assert (await client.get(f"/api/imports/{others.json()['id']}", headers=officer)).status_code == 404
+    assert (await client.post(f"/api/imports/{others.json()['id']}/apply", headers=officer)).status_code == 404
+    assert (await upload(client, officer, b"x", kind="rooms")).status_code == 403
+    assert (await client.get("/api/exports/institutions", headers=officer)).status_code == 403

@@ -37,7 +37,7 @@ export default {
       exports: '导出名单',
       exportXlsx: '导出{kind}（xlsx）',
       exportCsv: '导出{kind}（CSV）',
-      forbidden: '只有市级管理员和市卫健委工作人员可以导入或导出名单',
+      forbidden: '只有市级管理员和卫健委工作人员可以导入名单（区县卫健部门只能导入本区县的机构和人口数据）',
     },
   },
   en: {
@@ -78,7 +78,7 @@ export default {
       exports: 'Export',
       exportXlsx: 'Export {kind} (xlsx)',
       exportCsv: 'Export {kind} (CSV)',
-      forbidden: 'Only city admins and health commission officers import or export registers',
+      forbidden: 'Only city admins and health commission officers import registers (a unit\'s officers: their unit\'s institutions and population)',
     },
   },
 }
