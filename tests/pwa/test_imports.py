@@ -46,8 +46,8 @@ def test_city_admin_imports_a_filing_list_and_reads_the_supply_gap(new_context, 
         page.get_by_test_id("import-apply").click()
     page.get_by_text("导入完成：新增 2，更新 0，不变 0").wait_for()
     history = page.get_by_test_id("import-history")
-    history.get_by_text("备案名单-修改.csv").first.wait_for()
-    assert "已导入" in history.inner_text()
+    history.get_by_text("已导入").first.wait_for()  # the history is reloaded after the apply
+    assert "备案名单-修改.csv" in history.inner_text()
     audit(page, "/officer/imports")
 
     page.goto("/officer")
