@@ -39,7 +39,7 @@ class FavouriteController(Controller):
         "/{institution_id:uuid}",
         status_code=204,
         opt=requires(P.REMOVE),
-        responses=error_responses(401, 403),
+        responses=error_responses(401, 403, 404),
         summary="Remove from favourites / 取消收藏",
     )
     async def remove(self, db: Db, request: Request[Principal, Any, Any], institution_id: FromPath[uuid.UUID]) -> None:

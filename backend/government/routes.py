@@ -90,7 +90,7 @@ class GovernmentController(Controller):
     @get(
         "/calendar/{year:int}",
         opt=requires(READ_CALENDAR),
-        responses=error_responses(400),
+        responses=error_responses(400, 404),
         summary="China's working calendar for a year / 法定节假日与调休",
     )
     async def calendar(self, year: Annotated[int, PathParameter(ge=2000, le=2100)]) -> CalendarOut:

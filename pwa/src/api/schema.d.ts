@@ -7923,6 +7923,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
             422: {
                 headers: {
@@ -14490,6 +14499,15 @@ export interface operations {
             };
             /** @description Not allowed / 无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
