@@ -212,8 +212,13 @@ class Open311Request(Output):
     media_url: str | None
 
 
+# Form text never holds control characters (the input gate refuses them: backend/core/inputs.py);
+# the document says so, so that clients (and schema-driven fuzzers) know it.
+_NO_CONTROL = r"^[^\x00-\x08\x0e-\x1f\x7f]*$"
+
+
 def _param(description: str) -> Any:
-    return msgspec.Meta(description=description)
+    return msgspec.Meta(description=description, pattern=_NO_CONTROL)
 
 
 class Open311Form(msgspec.Struct, kw_only=True):
