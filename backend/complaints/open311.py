@@ -217,29 +217,32 @@ class Open311Request(Output):
 _NO_CONTROL = r"^[^\x00-\x08\x0e-\x1f\x7f]*$"
 
 
+Text = Annotated[str, msgspec.Meta(pattern=_NO_CONTROL)]
+
+
 def _param(description: str) -> Any:
-    return msgspec.Meta(description=description, pattern=_NO_CONTROL)
+    return msgspec.Meta(description=description)
 
 
 class Open311Form(msgspec.Struct, kw_only=True):
     """The POST form (``application/x-www-form-urlencoded``). Parameters the spec defines that are
     not listed here (``attribute[…]``) are ignored."""
 
-    api_key: Annotated[str, _param("A registered client's key")]
-    service_code: Annotated[str, _param("A service_code from services.json")]
-    description: Annotated[str, _param("What happened (required here; at most 4,000 characters, no HTML)")]
-    lat: Annotated[str | None, _param("WGS-84 latitude (decimal degrees); with long")] = None
-    long: Annotated[str | None, _param("WGS-84 longitude (decimal degrees); with lat")] = None
-    address_string: Annotated[str | None, _param("An address, when lat/long are not given (at most 200)")] = None
-    address_id: Annotated[str | None, _param("Ignored (no address repository): give lat/long or an address")] = None
-    email: Annotated[str | None, _param("Not stored: complaints keep no e-mail address")] = None
-    device_id: Annotated[str | None, _param("The reporting device (rate limits), at most 64 characters")] = None
-    account_id: Annotated[str | None, _param("Ignored")] = None
-    first_name: Annotated[str | None, _param("Contact name (officers only)")] = None
-    last_name: Annotated[str | None, _param("Contact name (officers only)")] = None
-    phone: Annotated[str | None, _param("Contact phone (officers only)")] = None
-    media_url: Annotated[str | None, _param("http(s) link to a photo; never fetched, passed on as text")] = None
-    jurisdiction_id: Annotated[str | None, _param("Ignored (one jurisdiction: Daqing)")] = None
+    api_key: Annotated[Text, _param("A registered client's key")]
+    service_code: Annotated[Text, _param("A service_code from services.json")]
+    description: Annotated[Text, _param("What happened (required here; at most 4,000 characters, no HTML)")]
+    lat: Annotated[Text | None, _param("WGS-84 latitude (decimal degrees); with long")] = None
+    long: Annotated[Text | None, _param("WGS-84 longitude (decimal degrees); with lat")] = None
+    address_string: Annotated[Text | None, _param("An address, when lat/long are not given (at most 200)")] = None
+    address_id: Annotated[Text | None, _param("Ignored (no address repository): give lat/long or an address")] = None
+    email: Annotated[Text | None, _param("Not stored: complaints keep no e-mail address")] = None
+    device_id: Annotated[Text | None, _param("The reporting device (rate limits), at most 64 characters")] = None
+    account_id: Annotated[Text | None, _param("Ignored")] = None
+    first_name: Annotated[Text | None, _param("Contact name (officers only)")] = None
+    last_name: Annotated[Text | None, _param("Contact name (officers only)")] = None
+    phone: Annotated[Text | None, _param("Contact phone (officers only)")] = None
+    media_url: Annotated[Text | None, _param("http(s) link to a photo; never fetched, passed on as text")] = None
+    jurisdiction_id: Annotated[Text | None, _param("Ignored (one jurisdiction: Daqing)")] = None
 
 
 # ---------------------------------------------------------------------------------------------- errors

@@ -11184,6 +11184,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
