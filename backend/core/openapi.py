@@ -247,6 +247,25 @@ def finalize_openapi(app: Litestar) -> None:
     _parameters_without_null(openapi)
     _multipart_forms(app, openapi)
     _gate_responses(app, openapi)
+    _form_text_without_controls(openapi)
+
+
+# Form text (field values and names) never holds control characters: the input gate refuses them
+# (core/inputs.py). Say so on the Open311 form, whose optional fields lose a pattern set on the type.
+_NO_CONTROL = r"^[^\x00-\x08\x0e-\x1f\x7f]*$"
+
+
+def _form_text_without_controls(openapi: OpenAPI) -> None:
+    schemas = openapi.components.schemas if openapi.components and openapi.components.schemas else {}
+    form = schemas.get("Open311Form")
+    if not isinstance(form, Schema) or not form.properties:
+        return
+    for prop in form.properties.values():
+        for alternative in [prop, *(getattr(prop, "one_of", None) or [])]:
+            if isinstance(alternative, Schema) and alternative.type == OpenAPIType.STRING:
+                alternative.pattern = _NO_CONTROL
+    form.property_names = Schema(type=OpenAPIType.STRING, pattern=_NO_CONTROL)
+    form.additional_properties = Schema(type=OpenAPIType.STRING, pattern=_NO_CONTROL)  # attribute[…]: ignored
 
 
 class AllowHeaderMiddleware:

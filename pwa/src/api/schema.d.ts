@@ -4624,6 +4624,8 @@ export interface components {
             phone?: string | null;
             /** @description A service_code from services.json */
             service_code: string;
+        } & {
+            [key: string]: string;
         };
         /** Open311Request */
         Open311Request: {
