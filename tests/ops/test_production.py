@@ -110,7 +110,7 @@ def production(s3_server: S3Server, sms: SmsGateway, tmp_path_factory: pytest.Te
         message = f"PostgreSQL for the production run is not reachable at {urlsplit(ADMIN_URL).netloc}"
         if os.environ.get("CI") or os.environ.get("E2E_REQUIRED"):
             pytest.fail(message)
-        pytest.skip(message + ": production mode NOT tested (CI runs it)")
+        pytest.skip(reason=message + ": production mode NOT tested (CI runs it)")
     suffix = uuid.uuid4().hex[:8]
     owner, app, database = f"dq_owner_{suffix}", f"dq_app_{suffix}", f"dq_prod_{suffix}"
     owner_pw, app_pw = secrets.token_hex(16), secrets.token_hex(16)
@@ -421,7 +421,7 @@ def test_the_compose_database_init_script_makes_a_role_the_app_can_run_as(tmp_pa
     if not reachable(ADMIN_URL):
         if os.environ.get("CI") or os.environ.get("E2E_REQUIRED"):
             pytest.fail(f"PostgreSQL is not reachable at {urlsplit(ADMIN_URL).netloc}")
-        pytest.skip("PostgreSQL 15 not reachable: the compose init script NOT tested (CI runs it)")
+        pytest.skip(reason="PostgreSQL 15 not reachable: the compose init script NOT tested (CI runs it)")
     admin_parts = urlsplit(ADMIN_URL)
     database, password = f"dq_init_{uuid.uuid4().hex[:8]}", secrets.token_hex(12)
     asyncio.run(admin("DROP ROLE IF EXISTS daqing_app", f"CREATE DATABASE {database} TEMPLATE template0"))
