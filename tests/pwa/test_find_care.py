@@ -128,12 +128,15 @@ def test_staff_set_a_cover_photo_shown_on_the_cards_with_share(new_context, e2e_
     shared = page.wait_for_function("window.__shared").json_value()
     assert shared["title"] == name and shared["url"].endswith(f"/institutions/{institution_id}")
     assert not violations_of(page), violations_of(page)
+    # The institution's page opens with it, named for screen readers.
+    page.goto(f"/institutions/{institution_id}")
+    expect(page.get_by_role("img", name=f"{name}的封面照片")).to_be_visible()
 
     # Removing the cover brings the placeholder back.
     with staff.expect_response(lambda r: r.url.endswith("/cover") and r.request.method == "PUT"):
         section.get_by_role("button", name="删除照片").click()
     expect(section).to_contain_text("还没有封面照片")
-    page.reload()
+    page.goto("/?radius=20000")
     results.get_by_role("link").first.wait_for()
     expect(results.get_by_test_id("card-cover")).to_have_count(0)
 
