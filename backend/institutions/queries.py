@@ -56,6 +56,7 @@ from backend.core.authz import Action, Principal
 from backend.core.config import Settings
 from backend.core.db import autocommit_reads
 from backend.core.errors import NotFound, RuleViolation
+from backend.files.models import Upload
 from backend.government.models import Unit
 from backend.institutions.models import CareClass, Institution, InstitutionMode
 from backend.institutions.rules import CLASS_RULES, MODE_NAMES_ZH, FilingStatus, class_types_for_age
@@ -160,6 +161,26 @@ def _quality_lateral(institution_id: Any) -> Any:
     return _latest_published(institution_id, quality.label("json")).lateral("quality")
 
 
+COVER_SUBJECT = "institution_cover"  # the subject type (and upload purpose) of cover photos
+
+
+def _cover(institution_id: Any) -> Any:
+    """The cover photo (``CoverOut``) or null: the institution's attachment at position 0."""
+    u = Upload
+    url = func.concat(
+        _sql_literal("/api/institutions/"), institution_id.cast(Text), _sql_literal("/cover/"), u.id.cast(Text)
+    )
+    return (
+        select(_json_object(url=url, width=u.width, height=u.height))
+        .where(
+            u.subject_type == _sql_literal(COVER_SUBJECT),
+            u.subject_id == institution_id,
+            u.position == _sql_literal(0),
+        )
+        .scalar_subquery()
+    )
+
+
 _PAGE_COLUMNS = (
     Institution.id,
     Institution.name,
@@ -213,6 +234,7 @@ def _render(
         vacancies=classes.c.vacancies,
         is_demo=page.c.is_demo,
         quality=quality.c.json,
+        cover=_cover(page.c.id),
         **(extra or {}),
     )
     return (
