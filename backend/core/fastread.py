@@ -14,9 +14,10 @@ adapter translation and is raised as a ``DBAPIError``, so the error handlers (50
 busy or away, 400 for a data exception) answer the same, and a broken connection is invalidated (the
 engine's ``handle_error`` listeners run as for any statement).
 
-Only for statements whose parameters need no bind processing other than what the compiled statement
-lists (any bind processor is applied here as SQLAlchemy would), and no expanding ``IN`` (refused at
-compile time).
+Only for a Core ``SELECT`` built once and reused. Parameters get their types' bind processors, as
+SQLAlchemy would apply them; result columns come as asyncpg decodes them, with no result processing
+(so not for columns whose type decodes in Python, such as children's encrypted names). Expanding ``IN``
+parameters are refused at compile time (use an array parameter).
 """
 
 from __future__ import annotations
