@@ -52,6 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.assessments.models import Assessment
 from backend.blacklist.models import institution_blacklisted
+from backend.core import fastread
 from backend.core.authz import Action, Principal
 from backend.core.config import Settings
 from backend.core.db import autocommit_reads
@@ -438,13 +439,12 @@ def nearby_statement(query: NearbyQuery) -> tuple[Select[Any], dict[str, Any]]:
 async def nearby(db: AsyncSession, query: NearbyQuery) -> bytes:
     """A page of ``NearbyPage`` JSON."""
     stmt, params = nearby_statement(query)
-    await autocommit_reads(db)
-    rows = (await db.execute(stmt, params)).all()
+    rows = await fastread.fetch(db, stmt, params)  # no ORM per call, no BEGIN/ROLLBACK (core/fastread.py)
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
-        next_cursor = encode_cursor([rows[-1].k0, str(rows[-1].k1)])
-    return _page_json([r.item for r in rows], next_cursor)
+        next_cursor = encode_cursor([rows[-1]["k0"], str(rows[-1]["k1"])])
+    return _page_json([r["item"] for r in rows], next_cursor)
 
 
 # ---------------------------------------------------------------------------------------------- list, detail
