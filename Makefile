@@ -85,6 +85,7 @@ bench-load: install
 
 lint: install
 	$(BIN)/ruff check backend tests bench migrations
+	$(BIN)/deptry .
 
 migrate: install
 	$(BIN)/python -m backend migrate
