@@ -86,6 +86,7 @@ bench-load: install
 lint: install
 	$(BIN)/ruff check backend tests bench migrations
 	$(BIN)/deptry .
+	$(BIN)/lint-imports --no-cache
 
 migrate: install
 	$(BIN)/python -m backend migrate

@@ -24,9 +24,8 @@ from backend.bookings.schemas import (
 )
 from backend.core import idempotency
 from backend.core.authz import Principal, requires
-from backend.core.deps import Db
-from backend.core.errors import error_responses
-from backend.enrolment.routes import WRITE_ERRORS, IdempotencyKey
+from backend.core.deps import Db, IdempotencyKey
+from backend.core.errors import WRITE_ERRORS, error_responses
 
 
 class SlotController(Controller):

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from backend.notify.settings import NotifyConfigError, NotifySettings
+from backend.core.childkeys import ChildDataKeyError, parse_child_data_keys
+from backend.core.notify_settings import NotifyConfigError, NotifySettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -335,7 +336,7 @@ class Settings:
     otp_max_per_client_per_hour: int = 30
     otp_max_attempts: int = 5
     login_max_failures_per_hour: int = 10
-    # SMS gateways and the notification pipeline (backend/notify/settings.py, docs/notifications.md).
+    # SMS gateways and the notification pipeline (backend/core/notify_settings.py, docs/notifications.md).
     notify: NotifySettings = field(default_factory=NotifySettings)
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
@@ -460,10 +461,8 @@ class Settings:
             secret_key = _load_or_create_secret(var_dir)
         child_data_keys = _env("CHILD_DATA_KEYS") or ""
         if child_data_keys:
-            from backend.core.crypto import ChildDataKeyError, ChildDataKeys
-
             try:
-                ChildDataKeys.parse(child_data_keys)
+                parse_child_data_keys(child_data_keys)
             except ChildDataKeyError as exc:
                 raise ConfigError(str(exc)) from exc
         vapid_private_key = (_env("VAPID_PRIVATE_KEY") or "").replace("\\n", "\n") or _load_or_create_vapid(var_dir)
@@ -565,3 +564,4 @@ class Settings:
             metrics_allow=_metrics_allow(_env_list("METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])),
             metrics_token=_env("METRICS_TOKEN") or "",
         )
+

@@ -1,18 +1,30 @@
-"""Dependencies every domain uses: settings and the caller's address."""
+"""Dependencies every domain uses: the session, settings, the caller's address, the Idempotency-Key header."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.params import HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.core import idempotency
 from backend.core.config import Settings
 
 Db = NamedDependency[AsyncSession]
 """A handler's database session: the SQLAlchemy plugin's ``db`` dependency, one per request."""
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name=idempotency.HEADER,
+        pattern=idempotency.KEY_PATTERN,
+        description="Retry-safe creation: the same key and body replay the first response for 24 hours",
+    ),
+]
+"""The ``Idempotency-Key`` header of a route that honours it (core/idempotency.py)."""
 
 
 def provide_settings(state: State) -> Settings:

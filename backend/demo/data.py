@@ -11,6 +11,7 @@ import math
 import random
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from backend.institutions.rules import CLASS_RULES, ClassType, uscc_check_char
 
@@ -418,3 +419,14 @@ DEMO_COMPLAINTS = [
         "received",
     ),
 ]
+
+
+def indexed(institutions: list[Any]) -> list[tuple[int, Any]]:
+    """(index within its unit, institution), matching the keys build_institutions uses."""
+    seen: dict[int, int] = {}
+    out = []
+    for inst in institutions:
+        n = seen.get(inst.unit_code, 0)
+        seen[inst.unit_code] = n + 1
+        out.append((n, inst))
+    return out

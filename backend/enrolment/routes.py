@@ -8,15 +8,15 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.bookings.service import day_slots
 from backend.core import idempotency
 from backend.core.authz import Principal, requires
 from backend.core.clock import local_today
-from backend.core.deps import Db
-from backend.core.errors import error_responses
+from backend.core.deps import Db, IdempotencyKey
+from backend.core.errors import WRITE_ERRORS, error_responses
 from backend.enrolment import permissions as P
 from backend.enrolment import service
 from backend.enrolment.schemas import (
@@ -32,16 +32,6 @@ from backend.enrolment.schemas import (
     SlotUse,
     StatusName,
 )
-
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(
-        name=idempotency.HEADER,
-        pattern=idempotency.KEY_PATTERN,
-        description="Retry-safe creation: the same key and body replay the first response for 24 hours",
-    ),
-]
-WRITE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
 async def _committed(db: AsyncSession, application_id: uuid.UUID) -> ApplicationDetail:

@@ -12,9 +12,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.core import idempotency
 from backend.core.authz import Principal, principal_of, requires
-from backend.core.deps import Db
-from backend.core.errors import error_responses
-from backend.enrolment.routes import WRITE_ERRORS, IdempotencyKey
+from backend.core.deps import Db, IdempotencyKey
+from backend.core.errors import WRITE_ERRORS, error_responses
 from backend.guidance import permissions as P
 from backend.guidance import service
 from backend.guidance.schemas import (
