@@ -67,6 +67,7 @@ from backend.complaints import service
 from backend.complaints.models import CLOSED, MAX_DESCRIPTION, OPEN, Complaint, ComplaintUpdate, Open311Client
 from backend.complaints.routing import CATEGORIES
 from backend.complaints.schemas import CategoryCode, ComplaintForm
+from backend.core import tx
 from backend.core.authz import requires
 from backend.core.clock import CHINA, utcnow
 from backend.core.config import Settings
@@ -897,7 +898,7 @@ async def _run_clients(settings: Settings, url: str, args: argparse.Namespace) -
         async with async_sessionmaker(engine, expire_on_commit=False)() as db:
             if args.action == "add":
                 client_id, key = await add_client(db, args.name)
-                await db.commit()
+                await tx.commit_outside_request(db)
                 print(f"client {client_id} ({args.name})")
                 print(f"api_key {key}")
                 print(
@@ -907,7 +908,7 @@ async def _run_clients(settings: Settings, url: str, args: argparse.Namespace) -
                 return 0
             if args.action == "revoke":
                 revoked = await revoke_client(db, args.client_id)
-                await db.commit()
+                await tx.commit_outside_request(db)
                 print("revoked" if revoked else "no such active client")
                 return 0 if revoked else 1
             rows = (await db.execute(select(Open311Client).order_by(Open311Client.created_at))).scalars()

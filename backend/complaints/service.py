@@ -38,7 +38,7 @@ from backend.complaints.schemas import (
     PublicUpdate,
     StaffComplaint,
 )
-from backend.core import ratelimit
+from backend.core import ratelimit, tx
 from backend.core.authz import Action, Principal
 from backend.core.clock import utcnow
 from backend.core.config import Settings
@@ -280,12 +280,12 @@ async def file_complaint(
         )
         if before_commit is not None:  # e.g. keep the answer for an Idempotency-Key, in this transaction
             await before_commit(filed)
-        await db.commit()
+        await tx.commit_with_cleanup(db)
     except BaseException:
         await db.rollback()
         if upload_ids:
             await files.discard_uploads(db, storage, upload_ids)
-            await db.commit()
+            await tx.commit_before_storage(db)
         raise
     return filed
 
@@ -337,10 +337,10 @@ async def add_photos(
             subject_id=c.id,
             keep_others=True,
         )
-        await db.commit()
+        await tx.commit_with_cleanup(db)
     except BaseException:
         await files.discard_uploads(db, storage, upload_ids)
-        await db.commit()
+        await tx.commit_before_storage(db)
         raise
     return PhotosAdded(photos=len(current) + len(upload_ids))
 

@@ -564,4 +564,3 @@ class Settings:
             metrics_allow=_metrics_allow(_env_list("METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])),
             metrics_token=_env("METRICS_TOKEN") or "",
         )
-

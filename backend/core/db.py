@@ -4,7 +4,8 @@ Transactions: a request gets one ``AsyncSession`` (the advanced-alchemy plugin k
 scope, so the auth middleware and the handler share it). Services do their work and flush; the
 route handler that called them commits (one transaction per request, like eVaka's controllers).
 Anything not committed is rolled back when the response is sent, so a failing request writes
-nothing. The one exception is sign-in, which commits rate-limit counts before refusing a request.
+nothing. Every other commit is a named exception with a helper in ``core/tx.py`` (a refusal's trace, a
+sign-in step, work outside requests, storage ordering, cleanup, a shared cache); a test fails on any other.
 """
 
 from __future__ import annotations

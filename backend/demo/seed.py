@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.accounts.models import Account, RoleGrant
 from backend.bookings.models import Slot
-from backend.core import workdays
+from backend.core import tx, workdays
 from backend.core.clock import local_today, minutes
 from backend.core.config import Settings
 from backend.core.db import create_engine
@@ -66,7 +66,7 @@ async def seed(url: str, settings: Settings) -> dict[str, int]:
             counts.update(await seed_blacklist(db, settings, await _units(db)))
             counts.update(await seed_assessments(db, await _units(db)))
             counts.update(await seed_guidance(db, await _units(db)))
-            await db.commit()
+            await tx.commit_outside_request(db)
             return counts
     finally:
         await engine.dispose()

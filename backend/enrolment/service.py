@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, over, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core import audit
+from backend.core import audit, tx
 from backend.core.authz import Action, Principal
 from backend.core.clock import local_today, utcnow
 from backend.core.config import Settings
@@ -375,7 +375,7 @@ async def accept(db: AsyncSession, settings: Settings, p: Principal, app_id: uui
     if app.offer_expires_at is not None and app.offer_expires_at <= utcnow():
         await _set(db, app, Status.EXPIRED)
         await _release(db, settings, app, Status.OFFERED)
-        await db.commit()  # the expiry stands even though the acceptance is refused
+        await tx.commit_before_refusing(db)  # the expiry stands even though the acceptance is refused
         raise Conflict("The offer has expired", detail_zh="录取确认已过期", code="offer_expired")
     held = await db.scalar(
         select(Application.id).where(

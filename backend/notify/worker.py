@@ -41,6 +41,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from backend.core import tx
 from backend.core.config import Settings
 from backend.core.errors import database_unreachable
 from backend.notify.gateways import SmsOutcome
@@ -218,7 +219,7 @@ class NotifyWorker:
                 await db.execute(
                     text("UPDATE delivery_cursors SET position = :p WHERE name = 'notify'"), {"p": rows[-1].position}
                 )
-            await db.commit()
+            await tx.commit_outside_request(db)
             return len(rows)
 
     # ------------------------------------------------------------------------------------ sending
@@ -258,11 +259,11 @@ class NotifyWorker:
                 {"n": CLAIM_BATCH},
             )
             if not due:
-                await db.commit()
+                await tx.commit_outside_request(db)
                 return 0, False
             grant = await self._reserve(db, int(due))
             if grant == 0:
-                await db.commit()
+                await tx.commit_outside_request(db)
                 return 0, True
             candidates = (await db.execute(_CANDIDATES, {"limit": grant})).all()
             # An acknowledgement may have come in after the fan-out: those SMS are not needed.
@@ -307,7 +308,7 @@ class NotifyWorker:
                     {"n": grant - len(jobs)},
                 )
             events = await self._events(db, {row.event_id for row, _ in jobs})
-            await db.commit()
+            await tx.commit_outside_request(db)
         if jobs:
             # Sending and recording run beside the next claims (at most DELIVERY_SLOTS batches at once), so
             # the provider's latency does not limit the rate; a graceful stop waits for them.
@@ -327,7 +328,7 @@ class NotifyWorker:
         outcomes = await asyncio.gather(*(self._send(row, token, events.get(row.event_id)) for row, token in jobs))
         async with self.session_maker() as db:
             await self._record(db, [(row, outcome) for (row, _), outcome in zip(jobs, outcomes, strict=True)])
-            await db.commit()
+            await tx.commit_outside_request(db)
 
     async def _budget_left(self, db: Any, day: Any) -> list[int]:
         """The city's SMS left today; its counter row stays locked until this claim commits."""

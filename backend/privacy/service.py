@@ -43,7 +43,7 @@ from backend.bookings import service as bookings
 from backend.bookings.models import Booking, BookingStatus
 from backend.committees.models import CommitteeMember
 from backend.complaints.models import Complaint, ComplaintUpdate
-from backend.core import ratelimit
+from backend.core import ratelimit, tx
 from backend.core.authz import Principal, Role
 from backend.core.clock import local_today, utcnow
 from backend.core.config import Settings
@@ -235,7 +235,7 @@ async def confirm(
             db, settings.secret_key, f"erase:{account.id}", limit=CONFIRM_LIMIT_PER_HOUR, window_s=HOUR
         )
         if not await check_password(account.password_hash, password):
-            await db.commit()  # keep the failure count
+            await tx.commit_before_refusing(db)  # keep the failure count
             raise refused
         return
     if account.phone is None:
