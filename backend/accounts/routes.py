@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import Tag
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 from sqlalchemy import select
@@ -36,6 +37,7 @@ from backend.accounts.sessions import (
 from backend.core.authz import Principal, requires
 from backend.core.config import Settings
 from backend.core.deps import Db, client_address
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.core.security import csrf_token
 
@@ -151,3 +153,10 @@ class MeController(Controller):
         account.display_name = (data.display_name or "").strip() or None
         await db.commit()
         return await service.account_out(db, account)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [AuthController, MeController],
+    tags=[Tag(name="accounts · 账号", description="Sign-in and the caller's account")],
+)

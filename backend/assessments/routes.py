@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from backend.assessments import permissions as P
@@ -24,6 +25,7 @@ from backend.assessments.schemas import (
 from backend.core import idempotency
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 
 READ_ERRORS = error_responses(401, 403, 404)
@@ -190,3 +192,10 @@ class InstitutionAssessmentController(Controller):
     async def history(self, db: Db, institution_id: FromPath[uuid.UUID]) -> list[PublicAssessment]:
         """Every published assessment, newest first: date, grade, total, per-dimension scores, summary."""
         return await service.public_history(db, institution_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [AssessmentController, InstitutionAssessmentController],
+    tags=[Tag(name=TAGS[0], description="Quality assessments (WS/T 821-2023) and rectification")],
+)

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.blacklist import permissions as P
@@ -25,6 +26,7 @@ from backend.blacklist.schemas import (
 )
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 422)
@@ -127,3 +129,10 @@ class BlacklistController(Controller):
     ) -> CheckOut:
         """The number goes in the body (never the URL). `blacklisted`: an entry in force."""
         return await service.check(db, state.settings, request.user, data)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [BlacklistController],
+    tags=[Tag(name="blacklist · 黑名单", description="Blacklisted institutions (public) and people (officers)")],
+)

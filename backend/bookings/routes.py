@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.bookings import permissions as P
@@ -25,6 +26,7 @@ from backend.bookings.schemas import (
 from backend.core import idempotency
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db, IdempotencyKey
+from backend.core.domains import Domain
 from backend.core.errors import WRITE_ERRORS, error_responses
 
 
@@ -183,3 +185,10 @@ class BookingController(Controller):
         await service.cancel(db, state.settings, request.user, booking_id, data.reason)
         await db.commit()
         return await service.booking_view(db, state.settings, booking_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [BookingController, SlotController],
+    tags=[Tag(name="bookings · 计时托与临时托", description="Hourly and temporary care: slots and bookings")],
+)

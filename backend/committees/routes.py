@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.committees import permissions as P
@@ -13,6 +14,7 @@ from backend.committees import service
 from backend.committees.schemas import AppointIn, CandidateOut, CommitteeOut, ElectionIn
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 
 WRITE_ERRORS = error_responses(401, 403, 404, 409, 422)
@@ -99,3 +101,10 @@ class CommitteeController(Controller):
         await service.record_election(db, request.user, institution_id, data)
         await db.commit()
         return await service.committee(db, request.user, institution_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [CommitteeController],
+    tags=[Tag(name="committees · 家长委员会", description="Parent committees: members, terms, elections")],
+)

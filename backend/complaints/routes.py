@@ -14,12 +14,15 @@ from litestar._parsers import parse_url_encoded_form_data
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, HeaderParameter, JSONBody, MultipartBody
 from litestar.utils.scope.state import ScopeState
 
 from backend.complaints import permissions as P
 from backend.complaints import service
 from backend.complaints.desk_routes import DeskController
+from backend.complaints.open311 import TAGS as OPEN311_TAGS
+from backend.complaints.open311 import open311_router
 from backend.complaints.routing import CATEGORIES
 from backend.complaints.schemas import (
     CategoryOut,
@@ -36,6 +39,7 @@ from backend.core import idempotency
 from backend.core.authz import Principal, principal_of, requires
 from backend.core.config import Settings
 from backend.core.deps import Db, client_address
+from backend.core.domains import Domain
 from backend.core.errors import AppError, error_responses
 from backend.core.inputs import check_form_encoded, checked_json
 from backend.core.openapi import multipart_form
@@ -326,3 +330,13 @@ class InstitutionComplaintController(Controller):
 
 def complaints_router() -> Router:
     return Router("/", route_handlers=[ComplaintController, InstitutionComplaintController, DeskController])
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [complaints_router(), open311_router()],
+    tags=[
+        Tag(name=TAGS[0], description="Complaints from the public: filing, tracking, figures"),
+        Tag(name=OPEN311_TAGS[0], description="Open311 GeoReport v2 (JSON) over the complaints"),
+    ],
+)

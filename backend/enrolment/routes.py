@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +17,7 @@ from backend.core import idempotency
 from backend.core.authz import Principal, requires
 from backend.core.clock import local_today
 from backend.core.deps import Db, IdempotencyKey
+from backend.core.domains import Domain
 from backend.core.errors import WRITE_ERRORS, error_responses
 from backend.enrolment import permissions as P
 from backend.enrolment import service
@@ -266,3 +268,10 @@ class EnrolmentDeskController(Controller):
     ) -> ApplicationDetail:
         await service.prioritise(db, request.user, institution_id, application_id, data.priority, data.reason)
         return await _committed(db, application_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [ApplicationController, EnrolmentDeskController],
+    tags=[Tag(name="enrolment · 入托申请", description="Full-day and half-day applications, waitlists, the desk")],
+)

@@ -6,10 +6,12 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.families import permissions as P
 from backend.families import service
@@ -59,3 +61,10 @@ class ChildrenController(Controller):
     async def remove_child(self, db: Db, request: Request[Principal, Any, Any], child_id: FromPath[uuid.UUID]) -> None:
         await service.remove_child(db, request.user, child_id)
         await db.commit()
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [ChildrenController],
+    tags=[Tag(name="families · 家庭", description="A parent's children")],
+)

@@ -10,6 +10,7 @@ from litestar.params import FromPath
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.favourites import permissions as P
 from backend.favourites import service
@@ -45,3 +46,9 @@ class FavouriteController(Controller):
     async def remove(self, db: Db, request: Request[Principal, Any, Any], institution_id: FromPath[uuid.UUID]) -> None:
         await service.remove_favourite(db, request.user.account_id, institution_id)
         await db.commit()
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [FavouriteController],
+)

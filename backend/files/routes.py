@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, MultipartBody, QueryParameter
 
 from backend.core.authz import Principal, requires
 from backend.core.config import Settings
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import AppError, BadRequest, NotFound, error_responses
 from backend.core.storage import LocalStorage, ObjectNotFound, Storage
 from backend.files import permissions as P
@@ -183,3 +185,10 @@ def attachment_response(data: bytes, content_type: str, *, max_age: int = 3600) 
             "Content-Disposition": "inline",
         },
     )
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda settings: [uploads_router(settings)],
+    tags=[Tag(name=TAGS[0], description="Uploaded images (attached to notices and, later, complaints)")],
+)

@@ -8,10 +8,12 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.core.storage import Storage
 from backend.filing import permissions as P
@@ -184,3 +186,10 @@ class FilingReviewController(Controller):
         )
         await db.commit()
         return await service.review_detail(db, storage, request.user, filing_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [InstitutionFilingController, FilingReviewController],
+    tags=[Tag(name=TAGS[0], description="Institutions' filing with the health commission and its review")],
+)

@@ -8,11 +8,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.core import idempotency
 from backend.core.authz import Principal, principal_of, requires
 from backend.core.deps import Db, IdempotencyKey
+from backend.core.domains import Domain
 from backend.core.errors import WRITE_ERRORS, error_responses
 from backend.guidance import permissions as P
 from backend.guidance import service
@@ -216,3 +218,10 @@ class GuidanceHostController(Controller):
         await service.mark_attendance(db, request.user, event_id, registration_id, data.status)
         await db.commit()
         return await service.hosted_event(db, request.user, event_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [GuidanceEventController, GuidanceRegistrationController, GuidanceHostController],
+    tags=[Tag(name=TAGS[0], description="Parenting guidance events: registration and attendance")],
+)

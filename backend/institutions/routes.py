@@ -7,10 +7,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.institutions import permissions as P
 from backend.institutions import queries, service
@@ -243,3 +245,10 @@ class InstitutionController(Controller):
     ) -> None:
         await service.remove_mode(db, request.user, institution_id, ServiceMode(mode))
         await db.commit()
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [InstitutionController],
+    tags=[Tag(name="institutions · 托育机构", description="Registry and nearby search")],
+)

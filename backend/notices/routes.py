@@ -8,11 +8,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from backend.core import idempotency
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.core.storage import Storage
 from backend.files.routes import attachment_response
@@ -221,3 +223,10 @@ class NoticeController(Controller):
         self, db: Db, request: Request[Principal, Any, Any], notice_id: FromPath[uuid.UUID]
     ) -> ResultsOut:
         return await service.results(db, request.user, notice_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [InstitutionNoticeController, NoticeController],
+    tags=[Tag(name="notices · 通知公告", description="Notices, read receipts and consultations (征求意见)")],
+)

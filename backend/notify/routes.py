@@ -8,10 +8,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Litestar, Request, get, post
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.notify import jobs as _jobs  # noqa: F401 (registers the periodic jobs)
 from backend.notify import permissions as P
@@ -113,3 +115,11 @@ async def notify_lifespan(app: Litestar) -> AsyncIterator[None]:
             await worker.stop()
         with contextlib.suppress(Exception):
             await app.state.sms.close()
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [NotifyController],
+    tags=[Tag(name=TAGS[0], description="Acknowledgements, delivery log, SMS links and counts")],
+    lifespans=[notify_lifespan],
+)

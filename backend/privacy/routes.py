@@ -15,6 +15,7 @@ from backend.core import audit
 from backend.core.authz import Principal, requires
 from backend.core.clock import local_today
 from backend.core.deps import Db, client_address
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.privacy import permissions as P
 from backend.privacy import retention, service  # noqa: F401  (retention registers its periodic jobs)
@@ -68,3 +69,9 @@ class PrivacyController(Controller):
         response.delete_cookie(SESSION_COOKIE, path="/")
         response.delete_cookie(CSRF_COOKIE, path="/")
         return response
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [PrivacyController],
+)

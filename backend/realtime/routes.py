@@ -8,11 +8,13 @@ from typing import Any
 
 from litestar import Controller, Litestar, Request, get, post, put
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import JSONBody
 
 from backend.accounts.sessions import issue_ticket
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.realtime import permissions as P
 from backend.realtime import push, service
@@ -26,6 +28,7 @@ from backend.realtime.schemas import (
     UnsubscribeIn,
     VapidKey,
 )
+from backend.realtime.ws import live
 
 TAGS = ["realtime · 实时"]
 
@@ -134,3 +137,11 @@ async def realtime_lifespan(app: Litestar) -> AsyncIterator[None]:
         if worker is not None:
             await worker.stop()
         await hub.stop()
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [RealtimeController, live],
+    tags=[Tag(name=TAGS[0], description="WebSocket tickets, Web Push devices, notification settings")],
+    lifespans=[realtime_lifespan],
+)

@@ -8,10 +8,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import NotFound, error_responses
 from backend.core.storage import Storage
 from backend.files import service as files
@@ -19,6 +21,7 @@ from backend.files.routes import attachment_response
 from backend.institutions.models import Institution
 from backend.rooms import permissions as P
 from backend.rooms import queries, service
+from backend.rooms.input_routes import input_controllers
 from backend.rooms.models import Room, RoomManager
 from backend.rooms.schemas import Amenity, PhotosIn, RoomFacts, RoomMarker, RoomOut, VenueType, VerifyIn
 
@@ -219,3 +222,10 @@ class MapExportController(Controller):
         if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match", required=False)] = None,
     ) -> Response[dict[str, Any]]:
         return await self._layer(db, Institution, service.institutions_geojson, if_none_match)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [RoomController, MapExportController, *input_controllers()],
+    tags=[Tag(name=TAGS[0], description="Mother-and-baby rooms: nearby, map viewport, GeoJSON")],
+)

@@ -7,10 +7,12 @@ from typing import Any
 
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.staff import permissions as P
 from backend.staff import service
@@ -67,3 +69,12 @@ class StaffRosterController(Controller):
         """Also removes the staff access the roster entry gave a linked account."""
         await service.remove_member(db, request.user, institution_id, member_id)
         await db.commit()
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [StaffRosterController],
+    tags=[
+        Tag(name="staff · 工作人员名册", description="Institutions' staff rosters (ID numbers kept as keyed hashes)")
+    ],
+)

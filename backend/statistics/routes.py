@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
+from litestar.openapi.spec import Tag
 from litestar.params import QueryParameter
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.statistics import permissions as P
 from backend.statistics import service
@@ -101,3 +103,10 @@ class StatisticsController(Controller):
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [StatisticsController],
+    tags=[Tag(name="statistics · 统计监测", description="Figures per unit and month against the plan's targets")],
+)

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import Tag
 from litestar.params import JSONBody, QueryParameter
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +20,7 @@ from backend.accounts.sessions import session_cookies
 from backend.core.authz import Principal, requires
 from backend.core.config import Settings
 from backend.core.deps import Db, client_address
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.wechat import permissions as P
 from backend.wechat import service
@@ -234,3 +236,10 @@ class MyWeChatController(Controller):
         await service.set_subscriptions(db, state.settings, request.user.account_id, list(data.event_kinds))
         await db.commit()
         return await self._mine(db, state.settings, request.user.account_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [WeChatController, MyWeChatController],
+    tags=[Tag(name="wechat · 微信", description="Sign in with WeChat, subscription messages, JS-SDK")],
+)
