@@ -1,5 +1,6 @@
 """The code's own rules, checked by the tools `make lint` also runs: every import declared in pyproject.toml
-(deptry) and the layering contracts (import-linter, configured in pyproject.toml)."""
+(deptry), the layering contracts (import-linter, configured in pyproject.toml), no long function without
+a reason (tests/long_functions.py)."""
 
 import subprocess
 import sys
@@ -23,6 +24,18 @@ def test_every_import_is_declared() -> None:
 def test_layering_contracts_hold() -> None:
     """import-linter: core imports no domain, no import cycles, domains in one direction, routes are the app's."""
     result = run("lint-imports", "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_long_function_without_a_reason() -> None:
+    """No production function over 80 lines without a ``# long: why`` comment (tests/long_functions.py)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "long_functions.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -261,6 +261,39 @@ def _slot_full() -> Conflict:
 
 async def book(db: AsyncSession, settings: Settings, p: Principal, data: BookingIn) -> BookingDetail:
     """Book, and return the booking as the caller will see it (no second read)."""
+    child, inst = await _child_and_institution(db, settings, p, data)
+    start, end = minutes(data.start), minutes(data.end)
+    starts_at, ends_at = _booking_times(settings, data, inst.opening_hours, start, end)
+    band = _band_of(child.birth_date, data.day)
+    await _take_places(db, data, band, start, end)
+    booking = Booking(
+        id=uuid.uuid4(),
+        child_id=child.id,
+        booked_by=p.account_id,
+        institution_id=data.institution_id,
+        mode=data.mode,
+        day=data.day,
+        band=band,
+        start_min=start,
+        end_min=end,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        price_fen=_price(inst.price_unit, inst.price_fen, end - start),
+        status=BookingStatus.BOOKED,
+    )
+    db.add(booking)
+    event = _event(db, booking, None, child.guardians)
+    await db.flush()
+    return BookingDetail(
+        **_fields(settings, booking, child.name, inst.name),
+        history=[BookingHistoryItem(event_id=event.id, type=event.type, status=booking.status, at=event.created_at)],  # type: ignore[arg-type]
+    )
+
+
+async def _child_and_institution(
+    db: AsyncSession, settings: Settings, p: Principal, data: BookingIn
+) -> tuple[Any, Any]:
+    """The caller's child and the institution, which must be open to families and offer the mode."""
     child = (await db.execute(_child_with_guardians(p), {"child_id": data.child_id})).one_or_none()
     if child is None:
         raise NotFound("child")
@@ -276,7 +309,14 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
             detail_zh="该机构不提供此服务方式",
             code="mode_not_offered",
         )
-    start, end = minutes(data.start), minutes(data.end)
+    return child, inst
+
+
+def _booking_times(
+    settings: Settings, data: BookingIn, opening_hours: Any, start: int, end: int
+) -> tuple[dt.datetime, dt.datetime]:
+    """The booking's start and end instants, once the times make a bookable stay: in order, of the mode's
+    length, within the booking horizon, not past, within opening hours."""
     if start >= end:
         raise RuleViolation("The start must come before the end", detail_zh="开始时间须早于结束时间", code="time_order")
     _check_duration(data.mode, end - start)
@@ -290,9 +330,14 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
     starts_at, ends_at = local_instant(data.day, start), local_instant(data.day, end)
     if starts_at <= utcnow():
         raise RuleViolation("The start time has passed", detail_zh="开始时间已过", code="start_in_past")
-    if not _within_opening_hours(inst.opening_hours, data.day, start, end):
+    if not _within_opening_hours(opening_hours, data.day, start, end):
         raise _outside_hours()
-    age = age_in_months(child.birth_date, data.day)
+    return starts_at, ends_at
+
+
+def _band_of(birth_date: dt.date, day: dt.date) -> Band:
+    """The child's age band on the day (hourly and temporary care take children of 6 to 35 months)."""
+    age = age_in_months(birth_date, day)
     band = band_for_age(age)
     if band is None:
         code, zh = ("child_too_young", "6个月以上") if age < 6 else ("child_too_old", "3岁以下")
@@ -301,7 +346,11 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
             detail_zh=f"幼儿{age}个月，计时托、临时托招收{zh}婴幼儿",
             code=code,
         )
+    return band
 
+
+async def _take_places(db: AsyncSession, data: BookingIn, band: Band, start: int, end: int) -> None:
+    """Take a place in every published slot covering the stay (409 ``slot_full`` if one has none left)."""
     params = {"institution_id": data.institution_id, "day": data.day, "band": str(band), "start": start, "end": end}
     slots = (await db.execute(_COVERING_SLOTS, params)).all()
     edges = [start] + [s.end_min for s in slots]
@@ -325,28 +374,6 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
     ).all()
     if len(taken) < len(slots):
         raise _slot_full()
-    booking = Booking(
-        id=uuid.uuid4(),
-        child_id=child.id,
-        booked_by=p.account_id,
-        institution_id=data.institution_id,
-        mode=data.mode,
-        day=data.day,
-        band=band,
-        start_min=start,
-        end_min=end,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        price_fen=_price(inst.price_unit, inst.price_fen, end - start),
-        status=BookingStatus.BOOKED,
-    )
-    db.add(booking)
-    event = _event(db, booking, None, child.guardians)
-    await db.flush()
-    return BookingDetail(
-        **_fields(settings, booking, child.name, inst.name),
-        history=[BookingHistoryItem(event_id=event.id, type=event.type, status=booking.status, at=event.created_at)],  # type: ignore[arg-type]
-    )
 
 
 def _event(db: AsyncSession, booking: Booking, previous: str | None, guardians: list[uuid.UUID], **extra: str) -> Event:

@@ -159,6 +159,7 @@ def _class(rng: random.Random, name: str, class_type: ClassType, *, full: bool, 
 WEEKDAYS = [1, 2, 3, 4, 5]
 
 
+# long: the demo registry, institution by institution
 def build_institutions(units: dict[int, tuple[str, float, float]]) -> list[DemoInstitution]:
     """``units`` maps code -> (name_zh, centre lat, centre lng), as stored in the database."""
     rng = random.Random(20261128)

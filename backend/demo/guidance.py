@@ -77,6 +77,7 @@ def _month_back(today: dt.date, months: int, day: int) -> dt.date:
     return dt.date(today.year + y, m + 1, day)
 
 
+# long: demo rows written out one by one
 async def seed_guidance(db: AsyncSession, unit_centres: dict[int, tuple[str, float, float]]) -> dict[str, int]:
     institutions = {f"{i.unit_code}-{n}": i for n, i in indexed(build_institutions(unit_centres))}
     today = local_today()

@@ -95,6 +95,7 @@ async def _backdate_registry(db: AsyncSession) -> None:
     )
 
 
+# long: the demo world, built in order, read top to bottom
 async def seed_session(db: AsyncSession) -> dict[str, int]:
     institutions = build_institutions(await _units(db))
     for inst in institutions:
@@ -211,6 +212,7 @@ async def seed_session(db: AsyncSession) -> dict[str, int]:
     }
 
 
+# long: demo rows written out one by one
 async def _seed_community(db: AsyncSession, institution_id: Any, account_ids: dict[str, Any]) -> dict[str, int]:
     """Places for the demo children at one institution, its parent committee and a few notices."""
     from sqlalchemy import update
