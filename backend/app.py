@@ -31,7 +31,7 @@ from backend.core.authz import action, action_guard
 from backend.core.compression import compression_config
 from backend.core.config import Settings
 from backend.core.db import alchemy_config, alchemy_plugin, create_engine
-from backend.core.deps import provide_settings
+from backend.core.deps import provide_caller, provide_settings
 from backend.core.domains import Domain
 from backend.core.errors import EXCEPTION_HANDLERS
 from backend.core.head import App
@@ -118,6 +118,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
         before_request=strict_json_body,
         before_send=[security_headers(settings)],
         dependencies={
+            "caller": Provide(provide_caller, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "storage": Provide(provide_storage, sync_to_thread=False),
         },

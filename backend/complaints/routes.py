@@ -36,9 +36,9 @@ from backend.complaints.schemas import (
     TrackIn,
 )
 from backend.core import idempotency
-from backend.core.authz import Principal, principal_of, requires
+from backend.core.authz import principal_of, requires
 from backend.core.config import Settings
-from backend.core.deps import Db, client_address
+from backend.core.deps import CallerDep, Db, client_address
 from backend.core.domains import Domain
 from backend.core.errors import AppError, error_responses
 from backend.core.inputs import check_form_encoded, checked_json
@@ -276,8 +276,8 @@ class ComplaintController(Controller):
         return await service.add_photos(db, state.settings, storage, code, data.photos, client=client, device=device_id)
 
     @get("/mine", opt=requires(P.LIST_MINE), responses=error_responses(401), summary="My complaints / 我的投诉")
-    async def mine(self, db: Db, request: Request[Principal, Any, Any]) -> list[MyComplaint]:
-        return await service.mine(db, request.user, P.LIST_MINE)
+    async def mine(self, db: Db, caller: CallerDep) -> list[MyComplaint]:
+        return await service.mine(db, caller.principal, P.LIST_MINE)
 
     @get(
         "/mine/{complaint_id:uuid}",
@@ -285,10 +285,8 @@ class ComplaintController(Controller):
         responses=error_responses(401, 404),
         summary="A complaint I filed / 我的投诉详情",
     )
-    async def my_complaint(
-        self, db: Db, request: Request[Principal, Any, Any], complaint_id: FromPath[uuid.UUID]
-    ) -> MyComplaint:
-        return await service.my_complaint(db, request.user, complaint_id, P.READ_MINE)
+    async def my_complaint(self, db: Db, caller: CallerDep, complaint_id: FromPath[uuid.UUID]) -> MyComplaint:
+        return await service.my_complaint(db, caller.principal, complaint_id, P.READ_MINE)
 
     @get("/figures", opt=requires(P.FIGURES), summary="Public figures / 投诉统计")
     async def figures(self, db: Db) -> Figures:
@@ -307,10 +305,10 @@ class InstitutionComplaintController(Controller):
         summary="Accepted complaints about my institution / 本机构被投诉事项",
     )
     async def list_for_institution(
-        self, db: Db, request: Request[Principal, Any, Any], institution_id: FromPath[uuid.UUID]
+        self, db: Db, caller: CallerDep, institution_id: FromPath[uuid.UUID]
     ) -> list[StaffComplaint]:
         """Only complaints an officer has accepted; never who filed them or how to reach them."""
-        return await service.institution_complaints(db, request.user, institution_id, P.INSTITUTION_LIST)
+        return await service.institution_complaints(db, caller.principal, institution_id, P.INSTITUTION_LIST)
 
     @get(
         "/{complaint_id:uuid}",
@@ -321,11 +319,13 @@ class InstitutionComplaintController(Controller):
     async def read_for_institution(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         complaint_id: FromPath[uuid.UUID],
     ) -> StaffComplaint:
-        return await service.institution_complaint(db, request.user, institution_id, complaint_id, P.INSTITUTION_READ)
+        return await service.institution_complaint(
+            db, caller.principal, institution_id, complaint_id, P.INSTITUTION_READ
+        )
 
 
 def complaints_router() -> Router:

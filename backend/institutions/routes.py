@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
+from litestar import Controller, MediaType, Response, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.openapi.spec import Tag
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
 from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.institutions import permissions as P
@@ -152,11 +152,11 @@ class InstitutionController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         data: JSONBody[InstitutionPatch],
     ) -> Response[InstitutionDetail]:
-        await service.update_institution(db, request.user, institution_id, data)
+        await service.update_institution(db, caller.principal, institution_id, data)
         await db.commit()
         return _json(await queries.institution_detail(db, state.settings, institution_id))
 
@@ -169,11 +169,11 @@ class InstitutionController(Controller):
     async def add_class(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         data: JSONBody[ClassIn],
     ) -> ClassOut:
-        out = await service.add_class(db, request.user, institution_id, data)
+        out = await service.add_class(db, caller.principal, institution_id, data)
         await db.commit()
         return out
 
@@ -187,12 +187,12 @@ class InstitutionController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         class_id: FromPath[uuid.UUID],
         data: JSONBody[ClassPatch],
     ) -> ClassOut:
-        out = await service.update_class(db, state.settings, request.user, institution_id, class_id, data)
+        out = await service.update_class(db, state.settings, caller.principal, institution_id, class_id, data)
         await db.commit()
         return out
 
@@ -205,11 +205,11 @@ class InstitutionController(Controller):
     async def remove_class(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         class_id: FromPath[uuid.UUID],
     ) -> None:
-        await service.remove_class(db, request.user, institution_id, class_id)
+        await service.remove_class(db, caller.principal, institution_id, class_id)
         await db.commit()
 
     @put(
@@ -221,12 +221,12 @@ class InstitutionController(Controller):
     async def set_mode(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         mode: FromPath[ModeName],
         data: JSONBody[ModeIn],
     ) -> ModeOut:
-        out = await service.set_mode(db, request.user, institution_id, ServiceMode(mode), data)
+        out = await service.set_mode(db, caller.principal, institution_id, ServiceMode(mode), data)
         await db.commit()
         return out
 
@@ -239,11 +239,11 @@ class InstitutionController(Controller):
     async def remove_mode(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         mode: FromPath[ModeName],
     ) -> None:
-        await service.remove_mode(db, request.user, institution_id, ServiceMode(mode))
+        await service.remove_mode(db, caller.principal, institution_id, ServiceMode(mode))
         await db.commit()
 
 
