@@ -420,27 +420,14 @@ def cancellable_until(settings: Settings, booking: Booking) -> dt.datetime:
 
 
 async def cancel(db: AsyncSession, settings: Settings, p: Principal, booking_id: uuid.UUID, reason: str) -> None:
-    booking = (
-        await db.execute(select(Booking).where(Booking.id == booking_id, P.CANCEL.where(p)).with_for_update())
-    ).scalar_one_or_none()
-    if booking is None:
-        raise NotFound("booking")
-    if booking.status != BookingStatus.BOOKED:
-        raise Conflict(
-            "Only a booked visit can be cancelled", detail_zh="该预约当前不能取消", code="invalid_transition"
-        )
+    booking = _booked(await _locked(db, Booking.id == booking_id, P.CANCEL.where(p)))
     if utcnow() > cancellable_until(settings, booking):
         raise Conflict(
             f"Cancelling closes {settings.booking_cancel_cutoff_minutes} minutes before the start",
             detail_zh=f"开始前{settings.booking_cancel_cutoff_minutes}分钟内不能取消",
             code="too_late_to_cancel",
         )
-    booking.status = BookingStatus.CANCELLED
-    booking.cancelled_at = utcnow()
-    booking.cancel_reason = reason
-    await _release_slots(db, booking)
-    await db.flush()
-    await _emit(db, booking, BookingStatus.BOOKED, cancelled_by="family")
+    await _cancel(db, booking, reason, by="family")
 
 
 async def cancel_by_institution(
@@ -450,29 +437,38 @@ async def cancel_by_institution(
     sees. The row lock makes it race-free against the family's own cancellation: whoever locks second
     finds the booking no longer booked (409). The places go back in the same transaction, and the
     event (``cancelled_by = institution``) is critical: push, WeChat, and the SMS fallback."""
-    booking = (
-        await db.execute(
-            select(Booking)
-            .where(
-                Booking.id == booking_id,
-                Booking.institution_id == institution_id,
-                P.CANCEL_BY_INSTITUTION.where(p),
-            )
-            .with_for_update()
+    booking = _booked(
+        await _locked(
+            db, Booking.id == booking_id, Booking.institution_id == institution_id, P.CANCEL_BY_INSTITUTION.where(p)
         )
-    ).scalar_one_or_none()
+    )
+    await _cancel(db, booking, reason, by="institution")
+
+
+async def _locked(db: AsyncSession, *conditions: Any) -> Booking:
+    """The booking matching ``conditions`` (its id and the caller's scope), locked; 404 outside them."""
+    booking = (await db.execute(select(Booking).where(*conditions).with_for_update())).scalar_one_or_none()
     if booking is None:
         raise NotFound("booking")
+    return booking
+
+
+def _booked(booking: Booking) -> Booking:
     if booking.status != BookingStatus.BOOKED:
         raise Conflict(
             "Only a booked visit can be cancelled", detail_zh="该预约当前不能取消", code="invalid_transition"
         )
+    return booking
+
+
+async def _cancel(db: AsyncSession, booking: Booking, reason: str, *, by: str) -> None:
+    """Cancel a booked visit: its places go back, and the event says who cancelled."""
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = utcnow()
     booking.cancel_reason = reason
     await _release_slots(db, booking)
     await db.flush()
-    await _emit(db, booking, BookingStatus.BOOKED, cancelled_by="institution")
+    await _emit(db, booking, BookingStatus.BOOKED, cancelled_by=by)
 
 
 async def mark_attendance(

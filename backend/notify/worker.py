@@ -388,30 +388,20 @@ class NotifyWorker:
             else:
                 failed.append((row.id, outcome.code[:64]))
         self.sent += len(sent)
-        if sent:
-            await db.execute(
-                text(
-                    "UPDATE notify_deliveries d SET status = 'sent', provider_serial = v.serial, due_at = NULL,"
-                    " updated_at = now() FROM unnest(CAST(:ids AS bigint[]), CAST(:serials AS text[])) AS v(id, serial)"
-                    " WHERE d.id = v.id AND d.status = 'sending'"
-                ),
-                {"ids": [i for i, _ in sent], "serials": [x for _, x in sent]},
-            )
-        if retry:
-            await db.execute(
-                text(
-                    "UPDATE notify_deliveries d SET status = 'queued', due_at = now() + make_interval(secs => v.delay),"
-                    " updated_at = now() FROM unnest(CAST(:ids AS bigint[]), CAST(:delays AS float8[])) AS v(id, delay)"
-                    " WHERE d.id = v.id AND d.status = 'sending'"
-                ),
-                {"ids": [i for i, _ in retry], "delays": [x for _, x in retry]},
-            )
-        if failed:
-            await db.execute(
-                text(
-                    "UPDATE notify_deliveries d SET status = 'failed', detail = v.code, due_at = NULL, updated_at = now()"
-                    " FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[])) AS v(id, code)"
-                    " WHERE d.id = v.id AND d.status = 'sending'"
-                ),
-                {"ids": [i for i, _ in failed], "codes": [x for _, x in failed]},
-            )
+        await _set_outcome(db, "status = 'sent', provider_serial = v.value, due_at = NULL", "text", sent)
+        await _set_outcome(db, "status = 'queued', due_at = now() + make_interval(secs => v.value)", "float8", retry)
+        await _set_outcome(db, "status = 'failed', detail = v.value, due_at = NULL", "text", failed)
+
+
+async def _set_outcome(db: Any, assignments: str, value_type: str, rows: list[tuple[int, Any]]) -> None:
+    """Record one outcome for a batch of SMS rows still being sent: ``assignments`` (a fixed SQL fragment)
+    take each row's value as ``v.value``, of ``value_type``."""
+    if rows:
+        await db.execute(
+            text(
+                f"UPDATE notify_deliveries d SET {assignments}, updated_at = now()"
+                f" FROM unnest(CAST(:ids AS bigint[]), CAST(:values AS {value_type}[])) AS v(id, value)"
+                " WHERE d.id = v.id AND d.status = 'sending'"
+            ),
+            {"ids": [i for i, _ in rows], "values": [x for _, x in rows]},
+        )
