@@ -85,6 +85,9 @@ bench-load: install
 
 lint: install
 	$(BIN)/ruff check backend tests bench migrations
+	$(BIN)/deptry .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python tests/long_functions.py
 
 migrate: install
 	$(BIN)/python -m backend migrate

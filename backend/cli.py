@@ -144,6 +144,7 @@ def openapi_document(settings: Settings) -> str:
     return json.dumps(app.openapi_schema.to_schema(), ensure_ascii=False, indent=1, sort_keys=True)
 
 
+# long: the commands, their arguments and their dispatch, in one readable table
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m backend", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

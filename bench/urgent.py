@@ -44,11 +44,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from backend.core import crypto, pgserver
 from backend.core.clock import local_today
+from backend.core.notify_settings import NotifySettings
 from backend.core.security import new_session_token, token_digest
 from backend.families.schemas import CHILD_DATA_POLICY_VERSION
 from backend.institutions.rules import uscc_check_char
 from backend.notify.gateways import TencentSms
-from backend.notify.settings import NotifySettings
 
 sys.path.insert(0, str(ROOT))
 from tests.smsgateway import sms_gateway

@@ -27,8 +27,8 @@ from backend.app import create_app
 from backend.core import migrate, pgserver
 from backend.core.config import REPO_ROOT, Settings, to_async_url
 from backend.core.db import create_engine
+from backend.core.notify_settings import NotifySettings
 from backend.core.storage import LocalStorage
-from backend.notify.settings import NotifySettings
 
 TEST_SECRET = "test-secret-key-" + "x" * 48
 

@@ -1,8 +1,6 @@
 """Declared rules for account actions."""
 
-from backend.core.authz import Role, action
-
-SIGNED_IN = frozenset(Role)
+from backend.core.authz import SIGNED_IN, action
 
 REQUEST_CODE = action("auth.request_code", "request a sign-in code", roles=None)
 VERIFY_CODE = action("auth.verify_code", "sign in with a code", roles=None)

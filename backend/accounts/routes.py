@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import Tag
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 from sqlalchemy import select
@@ -33,9 +32,10 @@ from backend.accounts.sessions import (
     revoke_session,
     session_cookies,
 )
-from backend.core.authz import Principal, requires
+from backend.core.authz import requires
 from backend.core.config import Settings
-from backend.core.deps import Db, client_address
+from backend.core.deps import CallerDep, Db, client_address
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.core.security import csrf_token
 
@@ -111,8 +111,8 @@ class AuthController(Controller):
         responses=error_responses(401, 403),
         summary="Sign out this device / 退出登录",
     )
-    async def logout(self, db: Db, request: Request[Principal, Any, Any]) -> Response[LoggedOut]:
-        await revoke_session(db, request.user.session_id)
+    async def logout(self, db: Db, caller: CallerDep) -> Response[LoggedOut]:
+        await revoke_session(db, caller.principal.session_id)
         await db.commit()
         response = Response(LoggedOut())
         response.delete_cookie(SESSION_COOKIE, path="/")
@@ -126,10 +126,10 @@ class AuthController(Controller):
         responses=error_responses(401, 403),
         summary="Sign out every other device / 退出其他设备",
     )
-    async def logout_others(self, db: Db, request: Request[Principal, Any, Any]) -> OthersLoggedOut:
+    async def logout_others(self, db: Db, caller: CallerDep) -> OthersLoggedOut:
         """Ends every other session of this account at once: their next request answers 401 and their
         live connections close within a second. This device stays signed in."""
-        revoked = await revoke_other_sessions(db, request.user.account_id, keep=request.user.session_id)
+        revoked = await revoke_other_sessions(db, caller.account_id, keep=caller.principal.session_id)
         await db.commit()
         return OthersLoggedOut(revoked=revoked)
 
@@ -139,15 +139,22 @@ class MeController(Controller):
     tags = ["accounts · 账号"]
 
     @get("/", opt=requires(P.READ_ME), responses=error_responses(401, 403), summary="My account / 我的账号")
-    async def me(self, db: Db, request: Request[Principal, Any, Any]) -> AccountOut:
-        account = (await db.execute(select(Account).where(Account.id == request.user.account_id))).scalar_one()
+    async def me(self, db: Db, caller: CallerDep) -> AccountOut:
+        account = (await db.execute(select(Account).where(Account.id == caller.account_id))).scalar_one()
         return await service.account_out(db, account)
 
     @patch(
         "/", opt=requires(P.UPDATE_ME), responses=error_responses(401, 403), summary="Change my display name / 修改昵称"
     )
-    async def update_me(self, db: Db, request: Request[Principal, Any, Any], data: JSONBody[MePatch]) -> AccountOut:
-        account = (await db.execute(select(Account).where(Account.id == request.user.account_id))).scalar_one()
+    async def update_me(self, db: Db, caller: CallerDep, data: JSONBody[MePatch]) -> AccountOut:
+        account = (await db.execute(select(Account).where(Account.id == caller.account_id))).scalar_one()
         account.display_name = (data.display_name or "").strip() or None
         await db.commit()
         return await service.account_out(db, account)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [AuthController, MeController],
+    tags=[Tag(name="accounts · 账号", description="Sign-in and the caller's account")],
+)

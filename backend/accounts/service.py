@@ -13,7 +13,7 @@ from backend.accounts.models import Account, AuthSession, OtpCode, RoleGrant
 from backend.accounts.schemas import AccountOut, GrantOut
 from backend.accounts.sessions import create_session
 from backend.accounts.sms import SmsSender
-from backend.core import ratelimit
+from backend.core import ratelimit, tx
 from backend.core.authz import ROLE_LABELS_ZH, Role
 from backend.core.config import Settings
 from backend.core.errors import BadRequest, RuleViolation, Unauthenticated
@@ -72,7 +72,7 @@ async def request_code(db: AsyncSession, settings: Settings, sms: SmsSender, raw
             expires_at=now + dt.timedelta(seconds=settings.otp_ttl_seconds),
         )
     )
-    await db.commit()
+    await tx.commit_sign_in_step(db)
     await sms.send_sign_in_code(phone, code, settings.otp_ttl_seconds)
 
 
@@ -107,13 +107,13 @@ async def verify_code(db: AsyncSession, settings: Settings, raw_phone: str, code
         )
     ).scalar_one_or_none()
     if row is None:
-        await db.commit()  # keep the attempt count
+        await tx.commit_before_refusing(db)  # keep the attempt count
         raise _wrong_code()
     if not constant_time_equal(row.code_hash, otp_digest(settings.secret_key, phone, code)):
         row.attempts += 1
         if row.attempts >= settings.otp_max_attempts:
             row.consumed_at = dt.datetime.now(dt.UTC)
-        await db.commit()
+        await tx.commit_before_refusing(db)
         raise _wrong_code()
     row.consumed_at = dt.datetime.now(dt.UTC)
 
@@ -126,11 +126,11 @@ async def verify_code(db: AsyncSession, settings: Settings, raw_phone: str, code
         await db.flush()
     else:
         if account.disabled_at is not None:
-            await db.commit()
+            await tx.commit_before_refusing(db)
             raise _wrong_code()
         roles = await _roles(db, account.id)
         if any(r in PRIVILEGED_ROLES for r in roles):
-            await db.commit()  # the code is used up either way
+            await tx.commit_before_refusing(db)  # the code is used up either way
             raise RuleViolation(
                 "Staff and officer accounts sign in with their password",
                 detail_zh="工作人员账号请使用密码登录",
@@ -163,7 +163,7 @@ async def login(db: AsyncSession, settings: Settings, login_name: str, password:
     # An unknown account still costs one argon2 verification (of a dummy hash): same answer, same work.
     ok = await check_password(account.password_hash if account else None, password)
     if not ok or account is None or account.disabled_at is not None:
-        await db.commit()  # keep the failure count
+        await tx.commit_before_refusing(db)  # keep the failure count
         raise Unauthenticated("Wrong login or password", detail_zh="账号或密码错误", code="invalid_credentials")
     for counter, _limit in counted:
         await ratelimit.refund(db, settings.secret_key, counter, window_s=HOUR)

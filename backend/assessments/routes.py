@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from backend.assessments import permissions as P
@@ -23,7 +24,8 @@ from backend.assessments.schemas import (
 )
 from backend.core import idempotency
 from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 
 READ_ERRORS = error_responses(401, 403, 404)
@@ -52,7 +54,7 @@ class AssessmentController(Controller):
     async def listing(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: Annotated[uuid.UUID | None, QueryParameter(description="Only this institution")] = None,
         status: Annotated[StatusName | None, QueryParameter(description="draft or published")] = None,
         unit: Annotated[int | None, QueryParameter(ge=100000, le=999999, description="Unit code, e.g. 230602")] = None,
@@ -64,7 +66,7 @@ class AssessmentController(Controller):
         admins: all), drafts included. Institution staff: their institution's published ones."""
         return await service.listing(
             db,
-            request.user,
+            caller.principal,
             institution_id=institution_id,
             status=status,
             unit=unit,
@@ -78,6 +80,7 @@ class AssessmentController(Controller):
         self,
         db: Db,
         request: Request[Principal, Any, Any],
+        caller: CallerDep,
         data: JSONBody[AssessmentIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AssessmentOut]:
@@ -85,29 +88,27 @@ class AssessmentController(Controller):
         sent they must match what the scores give (422 `scores_do_not_add_up` / `grade_does_not_match`)."""
 
         async def create() -> AssessmentOut:
-            assessment_id = await service.create(db, request.user, data)
-            return await service.detail(db, request.user, assessment_id)
+            assessment_id = await service.create(db, caller.principal, data)
+            return await service.detail(db, caller.principal, assessment_id)
 
-        return await idempotency.create_once(db, request, request.user.account_id, idempotency_key, data, create)
+        return await idempotency.create_once(db, request, caller.account_id, idempotency_key, data, create)
 
     @get("/{assessment_id:uuid}", opt=requires(P.READ), responses=READ_ERRORS, summary="An assessment / 评估详情")
-    async def detail(
-        self, db: Db, request: Request[Principal, Any, Any], assessment_id: FromPath[uuid.UUID]
-    ) -> AssessmentOut:
-        return await service.detail(db, request.user, assessment_id)
+    async def detail(self, db: Db, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> AssessmentOut:
+        return await service.detail(db, caller.principal, assessment_id)
 
     @put("/{assessment_id:uuid}", opt=requires(P.UPDATE), responses=WRITE_ERRORS, summary="Edit a draft / 修改评估草稿")
     async def update(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
         data: JSONBody[AssessmentEdit],
     ) -> AssessmentOut:
         """Replaces the draft, rectification items included. Published assessments are final (409)."""
-        await service.update(db, request.user, assessment_id, data)
+        await service.update(db, caller.principal, assessment_id, data)
         await db.commit()
-        return await service.detail(db, request.user, assessment_id)
+        return await service.detail(db, caller.principal, assessment_id)
 
     @delete(
         "/{assessment_id:uuid}",
@@ -115,8 +116,8 @@ class AssessmentController(Controller):
         responses=error_responses(401, 403, 404, 409),
         summary="Delete a draft / 删除评估草稿",
     )
-    async def remove(self, db: Db, request: Request[Principal, Any, Any], assessment_id: FromPath[uuid.UUID]) -> None:
-        await service.remove(db, request.user, assessment_id)
+    async def remove(self, db: Db, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> None:
+        await service.remove(db, caller.principal, assessment_id)
         await db.commit()
 
     @post(
@@ -126,14 +127,12 @@ class AssessmentController(Controller):
         responses=WRITE_ERRORS,
         summary="Publish / 发布评估结果",
     )
-    async def publish(
-        self, db: Db, request: Request[Principal, Any, Any], assessment_id: FromPath[uuid.UUID]
-    ) -> AssessmentOut:
+    async def publish(self, db: Db, caller: CallerDep, assessment_id: FromPath[uuid.UUID]) -> AssessmentOut:
         """The grade, total, date and summary become public on the institution's page; its staff are
         told (event `assessment.published`)."""
-        await service.publish(db, request.user, assessment_id)
+        await service.publish(db, caller.principal, assessment_id)
         await db.commit()
-        return await service.detail(db, request.user, assessment_id)
+        return await service.detail(db, caller.principal, assessment_id)
 
     @post(
         "/{assessment_id:uuid}/items/{item_id:uuid}/follow-up",
@@ -145,16 +144,16 @@ class AssessmentController(Controller):
     async def follow_up(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
         item_id: FromPath[uuid.UUID],
         data: JSONBody[FollowUpIn],
     ) -> AssessmentOut:
         """Mark an item rectified (or open again) with a note. An open item past its deadline shows as
         `overdue`."""
-        await service.follow_up(db, request.user, assessment_id, item_id, data)
+        await service.follow_up(db, caller.principal, assessment_id, item_id, data)
         await db.commit()
-        return await service.detail(db, request.user, assessment_id)
+        return await service.detail(db, caller.principal, assessment_id)
 
     @post(
         "/{assessment_id:uuid}/items/{item_id:uuid}/response",
@@ -166,15 +165,15 @@ class AssessmentController(Controller):
     async def respond(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         assessment_id: FromPath[uuid.UUID],
         item_id: FromPath[uuid.UUID],
         data: JSONBody[ResponseIn],
     ) -> AssessmentOut:
         """The institution's staff describe what they did; the unit's health officers are told."""
-        await service.respond(db, request.user, assessment_id, item_id, data)
+        await service.respond(db, caller.principal, assessment_id, item_id, data)
         await db.commit()
-        return await service.detail(db, request.user, assessment_id)
+        return await service.detail(db, caller.principal, assessment_id)
 
 
 class InstitutionAssessmentController(Controller):
@@ -190,3 +189,10 @@ class InstitutionAssessmentController(Controller):
     async def history(self, db: Db, institution_id: FromPath[uuid.UUID]) -> list[PublicAssessment]:
         """Every published assessment, newest first: date, grade, total, per-dimension scores, summary."""
         return await service.public_history(db, institution_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [AssessmentController, InstitutionAssessmentController],
+    tags=[Tag(name=TAGS[0], description="Quality assessments (WS/T 821-2023) and rectification")],
+)

@@ -16,6 +16,7 @@ from backend.core.audit import AuditEntry
 from backend.core.authz import requires
 from backend.core.clock import local_instant
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import RuleViolation, error_responses
 
 
@@ -94,3 +95,9 @@ class AuditController(Controller):
             ],
             next_before=rows[-1].id if more and rows else None,
         )
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [AuditController],
+)

@@ -5,10 +5,11 @@ ID numbers travel only in request bodies, never in URLs."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.blacklist import permissions as P
@@ -23,8 +24,9 @@ from backend.blacklist.schemas import (
     PublicEntry,
     RevokeIn,
 )
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 422)
@@ -51,14 +53,12 @@ class BlacklistController(Controller):
         responses=WRITE_ERRORS,
         summary="Blacklist an institution / 将机构列入黑名单",
     )
-    async def add_institution(
-        self, db: Db, request: Request[Principal, Any, Any], data: JSONBody[InstitutionEntryIn]
-    ) -> EntryCreated:
+    async def add_institution(self, db: Db, caller: CallerDep, data: JSONBody[InstitutionEntryIn]) -> EntryCreated:
         """Health officers (city-wide, or of the institution's unit), police officers and the city
         admin. 409 `already_blacklisted` if an active (unrevoked) entry exists; 422 `reason_blank`,
         `decided_in_future`, `effective_until_before_from`, `unknown_department`; 404 for an unknown
         institution or one outside your unit."""
-        created = await service.add_institution(db, request.user, data)
+        created = await service.add_institution(db, caller.principal, data)
         await db.commit()
         return created
 
@@ -69,14 +69,12 @@ class BlacklistController(Controller):
         responses=WRITE_ERRORS,
         summary="Blacklist a person / 将人员列入黑名单",
     )
-    async def add_person(
-        self, db: Db, request: Request[Principal, Any, Any], state: State, data: JSONBody[PersonEntryIn]
-    ) -> EntryCreated:
+    async def add_person(self, db: Db, caller: CallerDep, state: State, data: JSONBody[PersonEntryIn]) -> EntryCreated:
         """Any health or police officer and the city admin. The ID number is validated (422
         `invalid_id_number`) and only its keyed hash and last four characters are kept. `employers`
         lists the institutions whose staff roster holds the person; their admins and the health
         department are notified (ids only)."""
-        created = await service.add_person(db, state.settings, request.user, data)
+        created = await service.add_person(db, state.settings, caller.principal, data)
         await db.commit()
         return created
 
@@ -89,7 +87,7 @@ class BlacklistController(Controller):
     async def list_entries(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         kind: Annotated[Literal["institution", "person"] | None, QueryParameter(description="Only this kind")] = None,
         status: Annotated[
             Literal["active", "revoked", "all"], QueryParameter(description="active = not revoked")
@@ -98,7 +96,7 @@ class BlacklistController(Controller):
         offset: Annotated[int, QueryParameter(ge=0, le=100_000, description="Skip this many")] = 0,
     ) -> list[EntryOut]:
         """Newest first. Unit officers see person entries and the entries of their unit's institutions."""
-        return await service.list_entries(db, request.user, kind=kind, status=status, limit=limit, offset=offset)
+        return await service.list_entries(db, caller.principal, kind=kind, status=status, limit=limit, offset=offset)
 
     @post(
         "/entries/{entry_id:uuid}/revoke",
@@ -108,10 +106,10 @@ class BlacklistController(Controller):
         summary="Revoke a blacklist entry / 撤销黑名单记录",
     )
     async def revoke(
-        self, db: Db, request: Request[Principal, Any, Any], entry_id: FromPath[uuid.UUID], data: JSONBody[RevokeIn]
+        self, db: Db, caller: CallerDep, entry_id: FromPath[uuid.UUID], data: JSONBody[RevokeIn]
     ) -> EntryOut:
         """Entries are never deleted: revoking records the reason, who and when. 409 `already_revoked`."""
-        out = await service.revoke(db, request.user, entry_id, data)
+        out = await service.revoke(db, caller.principal, entry_id, data)
         await db.commit()
         return out
 
@@ -122,8 +120,13 @@ class BlacklistController(Controller):
         responses=error_responses(400, 401, 403, 422),
         summary="Check an ID number / 查询身份证号是否在黑名单",
     )
-    async def check(
-        self, db: Db, request: Request[Principal, Any, Any], state: State, data: JSONBody[CheckIn]
-    ) -> CheckOut:
+    async def check(self, db: Db, caller: CallerDep, state: State, data: JSONBody[CheckIn]) -> CheckOut:
         """The number goes in the body (never the URL). `blacklisted`: an entry in force."""
-        return await service.check(db, state.settings, request.user, data)
+        return await service.check(db, state.settings, caller.principal, data)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [BlacklistController],
+    tags=[Tag(name="blacklist · 黑名单", description="Blacklisted institutions (public) and people (officers)")],
+)

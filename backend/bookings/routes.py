@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.bookings import permissions as P
@@ -24,9 +26,9 @@ from backend.bookings.schemas import (
 )
 from backend.core import idempotency
 from backend.core.authz import Principal, requires
-from backend.core.deps import Db
-from backend.core.errors import error_responses
-from backend.enrolment.routes import WRITE_ERRORS, IdempotencyKey
+from backend.core.deps import CallerDep, Db, IdempotencyKey
+from backend.core.domains import Domain
+from backend.core.errors import WRITE_ERRORS, error_responses
 
 
 class SlotController(Controller):
@@ -57,13 +59,13 @@ class SlotController(Controller):
     async def publish(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         data: JSONBody[SlotsIn],
     ) -> DaySlots:
         """Creates the slots that do not exist yet and sets the capacity of those that do
         (never below their bookings). Must lie inside the opening hours."""
-        out = await service.publish_slots(db, request.user, institution_id, data)
+        out = await service.publish_slots(db, caller.principal, institution_id, data)
         await db.commit()
         return out
 
@@ -77,11 +79,11 @@ class SlotController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         day: FromQuery[dt.date],
     ) -> list[BookingOut]:
-        return await service.institution_bookings(db, state.settings, request.user, institution_id, day)
+        return await service.institution_bookings(db, state.settings, caller.principal, institution_id, day)
 
     @post(
         "/bookings/{booking_id:uuid}/cancel",
@@ -94,15 +96,14 @@ class SlotController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         booking_id: FromPath[uuid.UUID],
         data: JSONBody[CancelIn],
     ) -> BookingDetail:
         """The places go back at once; the family is told (a critical event: SMS if no push is seen)."""
-        await service.cancel_by_institution(db, request.user, institution_id, booking_id, data.reason)
-        await db.commit()
-        return await service.booking_view(db, state.settings, booking_id)
+        change = service.cancel_by_institution(db, caller.principal, institution_id, booking_id, data.reason)
+        return await _commit_and_view(db, state, booking_id, change)
 
     @post(
         "/bookings/{booking_id:uuid}/attendance",
@@ -115,14 +116,13 @@ class SlotController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         booking_id: FromPath[uuid.UUID],
         data: JSONBody[AttendanceIn],
     ) -> BookingDetail:
-        await service.mark_attendance(db, request.user, institution_id, booking_id, data.status)
-        await db.commit()
-        return await service.booking_view(db, state.settings, booking_id)
+        change = service.mark_attendance(db, caller.principal, institution_id, booking_id, data.status)
+        return await _commit_and_view(db, state, booking_id, change)
 
 
 class BookingController(Controller):
@@ -140,6 +140,7 @@ class BookingController(Controller):
         db: Db,
         state: State,
         request: Request[Principal, Any, Any],
+        caller: CallerDep,
         data: JSONBody[BookingIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[BookingDetail]:
@@ -147,13 +148,13 @@ class BookingController(Controller):
         `Idempotency-Key` to make retries safe."""
 
         async def create() -> BookingDetail:
-            return await service.book(db, state.settings, request.user, data)
+            return await service.book(db, state.settings, caller.principal, data)
 
-        return await idempotency.create_once(db, request, request.user.account_id, idempotency_key, data, create)
+        return await idempotency.create_once(db, request, caller.account_id, idempotency_key, data, create)
 
     @get("/", opt=requires(P.LIST_MINE), responses=error_responses(401, 403), summary="My bookings / 我的预约")
-    async def mine(self, db: Db, state: State, request: Request[Principal, Any, Any]) -> list[BookingOut]:
-        return await service.my_bookings(db, state.settings, request.user)
+    async def mine(self, db: Db, state: State, caller: CallerDep) -> list[BookingOut]:
+        return await service.my_bookings(db, state.settings, caller.principal)
 
     @get(
         "/{booking_id:uuid}",
@@ -161,10 +162,8 @@ class BookingController(Controller):
         responses=error_responses(401, 403, 404),
         summary="A booking with its history / 预约详情",
     )
-    async def detail(
-        self, db: Db, state: State, request: Request[Principal, Any, Any], booking_id: FromPath[uuid.UUID]
-    ) -> BookingDetail:
-        return await service.booking_detail(db, state.settings, request.user, booking_id)
+    async def detail(self, db: Db, state: State, caller: CallerDep, booking_id: FromPath[uuid.UUID]) -> BookingDetail:
+        return await service.booking_detail(db, state.settings, caller.principal, booking_id)
 
     @post(
         "/{booking_id:uuid}/cancel",
@@ -177,10 +176,23 @@ class BookingController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         booking_id: FromPath[uuid.UUID],
         data: JSONBody[CancelIn],
     ) -> BookingDetail:
-        await service.cancel(db, state.settings, request.user, booking_id, data.reason)
-        await db.commit()
-        return await service.booking_view(db, state.settings, booking_id)
+        change = service.cancel(db, state.settings, caller.principal, booking_id, data.reason)
+        return await _commit_and_view(db, state, booking_id, change)
+
+
+async def _commit_and_view(db: Db, state: State, booking_id: uuid.UUID, change: Awaitable[None]) -> BookingDetail:
+    """Make a change to a booking, commit it, and answer the booking as it now is."""
+    await change
+    await db.commit()
+    return await service.booking_view(db, state.settings, booking_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [BookingController, SlotController],
+    tags=[Tag(name="bookings · 计时托与临时托", description="Hourly and temporary care: slots and bookings")],
+)

@@ -261,6 +261,39 @@ def _slot_full() -> Conflict:
 
 async def book(db: AsyncSession, settings: Settings, p: Principal, data: BookingIn) -> BookingDetail:
     """Book, and return the booking as the caller will see it (no second read)."""
+    child, inst = await _child_and_institution(db, settings, p, data)
+    start, end = minutes(data.start), minutes(data.end)
+    starts_at, ends_at = _booking_times(settings, data, inst.opening_hours, start, end)
+    band = _band_of(child.birth_date, data.day)
+    await _take_places(db, data, band, start, end)
+    booking = Booking(
+        id=uuid.uuid4(),
+        child_id=child.id,
+        booked_by=p.account_id,
+        institution_id=data.institution_id,
+        mode=data.mode,
+        day=data.day,
+        band=band,
+        start_min=start,
+        end_min=end,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        price_fen=_price(inst.price_unit, inst.price_fen, end - start),
+        status=BookingStatus.BOOKED,
+    )
+    db.add(booking)
+    event = _event(db, booking, None, child.guardians)
+    await db.flush()
+    return BookingDetail(
+        **_fields(settings, booking, child.name, inst.name),
+        history=[BookingHistoryItem(event_id=event.id, type=event.type, status=booking.status, at=event.created_at)],  # type: ignore[arg-type]
+    )
+
+
+async def _child_and_institution(
+    db: AsyncSession, settings: Settings, p: Principal, data: BookingIn
+) -> tuple[Any, Any]:
+    """The caller's child and the institution, which must be open to families and offer the mode."""
     child = (await db.execute(_child_with_guardians(p), {"child_id": data.child_id})).one_or_none()
     if child is None:
         raise NotFound("child")
@@ -276,7 +309,14 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
             detail_zh="该机构不提供此服务方式",
             code="mode_not_offered",
         )
-    start, end = minutes(data.start), minutes(data.end)
+    return child, inst
+
+
+def _booking_times(
+    settings: Settings, data: BookingIn, opening_hours: Any, start: int, end: int
+) -> tuple[dt.datetime, dt.datetime]:
+    """The booking's start and end instants, once the times make a bookable stay: in order, of the mode's
+    length, within the booking horizon, not past, within opening hours."""
     if start >= end:
         raise RuleViolation("The start must come before the end", detail_zh="开始时间须早于结束时间", code="time_order")
     _check_duration(data.mode, end - start)
@@ -290,9 +330,14 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
     starts_at, ends_at = local_instant(data.day, start), local_instant(data.day, end)
     if starts_at <= utcnow():
         raise RuleViolation("The start time has passed", detail_zh="开始时间已过", code="start_in_past")
-    if not _within_opening_hours(inst.opening_hours, data.day, start, end):
+    if not _within_opening_hours(opening_hours, data.day, start, end):
         raise _outside_hours()
-    age = age_in_months(child.birth_date, data.day)
+    return starts_at, ends_at
+
+
+def _band_of(birth_date: dt.date, day: dt.date) -> Band:
+    """The child's age band on the day (hourly and temporary care take children of 6 to 35 months)."""
+    age = age_in_months(birth_date, day)
     band = band_for_age(age)
     if band is None:
         code, zh = ("child_too_young", "6个月以上") if age < 6 else ("child_too_old", "3岁以下")
@@ -301,7 +346,11 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
             detail_zh=f"幼儿{age}个月，计时托、临时托招收{zh}婴幼儿",
             code=code,
         )
+    return band
 
+
+async def _take_places(db: AsyncSession, data: BookingIn, band: Band, start: int, end: int) -> None:
+    """Take a place in every published slot covering the stay (409 ``slot_full`` if one has none left)."""
     params = {"institution_id": data.institution_id, "day": data.day, "band": str(band), "start": start, "end": end}
     slots = (await db.execute(_COVERING_SLOTS, params)).all()
     edges = [start] + [s.end_min for s in slots]
@@ -325,28 +374,6 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
     ).all()
     if len(taken) < len(slots):
         raise _slot_full()
-    booking = Booking(
-        id=uuid.uuid4(),
-        child_id=child.id,
-        booked_by=p.account_id,
-        institution_id=data.institution_id,
-        mode=data.mode,
-        day=data.day,
-        band=band,
-        start_min=start,
-        end_min=end,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        price_fen=_price(inst.price_unit, inst.price_fen, end - start),
-        status=BookingStatus.BOOKED,
-    )
-    db.add(booking)
-    event = _event(db, booking, None, child.guardians)
-    await db.flush()
-    return BookingDetail(
-        **_fields(settings, booking, child.name, inst.name),
-        history=[BookingHistoryItem(event_id=event.id, type=event.type, status=booking.status, at=event.created_at)],  # type: ignore[arg-type]
-    )
 
 
 def _event(db: AsyncSession, booking: Booking, previous: str | None, guardians: list[uuid.UUID], **extra: str) -> Event:
@@ -393,27 +420,14 @@ def cancellable_until(settings: Settings, booking: Booking) -> dt.datetime:
 
 
 async def cancel(db: AsyncSession, settings: Settings, p: Principal, booking_id: uuid.UUID, reason: str) -> None:
-    booking = (
-        await db.execute(select(Booking).where(Booking.id == booking_id, P.CANCEL.where(p)).with_for_update())
-    ).scalar_one_or_none()
-    if booking is None:
-        raise NotFound("booking")
-    if booking.status != BookingStatus.BOOKED:
-        raise Conflict(
-            "Only a booked visit can be cancelled", detail_zh="该预约当前不能取消", code="invalid_transition"
-        )
+    booking = _booked(await _locked(db, Booking.id == booking_id, P.CANCEL.where(p)))
     if utcnow() > cancellable_until(settings, booking):
         raise Conflict(
             f"Cancelling closes {settings.booking_cancel_cutoff_minutes} minutes before the start",
             detail_zh=f"开始前{settings.booking_cancel_cutoff_minutes}分钟内不能取消",
             code="too_late_to_cancel",
         )
-    booking.status = BookingStatus.CANCELLED
-    booking.cancelled_at = utcnow()
-    booking.cancel_reason = reason
-    await _release_slots(db, booking)
-    await db.flush()
-    await _emit(db, booking, BookingStatus.BOOKED, cancelled_by="family")
+    await _cancel(db, booking, reason, by="family")
 
 
 async def cancel_by_institution(
@@ -423,29 +437,38 @@ async def cancel_by_institution(
     sees. The row lock makes it race-free against the family's own cancellation: whoever locks second
     finds the booking no longer booked (409). The places go back in the same transaction, and the
     event (``cancelled_by = institution``) is critical: push, WeChat, and the SMS fallback."""
-    booking = (
-        await db.execute(
-            select(Booking)
-            .where(
-                Booking.id == booking_id,
-                Booking.institution_id == institution_id,
-                P.CANCEL_BY_INSTITUTION.where(p),
-            )
-            .with_for_update()
+    booking = _booked(
+        await _locked(
+            db, Booking.id == booking_id, Booking.institution_id == institution_id, P.CANCEL_BY_INSTITUTION.where(p)
         )
-    ).scalar_one_or_none()
+    )
+    await _cancel(db, booking, reason, by="institution")
+
+
+async def _locked(db: AsyncSession, *conditions: Any) -> Booking:
+    """The booking matching ``conditions`` (its id and the caller's scope), locked; 404 outside them."""
+    booking = (await db.execute(select(Booking).where(*conditions).with_for_update())).scalar_one_or_none()
     if booking is None:
         raise NotFound("booking")
+    return booking
+
+
+def _booked(booking: Booking) -> Booking:
     if booking.status != BookingStatus.BOOKED:
         raise Conflict(
             "Only a booked visit can be cancelled", detail_zh="该预约当前不能取消", code="invalid_transition"
         )
+    return booking
+
+
+async def _cancel(db: AsyncSession, booking: Booking, reason: str, *, by: str) -> None:
+    """Cancel a booked visit: its places go back, and the event says who cancelled."""
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = utcnow()
     booking.cancel_reason = reason
     await _release_slots(db, booking)
     await db.flush()
-    await _emit(db, booking, BookingStatus.BOOKED, cancelled_by="institution")
+    await _emit(db, booking, BookingStatus.BOOKED, cancelled_by=by)
 
 
 async def mark_attendance(

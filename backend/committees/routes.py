@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, delete, get, post
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.committees import permissions as P
 from backend.committees import service
 from backend.committees.schemas import AppointIn, CandidateOut, CommitteeOut, ElectionIn
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 
 WRITE_ERRORS = error_responses(401, 403, 404, 409, 422)
@@ -31,12 +33,12 @@ class CommitteeController(Controller):
     async def members(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         include_past: Annotated[bool, QueryParameter(description="Also list ended terms")] = False,
     ) -> CommitteeOut:
         """Current and upcoming members; the institution's parents and staff may look."""
-        return await service.committee(db, request.user, institution_id, include_past=include_past)
+        return await service.committee(db, caller.principal, institution_id, include_past=include_past)
 
     @get(
         "/candidates",
@@ -44,10 +46,8 @@ class CommitteeController(Controller):
         responses=error_responses(401, 403, 404),
         summary="Parents who may join / 可任命的家长",
     )
-    async def candidates(
-        self, db: Db, request: Request[Principal, Any, Any], institution_id: FromPath[uuid.UUID]
-    ) -> list[CandidateOut]:
-        return await service.candidates(db, request.user, institution_id)
+    async def candidates(self, db: Db, caller: CallerDep, institution_id: FromPath[uuid.UUID]) -> list[CandidateOut]:
+        return await service.candidates(db, caller.principal, institution_id)
 
     @post(
         "/members",
@@ -58,13 +58,13 @@ class CommitteeController(Controller):
     async def appoint(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         data: JSONBody[AppointIn],
     ) -> CommitteeOut:
-        await service.appoint(db, request.user, institution_id, data)
+        await service.appoint(db, caller.principal, institution_id, data)
         await db.commit()
-        return await service.committee(db, request.user, institution_id)
+        return await service.committee(db, caller.principal, institution_id)
 
     @delete(
         "/members/{member_id:uuid}",
@@ -75,11 +75,11 @@ class CommitteeController(Controller):
     async def end(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         member_id: FromPath[uuid.UUID],
     ) -> None:
-        await service.end_membership(db, request.user, institution_id, member_id)
+        await service.end_membership(db, caller.principal, institution_id, member_id)
         await db.commit()
 
     @post(
@@ -91,11 +91,18 @@ class CommitteeController(Controller):
     async def election(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         data: JSONBody[ElectionIn],
     ) -> CommitteeOut:
         """The elected committee replaces every membership overlapping its term."""
-        await service.record_election(db, request.user, institution_id, data)
+        await service.record_election(db, caller.principal, institution_id, data)
         await db.commit()
-        return await service.committee(db, request.user, institution_id)
+        return await service.committee(db, caller.principal, institution_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [CommitteeController],
+    tags=[Tag(name="committees · 家长委员会", description="Parent committees: members, terms, elections")],
+)

@@ -6,9 +6,9 @@ yet); city admins all. Anything else answers 404. See ``desk.py`` for the rules.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -24,8 +24,8 @@ from backend.complaints.schemas import (
     SimilarItem,
     TransitionIn,
 )
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
 from backend.core.errors import error_responses
 from backend.core.storage import Storage
 
@@ -49,7 +49,7 @@ class DeskController(Controller):
     async def queue(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         department: Annotated[
             str | None,
             QueryParameter(
@@ -77,7 +77,7 @@ class DeskController(Controller):
         `resolve_overdue`: still open after `resolve_due_at`."""
         return await desk.queue(
             db,
-            request.user,
+            caller.principal,
             P.DESK,
             department=department,
             statuses=desk.parse_statuses(status),
@@ -98,13 +98,13 @@ class DeskController(Controller):
     async def detail(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         storage: NamedDependency[Storage],
         complaint_id: FromPath[uuid.UUID],
     ) -> DeskComplaint:
         """Description, location, contact details, the whole history with internal notes and the
         officers who wrote them, and the photos as URLs valid for five minutes."""
-        return await desk.detail(db, storage, request.user, complaint_id)
+        return await desk.detail(db, storage, caller.principal, complaint_id)
 
     @post(
         "/{complaint_id:uuid}/transitions",
@@ -116,7 +116,7 @@ class DeskController(Controller):
     async def transition(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         storage: NamedDependency[Storage],
         complaint_id: FromPath[uuid.UUID],
         data: JSONBody[TransitionIn],
@@ -125,9 +125,9 @@ class DeskController(Controller):
         referred; investigating → resolved / rejected / referred. Any other move answers 409
         `transition_not_allowed`; `duplicate` is set by merging. The public note (required) is sent
         to the reporter; the institution's staff hear of it once the complaint has been accepted."""
-        await desk.transition(db, request.user, complaint_id, data)
+        await desk.transition(db, caller.principal, complaint_id, data)
         await db.commit()
-        return await desk.detail(db, storage, request.user, complaint_id)
+        return await desk.detail(db, storage, caller.principal, complaint_id)
 
     @post(
         "/{complaint_id:uuid}/notes",
@@ -139,15 +139,15 @@ class DeskController(Controller):
     async def note(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         storage: NamedDependency[Storage],
         complaint_id: FromPath[uuid.UUID],
         data: JSONBody[NoteIn],
     ) -> DeskComplaint:
         """A public note (the reporter is told) and/or an internal one, without changing the status."""
-        await desk.add_note(db, request.user, complaint_id, data)
+        await desk.add_note(db, caller.principal, complaint_id, data)
         await db.commit()
-        return await desk.detail(db, storage, request.user, complaint_id)
+        return await desk.detail(db, storage, caller.principal, complaint_id)
 
     @get(
         "/{complaint_id:uuid}/similar",
@@ -155,12 +155,10 @@ class DeskController(Controller):
         responses=READ_ERRORS,
         summary="Possible duplicates / 疑似重复投诉",
     )
-    async def similar(
-        self, db: Db, request: Request[Principal, Any, Any], complaint_id: FromPath[uuid.UUID]
-    ) -> list[SimilarItem]:
+    async def similar(self, db: Db, caller: CallerDep, complaint_id: FromPath[uuid.UUID]) -> list[SimilarItem]:
         """Complaints you can see of the same category, filed in the last 30 days, within 250 m or
         about the same institution; nearest first."""
-        return await desk.similar(db, request.user, complaint_id)
+        return await desk.similar(db, caller.principal, complaint_id)
 
     @post(
         "/{complaint_id:uuid}/merge",
@@ -172,7 +170,7 @@ class DeskController(Controller):
     async def merge(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         storage: NamedDependency[Storage],
         complaint_id: FromPath[uuid.UUID],
         data: JSONBody[MergeIn],
@@ -180,6 +178,6 @@ class DeskController(Controller):
         """This complaint becomes a duplicate of `into` (one you can see, not itself a duplicate) and
         is closed; its reporter is told with the public note. Complaints already merged into this one
         move to `into`."""
-        await desk.merge(db, request.user, complaint_id, data)
+        await desk.merge(db, caller.principal, complaint_id, data)
         await db.commit()
-        return await desk.detail(db, storage, request.user, complaint_id)
+        return await desk.detail(db, storage, caller.principal, complaint_id)

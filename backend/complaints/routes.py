@@ -14,12 +14,15 @@ from litestar._parsers import parse_url_encoded_form_data
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, HeaderParameter, JSONBody, MultipartBody
 from litestar.utils.scope.state import ScopeState
 
 from backend.complaints import permissions as P
 from backend.complaints import service
 from backend.complaints.desk_routes import DeskController
+from backend.complaints.open311 import TAGS as OPEN311_TAGS
+from backend.complaints.open311 import open311_router
 from backend.complaints.routing import CATEGORIES
 from backend.complaints.schemas import (
     CategoryOut,
@@ -33,9 +36,10 @@ from backend.complaints.schemas import (
     TrackIn,
 )
 from backend.core import idempotency
-from backend.core.authz import Principal, principal_of, requires
+from backend.core.authz import principal_of, requires
 from backend.core.config import Settings
-from backend.core.deps import Db, client_address
+from backend.core.deps import CallerDep, Db, client_address
+from backend.core.domains import Domain
 from backend.core.errors import AppError, error_responses
 from backend.core.inputs import check_form_encoded, checked_json
 from backend.core.openapi import multipart_form
@@ -272,8 +276,8 @@ class ComplaintController(Controller):
         return await service.add_photos(db, state.settings, storage, code, data.photos, client=client, device=device_id)
 
     @get("/mine", opt=requires(P.LIST_MINE), responses=error_responses(401), summary="My complaints / 我的投诉")
-    async def mine(self, db: Db, request: Request[Principal, Any, Any]) -> list[MyComplaint]:
-        return await service.mine(db, request.user, P.LIST_MINE)
+    async def mine(self, db: Db, caller: CallerDep) -> list[MyComplaint]:
+        return await service.mine(db, caller.principal, P.LIST_MINE)
 
     @get(
         "/mine/{complaint_id:uuid}",
@@ -281,10 +285,8 @@ class ComplaintController(Controller):
         responses=error_responses(401, 404),
         summary="A complaint I filed / 我的投诉详情",
     )
-    async def my_complaint(
-        self, db: Db, request: Request[Principal, Any, Any], complaint_id: FromPath[uuid.UUID]
-    ) -> MyComplaint:
-        return await service.my_complaint(db, request.user, complaint_id, P.READ_MINE)
+    async def my_complaint(self, db: Db, caller: CallerDep, complaint_id: FromPath[uuid.UUID]) -> MyComplaint:
+        return await service.my_complaint(db, caller.principal, complaint_id, P.READ_MINE)
 
     @get("/figures", opt=requires(P.FIGURES), summary="Public figures / 投诉统计")
     async def figures(self, db: Db) -> Figures:
@@ -303,10 +305,10 @@ class InstitutionComplaintController(Controller):
         summary="Accepted complaints about my institution / 本机构被投诉事项",
     )
     async def list_for_institution(
-        self, db: Db, request: Request[Principal, Any, Any], institution_id: FromPath[uuid.UUID]
+        self, db: Db, caller: CallerDep, institution_id: FromPath[uuid.UUID]
     ) -> list[StaffComplaint]:
         """Only complaints an officer has accepted; never who filed them or how to reach them."""
-        return await service.institution_complaints(db, request.user, institution_id, P.INSTITUTION_LIST)
+        return await service.institution_complaints(db, caller.principal, institution_id, P.INSTITUTION_LIST)
 
     @get(
         "/{complaint_id:uuid}",
@@ -317,12 +319,24 @@ class InstitutionComplaintController(Controller):
     async def read_for_institution(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         complaint_id: FromPath[uuid.UUID],
     ) -> StaffComplaint:
-        return await service.institution_complaint(db, request.user, institution_id, complaint_id, P.INSTITUTION_READ)
+        return await service.institution_complaint(
+            db, caller.principal, institution_id, complaint_id, P.INSTITUTION_READ
+        )
 
 
 def complaints_router() -> Router:
     return Router("/", route_handlers=[ComplaintController, InstitutionComplaintController, DeskController])
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [complaints_router(), open311_router()],
+    tags=[
+        Tag(name=TAGS[0], description="Complaints from the public: filing, tracking, figures"),
+        Tag(name=OPEN311_TAGS[0], description="Open311 GeoReport v2 (JSON) over the complaints"),
+    ],
+)

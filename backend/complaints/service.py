@@ -38,7 +38,7 @@ from backend.complaints.schemas import (
     PublicUpdate,
     StaffComplaint,
 )
-from backend.core import ratelimit
+from backend.core import ratelimit, tx
 from backend.core.authz import Action, Principal
 from backend.core.clock import utcnow
 from backend.core.config import Settings
@@ -221,43 +221,11 @@ async def file_complaint(
         lat, lng = room_position
     departments = departments_for(form.category, unit_code=unit_code, legal_form=legal_form)
     owner = p.account_id if p is not None else None
-    upload_ids: list[uuid.UUID] = []
-    photos_not_stored = 0
-    if photos:
-        try:
-            upload_ids = await files.store_uploads(
-                db, settings, storage, owner_id=owner, purpose=PHOTO_PURPOSE, files=photos
-            )
-        except StorageUnavailable:
-            # The report matters more than its photos: file the text now; the answer says the photos
-            # were not stored, and the reporter adds them later with the tracking code (add_photos).
-            photos_not_stored = len(photos)
+    upload_ids, photos_not_stored = await _store_photos(db, settings, storage, owner, photos)
     code = new_tracking_code()
-    now = utcnow()
     try:
-        c = Complaint(
-            id=uuid.uuid4(),
-            tracking_digest=tracking_digest(settings, code),
-            category=form.category,
-            urgent=CATEGORIES[form.category].urgent,
-            target_type=form.target_type,
-            institution_id=form.institution_id,
-            room_id=form.room_id,
-            place_name=form.place_name,
-            description=form.description.strip(),
-            lat=lat,
-            lng=lng,
-            address=form.address,
-            unit_code=unit_code,
-            department_codes=departments,
-            status="received",
-            reporter_id=owner,
-            contact_name=form.contact_name,
-            contact_phone=form.contact_phone,
-            source=source,
-            open311_client_id=open311_client_id,
-            ack_due_at=add_working_days(now, settings.complaint_ack_working_days).at,
-            resolve_due_at=add_working_days(now, settings.complaint_resolve_working_days).at,
+        c = _new_complaint(
+            settings, form, code, owner, unit_code, (lat, lng), departments, source=source, client_id=open311_client_id
         )
         db.add(c)
         await db.flush()
@@ -280,14 +248,68 @@ async def file_complaint(
         )
         if before_commit is not None:  # e.g. keep the answer for an Idempotency-Key, in this transaction
             await before_commit(filed)
-        await db.commit()
+        await tx.commit_with_cleanup(db)
     except BaseException:
         await db.rollback()
         if upload_ids:
             await files.discard_uploads(db, storage, upload_ids)
-            await db.commit()
+            await tx.commit_before_storage(db)
         raise
     return filed
+
+
+async def _store_photos(
+    db: AsyncSession, settings: Settings, storage: Storage, owner: uuid.UUID | None, photos: Sequence[UploadFile]
+) -> tuple[list[uuid.UUID], int]:
+    """The stored photos' upload ids, and how many photos were not stored (storage unavailable)."""
+    if not photos:
+        return [], 0
+    try:
+        return await files.store_uploads(db, settings, storage, owner_id=owner, purpose=PHOTO_PURPOSE, files=photos), 0
+    except StorageUnavailable:
+        # The report matters more than its photos: file the text now; the answer says the photos
+        # were not stored, and the reporter adds them later with the tracking code (add_photos).
+        return [], len(photos)
+
+
+def _new_complaint(
+    settings: Settings,
+    form: ComplaintForm,
+    code: str,
+    owner: uuid.UUID | None,
+    unit_code: int | None,
+    position: tuple[float | None, float | None],
+    departments: list[str],
+    *,
+    source: str,
+    client_id: uuid.UUID | None,
+) -> Complaint:
+    """The complaint row as filed: received, routed to ``departments``, its time limits from now."""
+    now = utcnow()
+    return Complaint(
+        id=uuid.uuid4(),
+        tracking_digest=tracking_digest(settings, code),
+        category=form.category,
+        urgent=CATEGORIES[form.category].urgent,
+        target_type=form.target_type,
+        institution_id=form.institution_id,
+        room_id=form.room_id,
+        place_name=form.place_name,
+        description=form.description.strip(),
+        lat=position[0],
+        lng=position[1],
+        address=form.address,
+        unit_code=unit_code,
+        department_codes=departments,
+        status="received",
+        reporter_id=owner,
+        contact_name=form.contact_name,
+        contact_phone=form.contact_phone,
+        source=source,
+        open311_client_id=client_id,
+        ack_due_at=add_working_days(now, settings.complaint_ack_working_days).at,
+        resolve_due_at=add_working_days(now, settings.complaint_resolve_working_days).at,
+    )
 
 
 OPEN_STATUSES = ("received", "accepted", "investigating")
@@ -337,10 +359,10 @@ async def add_photos(
             subject_id=c.id,
             keep_others=True,
         )
-        await db.commit()
+        await tx.commit_with_cleanup(db)
     except BaseException:
         await files.discard_uploads(db, storage, upload_ids)
-        await db.commit()
+        await tx.commit_before_storage(db)
         raise
     return PhotosAdded(photos=len(current) + len(upload_ids))
 

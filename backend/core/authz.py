@@ -37,6 +37,10 @@ class Role(StrEnum):
     CITY_ADMIN = "city_admin"
 
 
+SIGNED_IN = frozenset(Role)
+"""The roles of an action any signed-in account may attempt."""
+
+
 ROLE_LABELS_ZH = {
     Role.PARENT: "家长",
     Role.INSTITUTION_STAFF: "托育机构工作人员",

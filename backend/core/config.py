@@ -10,10 +10,11 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from backend.notify.settings import NotifyConfigError, NotifySettings
+from backend.core.childkeys import ChildDataKeyError, parse_child_data_keys
+from backend.core.notify_settings import NotifyConfigError, NotifySettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -307,6 +308,84 @@ def _notify_settings(env: str) -> NotifySettings:
         raise ConfigError(str(exc)) from exc
 
 
+def _production_problems(
+    database_url: str | None, secret_key: str | None, public_base_url: str, allowed_origins: list[str]
+) -> list[str]:
+    """What production refuses to start with (every problem, not only the first)."""
+    problems = []
+    if database_url is None:
+        problems.append("DATABASE_URL must be set (the embedded database is for development)")
+    if secret_key is None or len(secret_key) < 32:
+        problems.append("SECRET_KEY must be set to at least 32 random characters")
+    if urlsplit(public_base_url).scheme != "https":
+        problems.append("PUBLIC_BASE_URL must be an https:// URL")
+    if any(o.startswith("http://") for o in allowed_origins):
+        problems.append("ALLOWED_ORIGINS must list https:// origins only")
+    if _env("VAPID_PRIVATE_KEY") is None:
+        problems.append("VAPID_PRIVATE_KEY must be set (a PEM EC P-256 key for Web Push)")
+    id_hash_key = _env("ID_HASH_KEY")
+    if id_hash_key is None or len(id_hash_key) < 32 or id_hash_key == secret_key:
+        problems.append("ID_HASH_KEY must be set to at least 32 random characters, distinct from SECRET_KEY")
+    if _env("CHILD_DATA_KEYS") is None:
+        problems.append("CHILD_DATA_KEYS must be set (AES-256 keys of children's data, 'id:base64,...')")
+    if _env("PUSH_ENDPOINT_ALLOWLIST") is not None:
+        problems.append("PUSH_ENDPOINT_ALLOWLIST is for tests only")
+    if _env("SMS_BACKEND") in (None, "log"):
+        problems.append("SMS_BACKEND must be tencent or aliyun ('log' writes sign-in codes to the log)")
+    if _env("STORAGE_BACKEND") == "s3" and _env("S3_SECRET_KEY") in ("minioadmin", "minio123"):
+        problems.append("S3_SECRET_KEY must not be MinIO's well-known default")
+    return problems + _operations_problems()
+
+
+def _refuse_production(problems: list[str]) -> None:
+    if problems:
+        raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+def _child_data_keys(raw: str) -> str:
+    """CHILD_DATA_KEYS as given, once it parses (core/childkeys.py)."""
+    if raw:
+        try:
+            parse_child_data_keys(raw)
+        except ChildDataKeyError as exc:
+            raise ConfigError(str(exc)) from exc
+    return raw
+
+
+def _storage_from_env(env: str) -> dict[str, Any]:
+    """The storage settings (``Settings`` keywords): local files, or an S3 server with all it needs."""
+    storage_backend = _storage_backend(_env("STORAGE_BACKEND", "local"))
+    s3_endpoint, s3_secure = _s3_endpoint(
+        _env("S3_ENDPOINT"), _env_bool("S3_SECURE", True) if _env("S3_SECURE") is not None else None
+    )
+    s3_access_key, s3_secret_key = _env("S3_ACCESS_KEY") or "", _env("S3_SECRET_KEY") or ""
+    s3_public_endpoint = _s3_public_endpoint(_env("S3_PUBLIC_ENDPOINT"), s3_secure)
+    if env == "production" and s3_public_endpoint.startswith("http://"):
+        _refuse_production(["S3_PUBLIC_ENDPOINT must be https (browsers load it)"])
+    if storage_backend == "s3":
+        missing = [
+            name
+            for name, value in (
+                ("S3_ENDPOINT", s3_endpoint),
+                ("S3_ACCESS_KEY", s3_access_key),
+                ("S3_SECRET_KEY", s3_secret_key),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError("STORAGE_BACKEND=s3 needs " + ", ".join(missing))
+    return {
+        "storage_backend": storage_backend,
+        "s3_endpoint": s3_endpoint,
+        "s3_access_key": s3_access_key,
+        "s3_secret_key": s3_secret_key,
+        "s3_bucket": _env("S3_BUCKET", "daqing-uploads") or "daqing-uploads",
+        "s3_region": _env("S3_REGION", "us-east-1") or "us-east-1",
+        "s3_secure": s3_secure,
+        "s3_public_endpoint": s3_public_endpoint,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     env: Environment = "development"
@@ -335,7 +414,7 @@ class Settings:
     otp_max_per_client_per_hour: int = 30
     otp_max_attempts: int = 5
     login_max_failures_per_hour: int = 10
-    # SMS gateways and the notification pipeline (backend/notify/settings.py, docs/notifications.md).
+    # SMS gateways and the notification pipeline (backend/core/notify_settings.py, docs/notifications.md).
     notify: NotifySettings = field(default_factory=NotifySettings)
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
@@ -418,7 +497,8 @@ class Settings:
         return urlsplit(self.public_base_url).scheme == "https"
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls) -> Settings:  # long: one keyword per setting, each read from its variable in one place
+        """The settings from the environment; in production, every refusal (``_production_problems``) at once."""
         env = _env("APP_ENV", "development")
         if env not in ("development", "test", "production"):
             raise ConfigError(f"APP_ENV must be development, test or production, got {env!r}")
@@ -431,62 +511,12 @@ class Settings:
         public_base_url, allowed_origins = _public_urls(env, host, port)
 
         if env == "production":
-            problems = []
-            if database_url is None:
-                problems.append("DATABASE_URL must be set (the embedded database is for development)")
-            if secret_key is None or len(secret_key) < 32:
-                problems.append("SECRET_KEY must be set to at least 32 random characters")
-            if urlsplit(public_base_url).scheme != "https":
-                problems.append("PUBLIC_BASE_URL must be an https:// URL")
-            if any(o.startswith("http://") for o in allowed_origins):
-                problems.append("ALLOWED_ORIGINS must list https:// origins only")
-            if _env("VAPID_PRIVATE_KEY") is None:
-                problems.append("VAPID_PRIVATE_KEY must be set (a PEM EC P-256 key for Web Push)")
-            id_hash_key = _env("ID_HASH_KEY")
-            if id_hash_key is None or len(id_hash_key) < 32 or id_hash_key == secret_key:
-                problems.append("ID_HASH_KEY must be set to at least 32 random characters, distinct from SECRET_KEY")
-            if _env("CHILD_DATA_KEYS") is None:
-                problems.append("CHILD_DATA_KEYS must be set (AES-256 keys of children's data, 'id:base64,...')")
-            if _env("PUSH_ENDPOINT_ALLOWLIST") is not None:
-                problems.append("PUSH_ENDPOINT_ALLOWLIST is for tests only")
-            if _env("SMS_BACKEND") in (None, "log"):
-                problems.append("SMS_BACKEND must be tencent or aliyun ('log' writes sign-in codes to the log)")
-            if _env("STORAGE_BACKEND") == "s3" and _env("S3_SECRET_KEY") in ("minioadmin", "minio123"):
-                problems.append("S3_SECRET_KEY must not be MinIO's well-known default")
-            problems += _operations_problems()
-            if problems:
-                raise ConfigError("refusing to start in production: " + "; ".join(problems))
+            _refuse_production(_production_problems(database_url, secret_key, public_base_url, allowed_origins))
         if secret_key is None:
             secret_key = _load_or_create_secret(var_dir)
-        child_data_keys = _env("CHILD_DATA_KEYS") or ""
-        if child_data_keys:
-            from backend.core.crypto import ChildDataKeyError, ChildDataKeys
-
-            try:
-                ChildDataKeys.parse(child_data_keys)
-            except ChildDataKeyError as exc:
-                raise ConfigError(str(exc)) from exc
+        child_data_keys = _child_data_keys(_env("CHILD_DATA_KEYS") or "")
         vapid_private_key = (_env("VAPID_PRIVATE_KEY") or "").replace("\\n", "\n") or _load_or_create_vapid(var_dir)
-        storage_backend = _storage_backend(_env("STORAGE_BACKEND", "local"))
-        s3_endpoint, s3_secure = _s3_endpoint(
-            _env("S3_ENDPOINT"), _env_bool("S3_SECURE", True) if _env("S3_SECURE") is not None else None
-        )
-        s3_access_key, s3_secret_key = _env("S3_ACCESS_KEY") or "", _env("S3_SECRET_KEY") or ""
-        s3_public_endpoint = _s3_public_endpoint(_env("S3_PUBLIC_ENDPOINT"), s3_secure)
-        if env == "production" and s3_public_endpoint.startswith("http://"):
-            raise ConfigError("refusing to start in production: S3_PUBLIC_ENDPOINT must be https (browsers load it)")
-        if storage_backend == "s3":
-            missing = [
-                name
-                for name, value in (
-                    ("S3_ENDPOINT", s3_endpoint),
-                    ("S3_ACCESS_KEY", s3_access_key),
-                    ("S3_SECRET_KEY", s3_secret_key),
-                )
-                if not value
-            ]
-            if missing:
-                raise ConfigError("STORAGE_BACKEND=s3 needs " + ", ".join(missing))
+        storage = _storage_from_env(env)
 
         return cls(
             env=env,  # type: ignore[arg-type]
@@ -548,14 +578,7 @@ class Settings:
             filing_review_working_days=_env_int("FILING_REVIEW_WORKING_DAYS", 15),
             id_hash_key=_env("ID_HASH_KEY") or "",
             child_data_keys=child_data_keys,
-            storage_backend=storage_backend,
-            s3_endpoint=s3_endpoint,
-            s3_access_key=s3_access_key,
-            s3_secret_key=s3_secret_key,
-            s3_bucket=_env("S3_BUCKET", "daqing-uploads") or "daqing-uploads",
-            s3_region=_env("S3_REGION", "us-east-1") or "us-east-1",
-            s3_secure=s3_secure,
-            s3_public_endpoint=s3_public_endpoint,
+            **storage,
             upload_max_bytes=_env_int("UPLOAD_MAX_BYTES", 8 * 1024 * 1024),
             upload_max_pixels=_env_int("UPLOAD_MAX_PIXELS", 50_000_000),
             upload_max_per_hour=_env_int("UPLOAD_MAX_PER_HOUR", 60),

@@ -22,7 +22,6 @@ and sort in Python.
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import datetime as dt
 import hashlib
@@ -39,6 +38,8 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeDecorator
 
+from backend.core.childkeys import ChildDataKeyError, parse_child_data_keys
+
 if TYPE_CHECKING:
     from backend.core.config import Settings
 
@@ -50,10 +51,6 @@ MIN_CIPHERTEXT_BYTES = HEADER_BYTES + NONCE_BYTES + TAG_BYTES
 PAD_BLOCK = 64
 DERIVED_KEY_ID = 0  # the development/test key derived from SECRET_KEY
 _DERIVE_LABEL = b"daqing/child-data-key/v1"
-
-
-class ChildDataKeyError(RuntimeError):
-    """CHILD_DATA_KEYS is malformed, or a stored value names a key that is not configured."""
 
 
 class ChildDataDecryptError(RuntimeError):
@@ -104,29 +101,7 @@ class ChildDataKeys:
     @classmethod
     def parse(cls, raw: str) -> ChildDataKeys:
         """``"3:base64,2:base64"``: ids 1-255 (0 is the derived development key), first one primary."""
-        keys: dict[int, bytes] = {}
-        primary: int | None = None
-        for entry in (e.strip() for e in raw.split(",")):
-            if not entry:
-                continue
-            key_id_text, sep, key_text = entry.partition(":")
-            if not sep or not key_id_text.strip().isdigit():
-                raise ChildDataKeyError("CHILD_DATA_KEYS entries must look like '<id>:<base64 of 32 bytes>'")
-            key_id = int(key_id_text)
-            if not 1 <= key_id <= 255:
-                raise ChildDataKeyError(f"CHILD_DATA_KEYS key ids must be 1-255, got {key_id}")
-            if key_id in keys:
-                raise ChildDataKeyError(f"CHILD_DATA_KEYS lists key id {key_id} twice")
-            try:
-                key = base64.b64decode(key_text.strip(), validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise ChildDataKeyError(f"CHILD_DATA_KEYS key {key_id} is not valid base64") from exc
-            if len(key) != 32:
-                raise ChildDataKeyError(f"CHILD_DATA_KEYS key {key_id} must decode to 32 bytes, got {len(key)}")
-            keys[key_id] = key
-            primary = key_id if primary is None else primary
-        if primary is None:
-            raise ChildDataKeyError("CHILD_DATA_KEYS lists no key")
+        keys, primary = parse_child_data_keys(raw)
         return cls(keys, primary)
 
     @classmethod

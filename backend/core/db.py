@@ -4,7 +4,8 @@ Transactions: a request gets one ``AsyncSession`` (the advanced-alchemy plugin k
 scope, so the auth middleware and the handler share it). Services do their work and flush; the
 route handler that called them commits (one transaction per request, like eVaka's controllers).
 Anything not committed is rolled back when the response is sent, so a failing request writes
-nothing. The one exception is sign-in, which commits rate-limit counts before refusing a request.
+nothing. Every other commit is a named exception with a helper in ``core/tx.py`` (a refusal's trace, a
+sign-in step, work outside requests, storage ordering, cleanup, a shared cache); a test fails on any other.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -23,9 +23,9 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
     SQLAlchemyPlugin,
 )
-from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
-from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
+from advanced_alchemy.routing import reset_routing_context
 from asyncpg import exceptions as asyncpg_exc
+from litestar.constants import HTTP_DISCONNECT, HTTP_RESPONSE_START, WEBSOCKET_CLOSE, WEBSOCKET_DISCONNECT
 from sqlalchemy import DateTime, MetaData, event, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.exc import DisconnectionError
@@ -35,6 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from backend.core.config import Settings
 
 if TYPE_CHECKING:
+    from litestar.datastructures import State
     from litestar.types import Message, Scope
     from sqlalchemy.engine import ExceptionContext
 
@@ -158,29 +159,44 @@ def create_engine(settings: Settings, url: str) -> AsyncEngine:
     return engine
 
 
-def _session_closer(session_scope_key: str) -> Callable[[Message, Scope], Awaitable[None]]:
+# Where a connection's session is kept in its ASGI scope (our own key: advanced-alchemy's is private).
+_SESSION_SCOPE_KEY = "dq_db_session"
+# The ASGI events after which a connection's session is done (a response started, or the client left).
+_SESSION_TERMINUS_EVENTS = frozenset({HTTP_RESPONSE_START, HTTP_DISCONNECT, WEBSOCKET_DISCONNECT, WEBSOCKET_CLOSE})
+
+
+class RequestSessionConfig(SQLAlchemyAsyncConfig):
+    """advanced-alchemy's config, keeping the request's one session under our own scope key so that
+    ``_close_session`` can find it through public API only."""
+
+    def provide_session(self, state: State, scope: Scope) -> AsyncSession:  # type: ignore[override]
+        session: AsyncSession | None = scope.get(_SESSION_SCOPE_KEY)  # type: ignore[assignment]
+        if session is None:
+            reset_routing_context()  # what the base class does for a new request's session
+            session = state[self.session_maker_app_state_key]()
+            scope[_SESSION_SCOPE_KEY] = session  # type: ignore[literal-required]
+        return session
+
+
+async def _close_session(message: Message, scope: Scope) -> None:
     """Close the request's session before its response starts (what advanced-alchemy's default handler
     does), but never let a dead connection turn a finished response into a bare 500: a session that
     cannot be closed cleanly is invalidated (its connection discarded; nothing uncommitted survives)."""
-
-    async def handler(message: Message, scope: Scope) -> None:
-        session = get_aa_scope_state(scope, session_scope_key)
-        if session is None or message["type"] not in SESSION_TERMINUS_ASGI_EVENTS:
-            return
-        try:
-            await session.close()
-        except Exception as exc:
-            log.warning("closing a database session failed (%s); its connection is discarded", type(exc).__name__)
-            with contextlib.suppress(Exception):
-                await session.invalidate()
-        finally:
-            delete_aa_scope_state(scope, session_scope_key)
-
-    return handler
+    session: AsyncSession | None = scope.get(_SESSION_SCOPE_KEY)  # type: ignore[assignment]
+    if session is None or message["type"] not in _SESSION_TERMINUS_EVENTS:
+        return
+    try:
+        await session.close()
+    except Exception as exc:
+        log.warning("closing a database session failed (%s); its connection is discarded", type(exc).__name__)
+        with contextlib.suppress(Exception):
+            await session.invalidate()
+    finally:
+        del scope[_SESSION_SCOPE_KEY]  # type: ignore[misc]
 
 
 def alchemy_config(engine: AsyncEngine) -> SQLAlchemyAsyncConfig:
-    config = SQLAlchemyAsyncConfig(
+    config = RequestSessionConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False, autoflush=False),
         session_dependency_key="db",
@@ -188,7 +204,7 @@ def alchemy_config(engine: AsyncEngine) -> SQLAlchemyAsyncConfig:
         enable_file_object_listener=False,
         enable_touch_updated_timestamp_listener=False,
     )
-    config.before_send_handler = _session_closer(config.session_scope_key)
+    config.before_send_handler = _close_session
     return config
 
 

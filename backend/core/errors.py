@@ -375,3 +375,7 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
         s: ResponseSpec(data_container=ErrorBody, description=descriptions[s], generate_examples=False)
         for s in statuses
     }
+
+
+# The error statuses of most writes (a body, a signed-in caller, a scoped object, a conflict, a rule).
+WRITE_ERRORS = error_responses(401, 403, 404, 409, 422)

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend.core import tx
 from backend.core.config import Settings
 from backend.core.db import Base, created_at
 from backend.core.errors import Conflict, RuleViolation
@@ -103,7 +104,7 @@ async def create_once(
         stored = await db.get(IdempotencyKey, (account_id, key))
         assert stored is not None
         stored.status_code, stored.response = status_code, body
-    await db.commit()
+    await tx.commit_with_cleanup(db)
     return Response(body, status_code=status_code, media_type=MediaType.JSON)
 
 

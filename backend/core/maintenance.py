@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core import metrics
+from backend.core import metrics, tx
 from backend.core.config import Settings
 
 log = logging.getLogger("backend.maintenance")
@@ -49,7 +49,7 @@ async def run_once(db: AsyncSession, settings: Settings) -> dict[str, int] | Non
             metrics.maintenance_job(name, ok=False)
             raise
         metrics.maintenance_job(name, ok=True)
-    await db.commit()
+    await tx.commit_outside_request(db)
     return counts
 
 

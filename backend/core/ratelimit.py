@@ -22,7 +22,7 @@ from sqlalchemy import LargeBinary, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.core import metrics
+from backend.core import metrics, tx
 from backend.core.config import Settings
 from backend.core.db import Base
 from backend.core.errors import RateLimited
@@ -84,7 +84,7 @@ async def enforce(db: AsyncSession, secret_key: str, key: str, *, limit: int, wi
     """Count one attempt; when over the limit, commit the count and raise 429."""
     allowed, retry_after = await hit(db, secret_key, key, limit=limit, window_s=window_s)
     if not allowed:
-        await db.commit()
+        await tx.commit_before_refusing(db)
         metrics.rate_limit_refused(key.split(":", 1)[0])  # the limit's name, never the phone or address
         raise RateLimited(retry_after, **error)
 

@@ -73,6 +73,7 @@ ROSTER = [
 DEMO_BLACKLISTED_ID_NUMBERS = [_id_number(p[2]) for p in PERSONS]
 
 
+# long: demo rows written out one by one
 async def seed_blacklist(
     db: AsyncSession, settings: Settings, units: dict[int, tuple[str, float, float]]
 ) -> dict[str, int]:

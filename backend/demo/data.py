@@ -11,6 +11,7 @@ import math
 import random
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from backend.institutions.rules import CLASS_RULES, ClassType, uscc_check_char
 
@@ -158,6 +159,7 @@ def _class(rng: random.Random, name: str, class_type: ClassType, *, full: bool, 
 WEEKDAYS = [1, 2, 3, 4, 5]
 
 
+# long: the demo registry, institution by institution
 def build_institutions(units: dict[int, tuple[str, float, float]]) -> list[DemoInstitution]:
     """``units`` maps code -> (name_zh, centre lat, centre lng), as stored in the database."""
     rng = random.Random(20261128)
@@ -418,3 +420,14 @@ DEMO_COMPLAINTS = [
         "received",
     ),
 ]
+
+
+def indexed(institutions: list[Any]) -> list[tuple[int, Any]]:
+    """(index within its unit, institution), matching the keys build_institutions uses."""
+    seen: dict[int, int] = {}
+    out = []
+    for inst in institutions:
+        n = seen.get(inst.unit_code, 0)
+        seen[inst.unit_code] = n + 1
+        out.append((n, inst))
+    return out

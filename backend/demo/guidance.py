@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Account, RoleGrant
 from backend.core.clock import local_instant, local_today
-from backend.demo.data import DEMO_MARK, build_institutions, demo_id
+from backend.demo.data import DEMO_MARK, build_institutions, demo_id, indexed
 from backend.guidance.models import GuidanceEvent, GuidanceRegistration
 
 FAMILIES = 24  # fictional families who attended past events
@@ -77,10 +77,9 @@ def _month_back(today: dt.date, months: int, day: int) -> dt.date:
     return dt.date(today.year + y, m + 1, day)
 
 
+# long: demo rows written out one by one
 async def seed_guidance(db: AsyncSession, unit_centres: dict[int, tuple[str, float, float]]) -> dict[str, int]:
-    from backend.demo.seed import _indexed
-
-    institutions = {f"{i.unit_code}-{n}": i for n, i in _indexed(build_institutions(unit_centres))}
+    institutions = {f"{i.unit_code}-{n}": i for n, i in indexed(build_institutions(unit_centres))}
     today = local_today()
     year, week, _ = today.isocalendar()
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.accounts.models import Account, RoleGrant
 from backend.bookings.models import Slot
-from backend.core import workdays
+from backend.core import tx, workdays
 from backend.core.clock import local_today, minutes
 from backend.core.config import Settings
 from backend.core.db import create_engine
@@ -31,6 +31,7 @@ from backend.demo.data import (
     NOTICES,
     build_institutions,
     demo_id,
+    indexed,
 )
 from backend.demo.filing import seed_filings
 from backend.demo.guidance import seed_guidance
@@ -65,7 +66,7 @@ async def seed(url: str, settings: Settings) -> dict[str, int]:
             counts.update(await seed_blacklist(db, settings, await _units(db)))
             counts.update(await seed_assessments(db, await _units(db)))
             counts.update(await seed_guidance(db, await _units(db)))
-            await db.commit()
+            await tx.commit_outside_request(db)
             return counts
     finally:
         await engine.dispose()
@@ -94,6 +95,7 @@ async def _backdate_registry(db: AsyncSession) -> None:
     )
 
 
+# long: the demo world, built in order, read top to bottom
 async def seed_session(db: AsyncSession) -> dict[str, int]:
     institutions = build_institutions(await _units(db))
     for inst in institutions:
@@ -142,7 +144,7 @@ async def seed_session(db: AsyncSession) -> dict[str, int]:
     slots = await _seed_slots(db, institutions)
 
     password_hash = hash_password(DEMO_PASSWORD)
-    inst_ids = {f"{i.unit_code}-{n}": i.id for n, i in _indexed(institutions)}
+    inst_ids = {f"{i.unit_code}-{n}": i.id for n, i in indexed(institutions)}
     account_ids = {}
     for acc in ACCOUNTS:
         account_id = demo_id("account", acc.key)
@@ -210,6 +212,7 @@ async def seed_session(db: AsyncSession) -> dict[str, int]:
     }
 
 
+# long: demo rows written out one by one
 async def _seed_community(db: AsyncSession, institution_id: Any, account_ids: dict[str, Any]) -> dict[str, int]:
     """Places for the demo children at one institution, its parent committee and a few notices."""
     from sqlalchemy import update
@@ -375,17 +378,6 @@ async def _seed_slots(db: AsyncSession, institutions: list[Any]) -> int:
     return created
 
 
-def _indexed(institutions: list[Any]) -> list[tuple[int, Any]]:
-    """(index within its unit, institution), matching the keys build_institutions uses."""
-    seen: dict[int, int] = {}
-    out = []
-    for inst in institutions:
-        n = seen.get(inst.unit_code, 0)
-        seen[inst.unit_code] = n + 1
-        out.append((n, inst))
-    return out
-
-
 async def _seed_complaints(db: AsyncSession, settings: Settings) -> dict[str, int]:
     """A few complaints for the officers' desks, each followed by its demo tracking code."""
     from backend.complaints import service as complaints
@@ -396,7 +388,7 @@ async def _seed_complaints(db: AsyncSession, settings: Settings) -> dict[str, in
     from backend.demo.data import DEMO_COMPLAINTS
     from backend.government.units import nearest_unit
 
-    inst_by_key = {f"{i.unit_code}-{n}": i for n, i in _indexed(build_institutions(await _units(db)))}
+    inst_by_key = {f"{i.unit_code}-{n}": i for n, i in indexed(build_institutions(await _units(db)))}
     now = utcnow()
     added = 0
     for key, code, category, inst_key, lat, lng, place_name, description, status in DEMO_COMPLAINTS:

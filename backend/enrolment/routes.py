@@ -8,15 +8,17 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.openapi.spec import Tag
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.bookings.service import day_slots
 from backend.core import idempotency
 from backend.core.authz import Principal, requires
 from backend.core.clock import local_today
-from backend.core.deps import Db
-from backend.core.errors import error_responses
+from backend.core.deps import CallerDep, Db, IdempotencyKey
+from backend.core.domains import Domain
+from backend.core.errors import WRITE_ERRORS, error_responses
 from backend.enrolment import permissions as P
 from backend.enrolment import service
 from backend.enrolment.schemas import (
@@ -32,16 +34,6 @@ from backend.enrolment.schemas import (
     SlotUse,
     StatusName,
 )
-
-IdempotencyKey = Annotated[
-    str | None,
-    HeaderParameter(
-        name=idempotency.HEADER,
-        pattern=idempotency.KEY_PATTERN,
-        description="Retry-safe creation: the same key and body replay the first response for 24 hours",
-    ),
-]
-WRITE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
 async def _committed(db: AsyncSession, application_id: uuid.UUID) -> ApplicationDetail:
@@ -65,6 +57,7 @@ class ApplicationController(Controller):
         db: Db,
         state: State,
         request: Request[Principal, Any, Any],
+        caller: CallerDep,
         data: JSONBody[ApplicationIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ApplicationDetail]:
@@ -72,13 +65,13 @@ class ApplicationController(Controller):
         `Idempotency-Key` to make retries safe."""
 
         async def create() -> ApplicationDetail:
-            return await service.application_view(db, await service.apply(db, state.settings, request.user, data))
+            return await service.application_view(db, await service.apply(db, state.settings, caller.principal, data))
 
-        return await idempotency.create_once(db, request, request.user.account_id, idempotency_key, data, create)
+        return await idempotency.create_once(db, request, caller.account_id, idempotency_key, data, create)
 
     @get("/", opt=requires(P.LIST_MINE), responses=error_responses(401, 403), summary="My applications / 我的申请")
-    async def mine(self, db: Db, request: Request[Principal, Any, Any]) -> list[ApplicationOut]:
-        return await service.my_applications(db, request.user)
+    async def mine(self, db: Db, caller: CallerDep) -> list[ApplicationOut]:
+        return await service.my_applications(db, caller.principal)
 
     @get(
         "/{application_id:uuid}",
@@ -86,10 +79,8 @@ class ApplicationController(Controller):
         responses=error_responses(401, 403, 404),
         summary="An application with its history / 申请详情与进度",
     )
-    async def detail(
-        self, db: Db, request: Request[Principal, Any, Any], application_id: FromPath[uuid.UUID]
-    ) -> ApplicationDetail:
-        return await service.application_detail(db, request.user, application_id)
+    async def detail(self, db: Db, caller: CallerDep, application_id: FromPath[uuid.UUID]) -> ApplicationDetail:
+        return await service.application_detail(db, caller.principal, application_id)
 
     @post(
         "/{application_id:uuid}/accept",
@@ -99,9 +90,9 @@ class ApplicationController(Controller):
         summary="Accept an offered place / 接受录取",
     )
     async def accept(
-        self, db: Db, state: State, request: Request[Principal, Any, Any], application_id: FromPath[uuid.UUID]
+        self, db: Db, state: State, caller: CallerDep, application_id: FromPath[uuid.UUID]
     ) -> ApplicationDetail:
-        await service.accept(db, state.settings, request.user, application_id)
+        await service.accept(db, state.settings, caller.principal, application_id)
         return await _committed(db, application_id)
 
     @post(
@@ -115,11 +106,11 @@ class ApplicationController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         application_id: FromPath[uuid.UUID],
         data: JSONBody[OptionalReasonIn],
     ) -> ApplicationDetail:
-        await service.withdraw(db, state.settings, request.user, application_id, data.reason)
+        await service.withdraw(db, state.settings, caller.principal, application_id, data.reason)
         return await _committed(db, application_id)
 
 
@@ -136,11 +127,11 @@ class EnrolmentDeskController(Controller):
     async def desk(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         day: Annotated[dt.date | None, QueryParameter(description="Slot use on this day (default today)")] = None,
     ) -> Desk:
-        await service.load_institution(db, request.user, institution_id, P.DESK)
+        await service.load_institution(db, caller.principal, institution_id, P.DESK)
         day = day or local_today()
         slots = await day_slots(db, institution_id, day)
         return Desk(
@@ -162,13 +153,13 @@ class EnrolmentDeskController(Controller):
     async def queue(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         status: FromQuery[StatusName | None] = None,
         class_id: FromQuery[uuid.UUID | None] = None,
     ) -> list[QueueItem]:
         """Offers first, then new applications, then each class's waitlist in queue order."""
-        return await service.queue(db, request.user, institution_id, status, class_id)
+        return await service.queue(db, caller.principal, institution_id, status, class_id)
 
     @post(
         "/applications/{application_id:uuid}/offer",
@@ -181,11 +172,11 @@ class EnrolmentDeskController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         application_id: FromPath[uuid.UUID],
     ) -> ApplicationDetail:
-        await service.offer(db, state.settings, request.user, institution_id, application_id)
+        await service.offer(db, state.settings, caller.principal, institution_id, application_id)
         return await _committed(db, application_id)
 
     @post(
@@ -198,11 +189,11 @@ class EnrolmentDeskController(Controller):
     async def waitlist(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         application_id: FromPath[uuid.UUID],
     ) -> ApplicationDetail:
-        await service.waitlist(db, request.user, institution_id, application_id)
+        await service.waitlist(db, caller.principal, institution_id, application_id)
         return await _committed(db, application_id)
 
     @post(
@@ -215,12 +206,12 @@ class EnrolmentDeskController(Controller):
     async def reject(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         application_id: FromPath[uuid.UUID],
         data: JSONBody[ReasonIn],
     ) -> ApplicationDetail:
-        await service.reject(db, request.user, institution_id, application_id, data.reason)
+        await service.reject(db, caller.principal, institution_id, application_id, data.reason)
         return await _committed(db, application_id)
 
     @post(
@@ -233,11 +224,11 @@ class EnrolmentDeskController(Controller):
     async def enrol(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         application_id: FromPath[uuid.UUID],
     ) -> ApplicationDetail:
-        await service.enrol(db, request.user, institution_id, application_id)
+        await service.enrol(db, caller.principal, institution_id, application_id)
         return await _committed(db, application_id)
 
     @post(
@@ -251,12 +242,12 @@ class EnrolmentDeskController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         application_id: FromPath[uuid.UUID],
         data: JSONBody[OptionalReasonIn],
     ) -> ApplicationDetail:
-        await service.end(db, state.settings, request.user, institution_id, application_id, data.reason)
+        await service.end(db, state.settings, caller.principal, institution_id, application_id, data.reason)
         return await _committed(db, application_id)
 
     @post(
@@ -269,10 +260,17 @@ class EnrolmentDeskController(Controller):
     async def prioritise(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         application_id: FromPath[uuid.UUID],
         data: JSONBody[PriorityIn],
     ) -> ApplicationDetail:
-        await service.prioritise(db, request.user, institution_id, application_id, data.priority, data.reason)
+        await service.prioritise(db, caller.principal, institution_id, application_id, data.priority, data.reason)
         return await _committed(db, application_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [ApplicationController, EnrolmentDeskController],
+    tags=[Tag(name="enrolment · 入托申请", description="Full-day and half-day applications, waitlists, the desk")],
+)

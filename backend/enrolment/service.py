@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, over, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core import audit
+from backend.core import audit, tx
 from backend.core.authz import Action, Principal
 from backend.core.clock import local_today, utcnow
 from backend.core.config import Settings
@@ -119,6 +119,48 @@ def _full() -> Conflict:
 
 
 async def apply(db: AsyncSession, settings: Settings, p: Principal, data: ApplicationIn) -> uuid.UUID:
+    child, institution = await _child_and_institution(db, settings, p, data)
+    today = local_today()
+    if not today <= data.start_date <= today + dt.timedelta(days=APPLICATION_HORIZON_DAYS):
+        raise RuleViolation(
+            f"The start date must be between today and {APPLICATION_HORIZON_DAYS} days ahead",
+            detail_zh="入托日期须在今天至一年之内",
+            code="start_date_out_of_range",
+        )
+    care_class = await _class_for(db, institution.id, child.birth_date, data)
+    existing = await db.scalar(
+        select(Application.id).where(
+            Application.child_id == child.id,
+            Application.institution_id == institution.id,
+            Application.status.in_([str(s) for s in ACTIVE]),
+        )
+    )
+    if existing is not None:
+        raise Conflict(
+            "This child already has an application in progress at this institution",
+            detail_zh="该幼儿在本机构已有进行中的申请",
+            code="already_applied",
+        )
+    app = Application(
+        id=uuid.uuid4(),
+        child_id=child.id,
+        applicant_id=p.account_id,
+        institution_id=institution.id,
+        class_id=care_class.id,
+        mode=data.mode,
+        start_date=data.start_date,
+        status=Status.SUBMITTED,
+    )
+    db.add(app)
+    await db.flush()
+    await _emit(db, app, None)
+    return app.id
+
+
+async def _child_and_institution(
+    db: AsyncSession, settings: Settings, p: Principal, data: ApplicationIn
+) -> tuple[Child, Institution]:
+    """The caller's child and the institution, which must be open to families and offer the mode."""
     child = (
         await db.execute(select(Child).where(Child.id == data.child_id, LIST_CHILDREN.where(p)))
     ).scalar_one_or_none()
@@ -139,14 +181,15 @@ async def apply(db: AsyncSession, settings: Settings, p: Principal, data: Applic
             detail_zh="该机构不提供此服务方式",
             code="mode_not_offered",
         )
-    today = local_today()
-    if not today <= data.start_date <= today + dt.timedelta(days=APPLICATION_HORIZON_DAYS):
-        raise RuleViolation(
-            f"The start date must be between today and {APPLICATION_HORIZON_DAYS} days ahead",
-            detail_zh="入托日期须在今天至一年之内",
-            code="start_date_out_of_range",
-        )
-    age = age_in_months(child.birth_date, data.start_date)
+    return child, institution
+
+
+async def _class_for(
+    db: AsyncSession, institution_id: uuid.UUID, birth_date: dt.date, data: ApplicationIn
+) -> CareClass:
+    """The class applied for: the one asked for, or the one of the child's age on the start date with the
+    most free places (422 when the child's age has no class here, or no class at all)."""
+    age = age_in_months(birth_date, data.start_date)
     types = class_types_for_age(age)
     if not types:
         if age < 6:
@@ -164,7 +207,7 @@ async def apply(db: AsyncSession, settings: Settings, p: Principal, data: Applic
         (
             await db.execute(
                 select(CareClass)
-                .where(CareClass.institution_id == institution.id, CareClass.class_type.in_([str(t) for t in types]))
+                .where(CareClass.institution_id == institution_id, CareClass.class_type.in_([str(t) for t in types]))
                 .order_by((CareClass.capacity - _TAKEN).desc(), CareClass.name)
             )
         ).scalars()
@@ -178,33 +221,7 @@ async def apply(db: AsyncSession, settings: Settings, p: Principal, data: Applic
             code="no_class_for_age",
             extra={"age_months": age},
         )
-    existing = await db.scalar(
-        select(Application.id).where(
-            Application.child_id == child.id,
-            Application.institution_id == institution.id,
-            Application.status.in_([str(s) for s in ACTIVE]),
-        )
-    )
-    if existing is not None:
-        raise Conflict(
-            "This child already has an application in progress at this institution",
-            detail_zh="该幼儿在本机构已有进行中的申请",
-            code="already_applied",
-        )
-    app = Application(
-        id=uuid.uuid4(),
-        child_id=child.id,
-        applicant_id=p.account_id,
-        institution_id=institution.id,
-        class_id=classes[0].id,
-        mode=data.mode,
-        start_date=data.start_date,
-        status=Status.SUBMITTED,
-    )
-    db.add(app)
-    await db.flush()
-    await _emit(db, app, None)
-    return app.id
+    return classes[0]
 
 
 # ---------------------------------------------------------------------------------------------- transitions
@@ -375,7 +392,7 @@ async def accept(db: AsyncSession, settings: Settings, p: Principal, app_id: uui
     if app.offer_expires_at is not None and app.offer_expires_at <= utcnow():
         await _set(db, app, Status.EXPIRED)
         await _release(db, settings, app, Status.OFFERED)
-        await db.commit()  # the expiry stands even though the acceptance is refused
+        await tx.commit_before_refusing(db)  # the expiry stands even though the acceptance is refused
         raise Conflict("The offer has expired", detail_zh="录取确认已过期", code="offer_expired")
     held = await db.scalar(
         select(Application.id).where(

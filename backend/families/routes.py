@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody
 
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.families import permissions as P
 from backend.families import service
@@ -21,8 +22,8 @@ class ChildrenController(Controller):
     tags = ["families · 家庭"]
 
     @get("/", opt=requires(P.LIST_CHILDREN), responses=error_responses(401, 403), summary="My children / 我的孩子")
-    async def list_children(self, db: Db, request: Request[Principal, Any, Any]) -> list[ChildOut]:
-        return await service.list_children(db, request.user)
+    async def list_children(self, db: Db, caller: CallerDep) -> list[ChildOut]:
+        return await service.list_children(db, caller.principal)
 
     @post(
         "/",
@@ -32,8 +33,8 @@ class ChildrenController(Controller):
         description="Needs the guardian's consent (`consent`, 422 `guardian_consent_required` without it); "
         "409 `child_already_added` when this account already has a child of that name and birth date.",
     )
-    async def add_child(self, db: Db, request: Request[Principal, Any, Any], data: JSONBody[ChildIn]) -> ChildOut:
-        out = await service.add_child(db, request.user, data)
+    async def add_child(self, db: Db, caller: CallerDep, data: JSONBody[ChildIn]) -> ChildOut:
+        out = await service.add_child(db, caller.principal, data)
         await db.commit()
         return out
 
@@ -44,9 +45,9 @@ class ChildrenController(Controller):
         summary="Correct a child's record / 修改孩子信息",
     )
     async def update_child(
-        self, db: Db, request: Request[Principal, Any, Any], child_id: FromPath[uuid.UUID], data: JSONBody[ChildPatch]
+        self, db: Db, caller: CallerDep, child_id: FromPath[uuid.UUID], data: JSONBody[ChildPatch]
     ) -> ChildOut:
-        out = await service.update_child(db, request.user, child_id, data)
+        out = await service.update_child(db, caller.principal, child_id, data)
         await db.commit()
         return out
 
@@ -56,6 +57,13 @@ class ChildrenController(Controller):
         responses=error_responses(401, 403, 404, 409),
         summary="Remove a child / 删除孩子",
     )
-    async def remove_child(self, db: Db, request: Request[Principal, Any, Any], child_id: FromPath[uuid.UUID]) -> None:
-        await service.remove_child(db, request.user, child_id)
+    async def remove_child(self, db: Db, caller: CallerDep, child_id: FromPath[uuid.UUID]) -> None:
+        await service.remove_child(db, caller.principal, child_id)
         await db.commit()
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [ChildrenController],
+    tags=[Tag(name="families · 家庭", description="A parent's children")],
+)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from litestar import Controller, Request, delete, get, put
+from litestar import Controller, delete, get, put
 from litestar.params import FromPath
 
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.favourites import permissions as P
 from backend.favourites import service
@@ -21,8 +21,8 @@ class FavouriteController(Controller):
     tags = ["favourites · 收藏"]
 
     @get("/", opt=requires(P.LIST), responses=error_responses(401, 403), summary="My favourites / 我的收藏")
-    async def list_favourites(self, db: Db, request: Request[Principal, Any, Any]) -> FavouriteList:
-        return await service.list_favourites(db, request.user.account_id)
+    async def list_favourites(self, db: Db, caller: CallerDep) -> FavouriteList:
+        return await service.list_favourites(db, caller.account_id)
 
     @put(
         "/{institution_id:uuid}",
@@ -31,8 +31,8 @@ class FavouriteController(Controller):
         responses=error_responses(401, 403, 404),
         summary="Add to favourites / 收藏",
     )
-    async def add(self, db: Db, request: Request[Principal, Any, Any], institution_id: FromPath[uuid.UUID]) -> None:
-        await service.add_favourite(db, request.user.account_id, institution_id)
+    async def add(self, db: Db, caller: CallerDep, institution_id: FromPath[uuid.UUID]) -> None:
+        await service.add_favourite(db, caller.account_id, institution_id)
         await db.commit()
 
     @delete(
@@ -42,6 +42,12 @@ class FavouriteController(Controller):
         responses=error_responses(401, 403, 404),
         summary="Remove from favourites / 取消收藏",
     )
-    async def remove(self, db: Db, request: Request[Principal, Any, Any], institution_id: FromPath[uuid.UUID]) -> None:
-        await service.remove_favourite(db, request.user.account_id, institution_id)
+    async def remove(self, db: Db, caller: CallerDep, institution_id: FromPath[uuid.UUID]) -> None:
+        await service.remove_favourite(db, caller.account_id, institution_id)
         await db.commit()
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [FavouriteController],
+)

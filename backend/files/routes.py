@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, MultipartBody, QueryParameter
 
-from backend.core.authz import Principal, requires
+from backend.core.authz import requires
 from backend.core.config import Settings
-from backend.core.deps import Db
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import AppError, BadRequest, NotFound, error_responses
 from backend.core.storage import LocalStorage, ObjectNotFound, Storage
 from backend.files import permissions as P
@@ -74,11 +76,11 @@ class UploadController(Controller):
         db: Db,
         state: State,
         storage: NamedDependency[Storage],
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         purpose: Annotated[Purpose, QueryParameter(description="What the file is for")],
         data: MultipartBody[UploadForm],
     ) -> UploadOut:
-        return await service.create_upload(db, state.settings, storage, request.user, purpose, data.file)
+        return await service.create_upload(db, state.settings, storage, caller.principal, purpose, data.file)
 
 
 DOCUMENT_MAX_BYTES = service.max_bytes("filing_document")
@@ -118,11 +120,11 @@ class DocumentUploadController(Controller):
         db: Db,
         state: State,
         storage: NamedDependency[Storage],
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         purpose: Annotated[DocumentPurpose, QueryParameter(description="What the document is for")],
         data: MultipartBody[UploadForm],
     ) -> DocumentOut:
-        return await service.create_document_upload(db, state.settings, storage, request.user, purpose, data.file)
+        return await service.create_document_upload(db, state.settings, storage, caller.principal, purpose, data.file)
 
 
 SIGNED_DESCRIPTION = """
@@ -183,3 +185,10 @@ def attachment_response(data: bytes, content_type: str, *, max_age: int = 3600) 
             "Content-Disposition": "inline",
         },
     )
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda settings: [uploads_router(settings)],
+    tags=[Tag(name=TAGS[0], description="Uploaded images (attached to notices and, later, complaints)")],
+)

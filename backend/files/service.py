@@ -47,7 +47,7 @@ from litestar.datastructures import UploadFile
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core import ratelimit
+from backend.core import ratelimit, tx
 from backend.core.authz import Principal
 from backend.core.clock import utcnow
 from backend.core.config import Settings
@@ -288,7 +288,7 @@ async def _remove(db: AsyncSession, storage: Storage, uploads: Sequence[Upload],
         return
     try:
         await db.execute(delete(Upload).where(Upload.id.in_(gone)))
-        await db.commit()
+        await tx.commit_before_storage(db)
     except Exception as exc:
         log.warning("%d unattached upload rows stay for the maintenance job: %s", len(gone), type(exc).__name__)
         with contextlib.suppress(Exception):
@@ -309,7 +309,7 @@ async def _read_counted(db: AsyncSession, settings: Settings, p: Principal, purp
             detail_zh="上传过于频繁，请稍后再试",
             code="rate_limited",
         )
-        await db.commit()
+        await tx.commit_before_refusing(db)
         data = await file.read(limit + 1)
     finally:
         await file.close()
@@ -330,7 +330,7 @@ async def create_upload(
     image = await _clean(settings, purpose, data)
     upload = _new_upload(p.account_id, purpose, image)
     db.add(upload)
-    await db.commit()
+    await tx.commit_before_storage(db)
     await _put_all(db, storage, [upload], [image])
     return _out(upload)
 
@@ -348,7 +348,7 @@ async def create_document_upload(
     del data
     upload = _new_upload(p.account_id, purpose, document)
     db.add(upload)
-    await db.commit()
+    await tx.commit_before_storage(db)
     await _put_all(db, storage, [upload], [document])
     return _document_out(upload)
 
@@ -408,7 +408,7 @@ async def store_uploads(
         return []
     uploads = [_new_upload(owner_id, purpose, image) for image in images]
     db.add_all(uploads)
-    await db.commit()
+    await tx.commit_before_storage(db)
     await _put_all(db, storage, uploads, images)
     return [upload.id for upload in uploads]
 
@@ -435,7 +435,7 @@ async def discard_uploads(db: AsyncSession, storage: Storage, upload_ids: Sequen
         )
     ).all()
     await _delete_objects_then_rows(db, storage, rows, "discarded uploads wait for the maintenance job")
-    await db.commit()
+    await tx.commit_before_storage(db)
 
 
 async def _delete_objects_then_rows(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.core.storage import Storage
 from backend.filing import permissions as P
@@ -38,19 +40,19 @@ class InstitutionFilingController(Controller):
     async def read(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         storage: NamedDependency[Storage],
         institution_id: FromPath[uuid.UUID],
     ) -> FilingOut:
         """Status, documents per kind (URLs valid for five minutes), what is still missing, the due
         date of the review, return reasons and the history. Its staff, admins and the city admin."""
-        return await service.institution_filing(db, storage, request.user, institution_id)
+        return await service.institution_filing(db, storage, caller.principal, institution_id)
 
     @put("/", opt=requires(P.SAVE), responses=WRITE_ERRORS, summary="Save the filing draft / 保存备案材料")
     async def save(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         storage: NamedDependency[Storage],
         institution_id: FromPath[uuid.UUID],
         data: JSONBody[FilingIn],
@@ -59,9 +61,9 @@ class InstitutionFilingController(Controller):
         yours or already in this filing) in order — the whole list each time. Only while the filing
         is unfiled or returned (409 `filing_not_editable` otherwise); an unusable upload answers 422
         `upload_unusable`. The institution's admins only."""
-        await service.save(db, request.user, institution_id, data)
+        await service.save(db, caller.principal, institution_id, data)
         await db.commit()
-        return await service.institution_filing(db, storage, request.user, institution_id)
+        return await service.institution_filing(db, storage, caller.principal, institution_id)
 
     @post(
         "/submit",
@@ -74,7 +76,7 @@ class InstitutionFilingController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         storage: NamedDependency[Storage],
         institution_id: FromPath[uuid.UUID],
     ) -> FilingOut:
@@ -83,9 +85,9 @@ class InstitutionFilingController(Controller):
         when a required kind has no document: the business licence or the legal-person certificate,
         proof of site, staff qualifications, health certificates, the health evaluation report, the
         fire-safety certificate, and the food licence when meals are served."""
-        await service.submit(db, state.settings, request.user, institution_id)
+        await service.submit(db, state.settings, caller.principal, institution_id)
         await db.commit()
-        return await service.institution_filing(db, storage, request.user, institution_id)
+        return await service.institution_filing(db, storage, caller.principal, institution_id)
 
 
 class FilingReviewController(Controller):
@@ -98,7 +100,7 @@ class FilingReviewController(Controller):
     async def queue(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         status: Annotated[
             list[FilingStatusName] | None, QueryParameter(description="Statuses (default: submitted)")
         ] = None,
@@ -114,7 +116,7 @@ class FilingReviewController(Controller):
         submitted after `due_at` (submission + `FILING_REVIEW_WORKING_DAYS` working days)."""
         return await service.queue(
             db,
-            request.user,
+            caller.principal,
             statuses=list(dict.fromkeys(status or ["submitted"])),
             overdue=overdue,
             unit=unit,
@@ -126,12 +128,12 @@ class FilingReviewController(Controller):
     async def detail(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         storage: NamedDependency[Storage],
         filing_id: FromPath[uuid.UUID],
     ) -> FilingOut:
         """The filing with its documents as URLs valid for five minutes and its history."""
-        return await service.review_detail(db, storage, request.user, filing_id)
+        return await service.review_detail(db, storage, caller.principal, filing_id)
 
     @post(
         "/{filing_id:uuid}/approve",
@@ -143,7 +145,7 @@ class FilingReviewController(Controller):
     async def approve(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         storage: NamedDependency[Storage],
         filing_id: FromPath[uuid.UUID],
         data: JSONBody[FilingDecisionIn],
@@ -152,10 +154,10 @@ class FilingReviewController(Controller):
         `filing_not_submitted` if it is not waiting for a decision (e.g. another officer decided
         first), `submission_changed` if `expected_submission` is no longer the current one."""
         await service.decide(
-            db, request.user, filing_id, approve=True, reasons=None, expected_submission=data.expected_submission
+            db, caller.principal, filing_id, approve=True, reasons=None, expected_submission=data.expected_submission
         )
         await db.commit()
-        return await service.review_detail(db, storage, request.user, filing_id)
+        return await service.review_detail(db, storage, caller.principal, filing_id)
 
     @post(
         "/{filing_id:uuid}/return",
@@ -167,7 +169,7 @@ class FilingReviewController(Controller):
     async def return_(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         storage: NamedDependency[Storage],
         filing_id: FromPath[uuid.UUID],
         data: JSONBody[FilingReturnIn],
@@ -176,11 +178,18 @@ class FilingReviewController(Controller):
         409s as approving."""
         await service.decide(
             db,
-            request.user,
+            caller.principal,
             filing_id,
             approve=False,
             reasons=data.reasons,
             expected_submission=data.expected_submission,
         )
         await db.commit()
-        return await service.review_detail(db, storage, request.user, filing_id)
+        return await service.review_detail(db, storage, caller.principal, filing_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [InstitutionFilingController, FilingReviewController],
+    tags=[Tag(name=TAGS[0], description="Institutions' filing with the health commission and its review")],
+)

@@ -6,12 +6,14 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from litestar import Controller, get
+from litestar.openapi.spec import Tag
 from litestar.params import PathParameter
 from sqlalchemy import select
 
 from backend.core import workdays
 from backend.core.authz import requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.core.schemas import Output
 from backend.government.models import Department, Unit
@@ -107,3 +109,10 @@ class GovernmentController(Controller):
             if c.known
             else f"{year}年节假日安排尚未收录，该年工作日暂按周一至周五计算",
         )
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [GovernmentController],
+    tags=[Tag(name="government · 行政区划与部门", description="Units and departments")],
+)

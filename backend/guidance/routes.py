@@ -8,13 +8,14 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.core import idempotency
 from backend.core.authz import Principal, principal_of, requires
-from backend.core.deps import Db
-from backend.core.errors import error_responses
-from backend.enrolment.routes import WRITE_ERRORS, IdempotencyKey
+from backend.core.deps import CallerDep, Db, IdempotencyKey
+from backend.core.domains import Domain
+from backend.core.errors import WRITE_ERRORS, error_responses
 from backend.guidance import permissions as P
 from backend.guidance import service
 from backend.guidance.schemas import (
@@ -84,11 +85,11 @@ class GuidanceEventController(Controller):
 
     @post("/", opt=requires(P.PUBLISH), responses=WRITE_ERRORS, summary="Publish an event / 发布育儿指导活动")
     async def publish(
-        self, db: Db, state: State, request: Request[Principal, Any, Any], data: JSONBody[GuidanceEventIn]
+        self, db: Db, state: State, caller: CallerDep, data: JSONBody[GuidanceEventIn]
     ) -> GuidanceHostedEventDetail:
-        event_id = await service.publish(db, state.settings, request.user, data)
+        event_id = await service.publish(db, state.settings, caller.principal, data)
         await db.commit()
-        return await service.hosted_event(db, request.user, event_id)
+        return await service.hosted_event(db, caller.principal, event_id)
 
     @post(
         "/{event_id:uuid}/registrations",
@@ -101,6 +102,7 @@ class GuidanceEventController(Controller):
         db: Db,
         state: State,
         request: Request[Principal, Any, Any],
+        caller: CallerDep,
         event_id: FromPath[uuid.UUID],
         data: JSONBody[GuidanceRegistrationIn],
         idempotency_key: IdempotencyKey = None,
@@ -109,10 +111,10 @@ class GuidanceEventController(Controller):
         `Idempotency-Key` to make retries safe."""
 
         async def create() -> GuidanceRegistrationOut:
-            reg_id = await service.register(db, state.settings, request.user, event_id, data.child_id)
+            reg_id = await service.register(db, state.settings, caller.principal, event_id, data.child_id)
             return await service.registration_view(db, reg_id)
 
-        return await idempotency.create_once(db, request, request.user.account_id, idempotency_key, data, create)
+        return await idempotency.create_once(db, request, caller.account_id, idempotency_key, data, create)
 
 
 class GuidanceRegistrationController(Controller):
@@ -120,8 +122,8 @@ class GuidanceRegistrationController(Controller):
     tags = TAGS
 
     @get("/", opt=requires(P.LIST_MINE), responses=error_responses(401, 403), summary="My registrations / 我的报名")
-    async def mine(self, db: Db, request: Request[Principal, Any, Any]) -> list[GuidanceRegistrationOut]:
-        return await service.my_registrations(db, request.user)
+    async def mine(self, db: Db, caller: CallerDep) -> list[GuidanceRegistrationOut]:
+        return await service.my_registrations(db, caller.principal)
 
     @get(
         "/{registration_id:uuid}",
@@ -129,10 +131,8 @@ class GuidanceRegistrationController(Controller):
         responses=error_responses(401, 403, 404),
         summary="A registration / 报名详情",
     )
-    async def detail(
-        self, db: Db, request: Request[Principal, Any, Any], registration_id: FromPath[uuid.UUID]
-    ) -> GuidanceRegistrationOut:
-        return await service.my_registration(db, request.user, registration_id)
+    async def detail(self, db: Db, caller: CallerDep, registration_id: FromPath[uuid.UUID]) -> GuidanceRegistrationOut:
+        return await service.my_registration(db, caller.principal, registration_id)
 
     @post(
         "/{registration_id:uuid}/cancel",
@@ -141,11 +141,9 @@ class GuidanceRegistrationController(Controller):
         status_code=200,
         summary="Cancel a registration / 取消报名",
     )
-    async def cancel(
-        self, db: Db, request: Request[Principal, Any, Any], registration_id: FromPath[uuid.UUID]
-    ) -> GuidanceRegistrationOut:
+    async def cancel(self, db: Db, caller: CallerDep, registration_id: FromPath[uuid.UUID]) -> GuidanceRegistrationOut:
         """Until the event starts; the place goes back."""
-        await service.cancel_registration(db, request.user, registration_id)
+        await service.cancel_registration(db, caller.principal, registration_id)
         await db.commit()
         return await service.registration_view(db, registration_id)
 
@@ -158,13 +156,13 @@ class GuidanceHostController(Controller):
     async def hosted(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         past: Annotated[bool, QueryParameter(description="Started events, latest first")] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=100, description="Page size")] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=100_000, description="Skip this many")] = 0,
     ) -> list[GuidanceHostedEvent]:
         """Upcoming and running events (or, with `past`, started ones), with attendance counts."""
-        return await service.hosted_events(db, request.user, past=past, limit=limit, offset=offset)
+        return await service.hosted_events(db, caller.principal, past=past, limit=limit, offset=offset)
 
     @get(
         "/{event_id:uuid}",
@@ -172,12 +170,10 @@ class GuidanceHostController(Controller):
         responses=error_responses(401, 403, 404),
         summary="A hosted event with its registrations / 活动报名名单",
     )
-    async def detail(
-        self, db: Db, request: Request[Principal, Any, Any], event_id: FromPath[uuid.UUID]
-    ) -> GuidanceHostedEventDetail:
+    async def detail(self, db: Db, caller: CallerDep, event_id: FromPath[uuid.UUID]) -> GuidanceHostedEventDetail:
         """Registered families as staff need them for attendance: the guardian's shown name and, when
         given, the child's name and age."""
-        return await service.hosted_event(db, request.user, event_id)
+        return await service.hosted_event(db, caller.principal, event_id)
 
     @post(
         "/{event_id:uuid}/cancel",
@@ -189,14 +185,14 @@ class GuidanceHostController(Controller):
     async def cancel(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         event_id: FromPath[uuid.UUID],
         data: JSONBody[GuidanceCancelEventIn],
     ) -> GuidanceHostedEventDetail:
         """Cancels every registration and tells the families."""
-        await service.cancel_event(db, request.user, event_id, data.reason)
+        await service.cancel_event(db, caller.principal, event_id, data.reason)
         await db.commit()
-        return await service.hosted_event(db, request.user, event_id)
+        return await service.hosted_event(db, caller.principal, event_id)
 
     @post(
         "/{event_id:uuid}/registrations/{registration_id:uuid}/attendance",
@@ -208,12 +204,19 @@ class GuidanceHostController(Controller):
     async def attendance(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         event_id: FromPath[uuid.UUID],
         registration_id: FromPath[uuid.UUID],
         data: JSONBody[GuidanceAttendanceIn],
     ) -> GuidanceHostedEventDetail:
         """From the event's start on."""
-        await service.mark_attendance(db, request.user, event_id, registration_id, data.status)
+        await service.mark_attendance(db, caller.principal, event_id, registration_id, data.status)
         await db.commit()
-        return await service.hosted_event(db, request.user, event_id)
+        return await service.hosted_event(db, caller.principal, event_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [GuidanceEventController, GuidanceRegistrationController, GuidanceHostController],
+    tags=[Tag(name=TAGS[0], description="Parenting guidance events: registration and attendance")],
+)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Response, get
+from litestar.openapi.spec import Tag
 from sqlalchemy import text
 
 from backend.core.authz import action, requires
 from backend.core.deps import Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.core.schemas import Output
 
@@ -34,3 +36,10 @@ async def health(db: Db) -> Response[Health]:
     except Exception:
         return Response(Health(status="degraded", database="unavailable"), status_code=503)
     return Response(Health(status="ok", database="ok"))
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [health],
+    tags=[Tag(name="health · 运行状态", description="Service health")],
+)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
+from litestar import Controller, MediaType, Response, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.core.storage import Storage
 from backend.files.routes import attachment_response
@@ -154,11 +156,11 @@ class InstitutionController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         data: JSONBody[InstitutionPatch],
     ) -> Response[InstitutionDetail]:
-        await service.update_institution(db, request.user, institution_id, data)
+        await service.update_institution(db, caller.principal, institution_id, data)
         await db.commit()
         return _json(await queries.institution_detail(db, state.settings, institution_id))
 
@@ -172,14 +174,14 @@ class InstitutionController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         data: JSONBody[CoverIn],
     ) -> Response[InstitutionDetail]:
         """The institution's staff, admins and city admins: upload the photo with
         `POST /api/uploads?purpose=institution_cover` (cleaned: no EXIF, at most 2560×2560), then name it
         here; `null` removes the cover. The previous photo is deleted within a day."""
-        await cover.set_cover(db, request.user, institution_id, data.upload_id)
+        await cover.set_cover(db, caller.principal, institution_id, data.upload_id)
         await db.commit()
         return _json(await queries.institution_detail(db, state.settings, institution_id))
 
@@ -210,11 +212,11 @@ class InstitutionController(Controller):
     async def add_class(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         data: JSONBody[ClassIn],
     ) -> ClassOut:
-        out = await service.add_class(db, request.user, institution_id, data)
+        out = await service.add_class(db, caller.principal, institution_id, data)
         await db.commit()
         return out
 
@@ -228,12 +230,12 @@ class InstitutionController(Controller):
         self,
         db: Db,
         state: State,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         class_id: FromPath[uuid.UUID],
         data: JSONBody[ClassPatch],
     ) -> ClassOut:
-        out = await service.update_class(db, state.settings, request.user, institution_id, class_id, data)
+        out = await service.update_class(db, state.settings, caller.principal, institution_id, class_id, data)
         await db.commit()
         return out
 
@@ -246,11 +248,11 @@ class InstitutionController(Controller):
     async def remove_class(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         class_id: FromPath[uuid.UUID],
     ) -> None:
-        await service.remove_class(db, request.user, institution_id, class_id)
+        await service.remove_class(db, caller.principal, institution_id, class_id)
         await db.commit()
 
     @put(
@@ -262,12 +264,12 @@ class InstitutionController(Controller):
     async def set_mode(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         mode: FromPath[ModeName],
         data: JSONBody[ModeIn],
     ) -> ModeOut:
-        out = await service.set_mode(db, request.user, institution_id, ServiceMode(mode), data)
+        out = await service.set_mode(db, caller.principal, institution_id, ServiceMode(mode), data)
         await db.commit()
         return out
 
@@ -280,9 +282,16 @@ class InstitutionController(Controller):
     async def remove_mode(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         mode: FromPath[ModeName],
     ) -> None:
-        await service.remove_mode(db, request.user, institution_id, ServiceMode(mode))
+        await service.remove_mode(db, caller.principal, institution_id, ServiceMode(mode))
         await db.commit()
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [InstitutionController],
+    tags=[Tag(name="institutions · 托育机构", description="Registry and nearby search")],
+)

@@ -8,11 +8,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from backend.core import idempotency
 from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.core.storage import Storage
 from backend.files.routes import attachment_response
@@ -59,6 +61,7 @@ class InstitutionNoticeController(Controller):
         self,
         db: Db,
         request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         data: JSONBody[NoticeIn],
         idempotency_key: IdempotencyKey = None,
@@ -69,16 +72,16 @@ class InstitutionNoticeController(Controller):
         schedules the notice; an optional `consultation` asks the readers a question."""
 
         async def create() -> NoticeDetail:
-            notice_id = await service.create(db, request.user, institution_id, data)
-            return await service.detail(db, request.user, notice_id)
+            notice_id = await service.create(db, caller.principal, institution_id, data)
+            return await service.detail(db, caller.principal, notice_id)
 
-        return await idempotency.create_once(db, request, request.user.account_id, idempotency_key, data, create)
+        return await idempotency.create_once(db, request, caller.account_id, idempotency_key, data, create)
 
     @get("/", opt=requires(P.LIST), responses=READ_ERRORS, summary="An institution's notices / 机构通知列表")
     async def list_notices(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         include_deleted: Annotated[bool, QueryParameter(description="Staff: also deleted notices")] = False,
         limit: Limit = 20,
@@ -87,7 +90,7 @@ class InstitutionNoticeController(Controller):
         """Parents see what is published and addressed to them; staff also see scheduled and expired
         notices (and deleted ones on request)."""
         return await service.institution_notices(
-            db, request.user, institution_id, include_deleted=include_deleted, limit=limit, offset=offset
+            db, caller.principal, institution_id, include_deleted=include_deleted, limit=limit, offset=offset
         )
 
 
@@ -99,43 +102,41 @@ class NoticeController(Controller):
     async def feed(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         unread: Annotated[bool, QueryParameter(description="Only notices not yet read")] = False,
         limit: Limit = 20,
         offset: Offset = 0,
     ) -> list[NoticeOut]:
         """Every notice addressed to the caller, from all their children's institutions: pinned first,
         then newest."""
-        return await service.feed(db, request.user, unread_only=unread, limit=limit, offset=offset)
+        return await service.feed(db, caller.principal, unread_only=unread, limit=limit, offset=offset)
 
     @get("/unread", opt=requires(P.UNREAD), responses=error_responses(401, 403), summary="Unread counts / 未读数")
-    async def unread(self, db: Db, request: Request[Principal, Any, Any]) -> UnreadOut:
-        return await service.unread(db, request.user)
+    async def unread(self, db: Db, caller: CallerDep) -> UnreadOut:
+        return await service.unread(db, caller.principal)
 
     @get("/{notice_id:uuid}", opt=requires(P.READ), responses=READ_ERRORS, summary="A notice / 通知详情")
-    async def detail(
-        self, db: Db, request: Request[Principal, Any, Any], notice_id: FromPath[uuid.UUID]
-    ) -> NoticeDetail:
+    async def detail(self, db: Db, caller: CallerDep, notice_id: FromPath[uuid.UUID]) -> NoticeDetail:
         """Reading does not mark it read: the app posts `/read` once the notice has been shown."""
-        return await service.detail(db, request.user, notice_id)
+        return await service.detail(db, caller.principal, notice_id)
 
     @patch("/{notice_id:uuid}", opt=requires(P.EDIT), responses=WRITE_ERRORS, summary="Edit a notice / 修改通知")
     async def edit(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         notice_id: FromPath[uuid.UUID],
         data: JSONBody[NoticePatch],
     ) -> NoticeDetail:
         """Makes a new version (the history keeps every earlier one) and tells the audience."""
-        await service.edit(db, request.user, notice_id, data)
+        await service.edit(db, caller.principal, notice_id, data)
         await db.commit()
-        return await service.detail(db, request.user, notice_id)
+        return await service.detail(db, caller.principal, notice_id)
 
     @delete("/{notice_id:uuid}", opt=requires(P.DELETE), responses=READ_ERRORS, summary="Delete a notice / 删除通知")
-    async def remove(self, db: Db, request: Request[Principal, Any, Any], notice_id: FromPath[uuid.UUID]) -> None:
+    async def remove(self, db: Db, caller: CallerDep, notice_id: FromPath[uuid.UUID]) -> None:
         """A soft delete: parents no longer see it; staff still can, with who deleted it and when."""
-        await service.remove(db, request.user, notice_id)
+        await service.remove(db, caller.principal, notice_id)
         await db.commit()
 
     @get(
@@ -144,10 +145,8 @@ class NoticeController(Controller):
         responses=READ_ERRORS,
         summary="Edit history / 修改记录",
     )
-    async def revisions(
-        self, db: Db, request: Request[Principal, Any, Any], notice_id: FromPath[uuid.UUID]
-    ) -> list[RevisionOut]:
-        return await service.revisions(db, request.user, notice_id)
+    async def revisions(self, db: Db, caller: CallerDep, notice_id: FromPath[uuid.UUID]) -> list[RevisionOut]:
+        return await service.revisions(db, caller.principal, notice_id)
 
     @get(
         "/{notice_id:uuid}/attachments/{upload_id:uuid}",
@@ -160,11 +159,11 @@ class NoticeController(Controller):
         self,
         db: Db,
         storage: NamedDependency[Storage],
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         notice_id: FromPath[uuid.UUID],
         upload_id: FromPath[uuid.UUID],
     ) -> Response[bytes]:
-        return attachment_response(*await service.attachment(db, storage, request.user, notice_id, upload_id))
+        return attachment_response(*await service.attachment(db, storage, caller.principal, notice_id, upload_id))
 
     @post(
         "/{notice_id:uuid}/read",
@@ -173,11 +172,9 @@ class NoticeController(Controller):
         status_code=200,
         summary="Mark as read / 标记已读",
     )
-    async def mark_read(
-        self, db: Db, request: Request[Principal, Any, Any], notice_id: FromPath[uuid.UUID]
-    ) -> dict[str, dt.datetime]:
+    async def mark_read(self, db: Db, caller: CallerDep, notice_id: FromPath[uuid.UUID]) -> dict[str, dt.datetime]:
         """Idempotent: the first read time is kept."""
-        read_at = await service.mark_read(db, request.user, notice_id)
+        read_at = await service.mark_read(db, caller.principal, notice_id)
         await db.commit()
         return {"read_at": read_at}
 
@@ -187,10 +184,8 @@ class NoticeController(Controller):
         responses=READ_ERRORS,
         summary="Read counts and who has not read / 阅读统计与未读名单",
     )
-    async def receipts(
-        self, db: Db, request: Request[Principal, Any, Any], notice_id: FromPath[uuid.UUID]
-    ) -> ReceiptsOut:
-        return await service.receipts(db, request.user, notice_id)
+    async def receipts(self, db: Db, caller: CallerDep, notice_id: FromPath[uuid.UUID]) -> ReceiptsOut:
+        return await service.receipts(db, caller.principal, notice_id)
 
     @put(
         "/{notice_id:uuid}/answer",
@@ -201,13 +196,13 @@ class NoticeController(Controller):
     async def answer(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         notice_id: FromPath[uuid.UUID],
         data: JSONBody[AnswerIn],
     ) -> AnswerOut:
         """One answer per guardian account, changeable until the deadline. Anonymous consultations
         return a `receipt` once: send it back to change the answer (the server keeps only its hash)."""
-        out = await service.answer(db, request.user, notice_id, data)
+        out = await service.answer(db, caller.principal, notice_id, data)
         await db.commit()
         return out
 
@@ -217,7 +212,12 @@ class NoticeController(Controller):
         responses=READ_ERRORS,
         summary="Consultation results / 征求意见结果",
     )
-    async def results(
-        self, db: Db, request: Request[Principal, Any, Any], notice_id: FromPath[uuid.UUID]
-    ) -> ResultsOut:
-        return await service.results(db, request.user, notice_id)
+    async def results(self, db: Db, caller: CallerDep, notice_id: FromPath[uuid.UUID]) -> ResultsOut:
+        return await service.results(db, caller.principal, notice_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [InstitutionNoticeController, NoticeController],
+    tags=[Tag(name="notices · 通知公告", description="Notices, read receipts and consultations (征求意见)")],
+)

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from backend.core import metrics
-from backend.notify.settings import NotifySettings
+from backend.core.notify_settings import NotifySettings
 
 log = logging.getLogger("backend.sms")
 

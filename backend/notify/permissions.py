@@ -1,8 +1,7 @@
 """Declared rules of the notification routes: each person sees and acknowledges their own deliveries;
 the service worker's acknowledgement carries a token instead of a session; city admins see counts."""
 
-from backend.accounts.permissions import SIGNED_IN
-from backend.core.authz import Role, action
+from backend.core.authz import SIGNED_IN, Role, action
 
 ACK = action("notify.ack", "acknowledge a displayed notification (token from the push payload)", roles=None)
 SEEN = action("notify.seen", "report that the open app showed an event", roles=SIGNED_IN)

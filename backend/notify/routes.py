@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Litestar, Request, get, post
+from litestar import Controller, Litestar, get, post
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.notify import jobs as _jobs  # noqa: F401 (registers the periodic jobs)
 from backend.notify import permissions as P
@@ -48,8 +50,8 @@ class NotifyController(Controller):
         status_code=200,
         summary="The open app showed an event / 应用内已查看",
     )
-    async def seen(self, db: Db, request: Request[Principal, Any, Any], data: JSONBody[SeenIn]) -> AckOut:
-        out = await service.acknowledge_seen(db, request.user, data.event)
+    async def seen(self, db: Db, caller: CallerDep, data: JSONBody[SeenIn]) -> AckOut:
+        out = await service.acknowledge_seen(db, caller.principal, data.event)
         await db.commit()
         return out
 
@@ -59,8 +61,8 @@ class NotifyController(Controller):
         responses=error_responses(401, 403),
         summary="What can reach me / 我的通知方式",
     )
-    async def channels(self, db: Db, state: State, request: Request[Principal, Any, Any]) -> Channels:
-        return await service.channels(db, state.settings, request.user)
+    async def channels(self, db: Db, state: State, caller: CallerDep) -> Channels:
+        return await service.channels(db, state.settings, caller.principal)
 
     @get(
         "/me/notification-log",
@@ -71,10 +73,10 @@ class NotifyController(Controller):
     async def log(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 30,
     ) -> list[LogEntry]:
-        return await service.delivery_log(db, request.user, limit)
+        return await service.delivery_log(db, caller.principal, limit)
 
     @get(
         "/notify/links/{token:str}",
@@ -82,8 +84,8 @@ class NotifyController(Controller):
         responses=error_responses(401, 403, 404, 422),
         summary="Where an SMS link leads / 短信链接",
     )
-    async def link(self, db: Db, request: Request[Principal, Any, Any], token: LinkToken) -> LinkOut:
-        out = await service.open_link(db, request.user, token)
+    async def link(self, db: Db, caller: CallerDep, token: LinkToken) -> LinkOut:
+        out = await service.open_link(db, caller.principal, token)
         await db.commit()
         return out
 
@@ -113,3 +115,11 @@ async def notify_lifespan(app: Litestar) -> AsyncIterator[None]:
             await worker.stop()
         with contextlib.suppress(Exception):
             await app.state.sms.close()
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [NotifyController],
+    tags=[Tag(name=TAGS[0], description="Acknowledgements, delivery log, SMS links and counts")],
+    lifespans=[notify_lifespan],
+)

@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from backend.core import metrics
+from backend.core import metrics, tx
 from backend.core.config import WECHAT_EVENT_KINDS, Settings
 from backend.notify.urgency import BEIJING, is_critical, quiet_until, sms_title
 from backend.realtime.events import category_of, message_for
@@ -144,7 +144,7 @@ class WeChatChannel:
                     {"ids": list({r.event_id for r in claimed})},
                 )
                 events = {r.id: r for r in rows}
-            await db.commit()
+            await tx.commit_outside_request(db)
         if not claimed:
             return 0
         slots = asyncio.Semaphore(PARALLEL_SENDS)
@@ -174,7 +174,7 @@ class WeChatChannel:
                 status, detail, delay = self._decide(row, result)
                 metrics.delivery_outcome("wechat", result.outcome.value if result else "error")
             await db.execute(_RECORD, {"id": row.id, "status": status, "detail": detail, "delay": delay})
-            await db.commit()  # with the channel switched off, if WeChat refused
+            await tx.commit_outside_request(db)  # with the channel switched off, if WeChat refused
         if status == "sent":
             self.sent += 1
 

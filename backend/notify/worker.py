@@ -41,6 +41,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from backend.core import tx
 from backend.core.config import Settings
 from backend.core.errors import database_unreachable
 from backend.notify.gateways import SmsOutcome
@@ -218,7 +219,7 @@ class NotifyWorker:
                 await db.execute(
                     text("UPDATE delivery_cursors SET position = :p WHERE name = 'notify'"), {"p": rows[-1].position}
                 )
-            await db.commit()
+            await tx.commit_outside_request(db)
             return len(rows)
 
     # ------------------------------------------------------------------------------------ sending
@@ -258,11 +259,11 @@ class NotifyWorker:
                 {"n": CLAIM_BATCH},
             )
             if not due:
-                await db.commit()
+                await tx.commit_outside_request(db)
                 return 0, False
             grant = await self._reserve(db, int(due))
             if grant == 0:
-                await db.commit()
+                await tx.commit_outside_request(db)
                 return 0, True
             candidates = (await db.execute(_CANDIDATES, {"limit": grant})).all()
             # An acknowledgement may have come in after the fan-out: those SMS are not needed.
@@ -307,7 +308,7 @@ class NotifyWorker:
                     {"n": grant - len(jobs)},
                 )
             events = await self._events(db, {row.event_id for row, _ in jobs})
-            await db.commit()
+            await tx.commit_outside_request(db)
         if jobs:
             # Sending and recording run beside the next claims (at most DELIVERY_SLOTS batches at once), so
             # the provider's latency does not limit the rate; a graceful stop waits for them.
@@ -327,7 +328,7 @@ class NotifyWorker:
         outcomes = await asyncio.gather(*(self._send(row, token, events.get(row.event_id)) for row, token in jobs))
         async with self.session_maker() as db:
             await self._record(db, [(row, outcome) for (row, _), outcome in zip(jobs, outcomes, strict=True)])
-            await db.commit()
+            await tx.commit_outside_request(db)
 
     async def _budget_left(self, db: Any, day: Any) -> list[int]:
         """The city's SMS left today; its counter row stays locked until this claim commits."""
@@ -387,30 +388,20 @@ class NotifyWorker:
             else:
                 failed.append((row.id, outcome.code[:64]))
         self.sent += len(sent)
-        if sent:
-            await db.execute(
-                text(
-                    "UPDATE notify_deliveries d SET status = 'sent', provider_serial = v.serial, due_at = NULL,"
-                    " updated_at = now() FROM unnest(CAST(:ids AS bigint[]), CAST(:serials AS text[])) AS v(id, serial)"
-                    " WHERE d.id = v.id AND d.status = 'sending'"
-                ),
-                {"ids": [i for i, _ in sent], "serials": [x for _, x in sent]},
-            )
-        if retry:
-            await db.execute(
-                text(
-                    "UPDATE notify_deliveries d SET status = 'queued', due_at = now() + make_interval(secs => v.delay),"
-                    " updated_at = now() FROM unnest(CAST(:ids AS bigint[]), CAST(:delays AS float8[])) AS v(id, delay)"
-                    " WHERE d.id = v.id AND d.status = 'sending'"
-                ),
-                {"ids": [i for i, _ in retry], "delays": [x for _, x in retry]},
-            )
-        if failed:
-            await db.execute(
-                text(
-                    "UPDATE notify_deliveries d SET status = 'failed', detail = v.code, due_at = NULL, updated_at = now()"
-                    " FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[])) AS v(id, code)"
-                    " WHERE d.id = v.id AND d.status = 'sending'"
-                ),
-                {"ids": [i for i, _ in failed], "codes": [x for _, x in failed]},
-            )
+        await _set_outcome(db, "status = 'sent', provider_serial = v.value, due_at = NULL", "text", sent)
+        await _set_outcome(db, "status = 'queued', due_at = now() + make_interval(secs => v.value)", "float8", retry)
+        await _set_outcome(db, "status = 'failed', detail = v.value, due_at = NULL", "text", failed)
+
+
+async def _set_outcome(db: Any, assignments: str, value_type: str, rows: list[tuple[int, Any]]) -> None:
+    """Record one outcome for a batch of SMS rows still being sent: ``assignments`` (a fixed SQL fragment)
+    take each row's value as ``v.value``, of ``value_type``."""
+    if rows:
+        await db.execute(
+            text(
+                f"UPDATE notify_deliveries d SET {assignments}, updated_at = now()"
+                f" FROM unnest(CAST(:ids AS bigint[]), CAST(:values AS {value_type}[])) AS v(id, value)"
+                " WHERE d.id = v.id AND d.status = 'sending'"
+            ),
+            {"ids": [i for i, _ in rows], "values": [x for _, x in rows]},
+        )

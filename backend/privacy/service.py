@@ -43,7 +43,7 @@ from backend.bookings import service as bookings
 from backend.bookings.models import Booking, BookingStatus
 from backend.committees.models import CommitteeMember
 from backend.complaints.models import Complaint, ComplaintUpdate
-from backend.core import ratelimit
+from backend.core import ratelimit, tx
 from backend.core.authz import Principal, Role
 from backend.core.clock import local_today, utcnow
 from backend.core.config import Settings
@@ -104,11 +104,40 @@ async def export(db: AsyncSession, p: Principal) -> FamilyExport:
     account = await db.get(Account, me)
     if account is None or account.erased_at is not None:  # pragma: no cover - its sessions are gone
         raise Unauthenticated()
-    links = await _all(db, select(Guardianship).where(Guardianship.account_id == me))
-    relation = {g.child_id: g.relation for g in links}
+    child_ids, children = await _children(db, me)
+    complaints = await _complaints(db, me)
+    return FamilyExport(
+        exported_at=utcnow(),
+        account=_row(account),
+        **await _sign_in_records(db, me),
+        children=children,
+        **await _children_records(db, me, child_ids),
+        complaints=complaints,
+        **await _notification_records(db, me),
+        **await _community_records(db, me),
+        **await _files_and_wechat(db, me),
+    )
+
+
+async def _children(db: AsyncSession, me: uuid.UUID) -> tuple[list[uuid.UUID], list[dict[str, Any]]]:
+    """The ids of the account's children, and the children (with the account's relation and their age)."""
+    relation = {
+        g.child_id: g.relation for g in await _all(db, select(Guardianship).where(Guardianship.account_id == me))
+    }
     child_ids = list(relation)
-    children = await _all(db, select(Child).where(Child.id.in_(child_ids)))
     today = local_today()
+    children = sorted(
+        (
+            _row(c, relation=relation[c.id], age_months=age_in_months(c.birth_date, today))
+            for c in await _all(db, select(Child).where(Child.id.in_(child_ids)))
+        ),
+        key=lambda c: (str(c["birth_date"]), str(c["id"])),
+    )
+    return child_ids, children
+
+
+async def _complaints(db: AsyncSession, me: uuid.UUID) -> list[dict[str, Any]]:
+    """The complaints the account filed, each with its updates."""
     complaints = await _all(db, select(Complaint).where(Complaint.reporter_id == me).order_by(Complaint.created_at))
     updates: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for u in await _all(
@@ -118,98 +147,101 @@ async def export(db: AsyncSession, p: Principal) -> FamilyExport:
         .order_by(ComplaintUpdate.id),
     ):
         updates.setdefault(u.complaint_id, []).append(_row(u))
+    return [_row(c, updates=updates.get(c.id, [])) for c in complaints]
 
-    def mine_or_children(column: Any, owner: Any) -> Any:
-        return column.in_(child_ids) | (owner == me)
 
-    return FamilyExport(
-        exported_at=utcnow(),
-        account=_row(account),
-        roles=[_row(g) for g in await _all(db, select(RoleGrant).where(RoleGrant.account_id == me))],
-        sessions=[
+async def _sign_in_records(db: AsyncSession, me: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "roles": [_row(g) for g in await _all(db, select(RoleGrant).where(RoleGrant.account_id == me))],
+        "sessions": [
             _row(s)
             for s in await _all(
                 db, select(AuthSession).where(AuthSession.account_id == me).order_by(AuthSession.created_at)
             )
         ],
-        children=sorted(
-            (_row(c, relation=relation[c.id], age_months=age_in_months(c.birth_date, today)) for c in children),
-            key=lambda c: (str(c["birth_date"]), str(c["id"])),
-        ),
-        guardianships=[
+    }
+
+
+async def _children_records(
+    db: AsyncSession, me: uuid.UUID, child_ids: list[uuid.UUID]
+) -> dict[str, list[dict[str, Any]]]:
+    """The records of the account's children, or that the account made (consents, applications, bookings,
+    guidance registrations)."""
+
+    def mine_or_children(column: Any, owner: Any) -> Any:
+        return column.in_(child_ids) | (owner == me)
+
+    async def rows(model: Any, child: Any, owner: Any, *order: Any) -> list[dict[str, Any]]:
+        stmt = select(model).where(mine_or_children(child, owner))
+        return [_row(r) for r in await _all(db, stmt.order_by(*order) if order else stmt)]
+
+    return {
+        "guardianships": [
             _row(g) for g in await _all(db, select(Guardianship).where(Guardianship.child_id.in_(child_ids)))
         ],
-        guardian_consents=[
-            _row(c)
-            for c in await _all(
-                db,
-                select(GuardianConsent).where(mine_or_children(GuardianConsent.child_id, GuardianConsent.account_id)),
-            )
-        ],
-        applications=[
-            _row(a)
-            for a in await _all(
-                db,
-                select(Application)
-                .where(mine_or_children(Application.child_id, Application.applicant_id))
-                .order_by(Application.submitted_at),
-            )
-        ],
-        bookings=[
-            _row(b)
-            for b in await _all(
-                db,
-                select(Booking)
-                .where(mine_or_children(Booking.child_id, Booking.booked_by))
-                .order_by(Booking.starts_at),
-            )
-        ],
-        guidance_registrations=[
-            _row(r)
-            for r in await _all(
-                db,
-                select(GuidanceRegistration)
-                .where(mine_or_children(GuidanceRegistration.child_id, GuidanceRegistration.account_id))
-                .order_by(GuidanceRegistration.created_at),
-            )
-        ],
-        complaints=[_row(c, updates=updates.get(c.id, [])) for c in complaints],
-        notification_preferences=[
+        "guardian_consents": await rows(GuardianConsent, GuardianConsent.child_id, GuardianConsent.account_id),
+        "applications": await rows(
+            Application, Application.child_id, Application.applicant_id, Application.submitted_at
+        ),
+        "bookings": await rows(Booking, Booking.child_id, Booking.booked_by, Booking.starts_at),
+        "guidance_registrations": await rows(
+            GuidanceRegistration,
+            GuidanceRegistration.child_id,
+            GuidanceRegistration.account_id,
+            GuidanceRegistration.created_at,
+        ),
+    }
+
+
+async def _notification_records(db: AsyncSession, me: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "notification_preferences": [
             _row(n)
             for n in await _all(db, select(NotificationPreference).where(NotificationPreference.account_id == me))
         ],
-        push_subscriptions=[
+        "push_subscriptions": [
             _row(s) for s in await _all(db, select(PushSubscription).where(PushSubscription.account_id == me))
         ],
-        notification_deliveries=[
+        "notification_deliveries": [
             _row(d)
             for d in await _all(
                 db, select(NotifyDelivery).where(NotifyDelivery.account_id == me).order_by(NotifyDelivery.id)
             )
         ],
-        committee_memberships=[
+    }
+
+
+async def _community_records(db: AsyncSession, me: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
+    """Committees, notices and consultations, rooms, favourites."""
+    return {
+        "committee_memberships": [
             _row(m) for m in await _all(db, select(CommitteeMember).where(CommitteeMember.account_id == me))
         ],
-        notice_reads=[_row(n) for n in await _all(db, select(NoticeRead).where(NoticeRead.account_id == me))],
-        consultation_answers=[
+        "notice_reads": [_row(n) for n in await _all(db, select(NoticeRead).where(NoticeRead.account_id == me))],
+        "consultation_answers": [
             _row(a) for a in await _all(db, select(ConsultationAnswer).where(ConsultationAnswer.account_id == me))
         ],
-        room_ratings=[_row(r) for r in await _all(db, select(RoomRating).where(RoomRating.account_id == me))],
-        room_suggestions=[
+        "room_ratings": [_row(r) for r in await _all(db, select(RoomRating).where(RoomRating.account_id == me))],
+        "room_suggestions": [
             _row(s) for s in await _all(db, select(RoomSuggestion).where(RoomSuggestion.suggested_by == me))
         ],
-        uploads=[_row(u) for u in await _all(db, select(Upload).where(Upload.owner_id == me))],
-        wechat_identities=[
-            _row(w) for w in await _all(db, select(WeChatIdentity).where(WeChatIdentity.account_id == me))
-        ],
-        wechat_subscriptions=[
-            _row(w) for w in await _all(db, select(WeChatSubscription).where(WeChatSubscription.account_id == me))
-        ],
-        favourites=[
+        "favourites": [
             _row(f)
             for f in await _all(db, select(Favourite).where(Favourite.account_id == me).order_by(Favourite.created_at))
         ],
-    )
+    }
+
+
+async def _files_and_wechat(db: AsyncSession, me: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "uploads": [_row(u) for u in await _all(db, select(Upload).where(Upload.owner_id == me))],
+        "wechat_identities": [
+            _row(w) for w in await _all(db, select(WeChatIdentity).where(WeChatIdentity.account_id == me))
+        ],
+        "wechat_subscriptions": [
+            _row(w) for w in await _all(db, select(WeChatSubscription).where(WeChatSubscription.account_id == me))
+        ],
+    }
 
 
 # ---------------------------------------------------------------------------------------------- erasure
@@ -235,7 +267,7 @@ async def confirm(
             db, settings.secret_key, f"erase:{account.id}", limit=CONFIRM_LIMIT_PER_HOUR, window_s=HOUR
         )
         if not await check_password(account.password_hash, password):
-            await db.commit()  # keep the failure count
+            await tx.commit_before_refusing(db)  # keep the failure count
             raise refused
         return
     if account.phone is None:

@@ -1,7 +1,6 @@
 """Declared rules for live updates: every signed-in account manages its own devices and preferences."""
 
-from backend.accounts.permissions import SIGNED_IN
-from backend.core.authz import action
+from backend.core.authz import SIGNED_IN, action
 
 TICKET = action("realtime.ticket", "get a WebSocket ticket", roles=SIGNED_IN)
 VAPID_KEY = action("push.vapid_key", "read the Web Push public key", roles=None)

@@ -42,7 +42,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush_async
 from sqlalchemy import text
 
-from backend.core import metrics
+from backend.core import metrics, tx
 from backend.core.config import Settings
 from backend.core.errors import database_unreachable
 from backend.notify.service import ack_token
@@ -206,14 +206,14 @@ class PushWorker:
                 await db.execute(
                     text("UPDATE delivery_cursors SET position = :p WHERE name = 'push'"), {"p": rows[-1].position}
                 )
-            await db.commit()
+            await tx.commit_outside_request(db)
             return len(rows)
 
     async def send_due(self) -> int:
         """Claim due deliveries, send them, record the outcomes; returns how many were claimed."""
         async with self.session_maker() as db:
             claimed = (await db.execute(_CLAIM, {"lease": self.settings.push_lease_s, "batch": CLAIM_BATCH})).all()
-            await db.commit()
+            await tx.commit_outside_request(db)
             if not claimed:
                 return 0
             subs = {
@@ -250,7 +250,7 @@ class PushWorker:
                     delivery,
                     self.settings,
                 )
-            await db.commit()
+            await tx.commit_outside_request(db)
         return len(claimed)
 
     async def _record(self, db: Any, delivery: Any, outcome: str, detail: Any) -> None:

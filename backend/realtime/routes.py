@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
-from litestar import Controller, Litestar, Request, get, post, put
+from litestar import Controller, Litestar, get, post, put
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import JSONBody
 
 from backend.accounts.sessions import issue_ticket
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.realtime import permissions as P
 from backend.realtime import push, service
@@ -26,6 +27,7 @@ from backend.realtime.schemas import (
     UnsubscribeIn,
     VapidKey,
 )
+from backend.realtime.ws import live
 
 TAGS = ["realtime · 实时"]
 
@@ -40,9 +42,9 @@ class RealtimeController(Controller):
         responses=error_responses(401, 403),
         summary="A one-time ticket for /ws / 实时连接凭证",
     )
-    async def ticket(self, db: Db, request: Request[Principal, Any, Any]) -> Ticket:
+    async def ticket(self, db: Db, caller: CallerDep) -> Ticket:
         """Valid 30 seconds, once: open `/ws?ticket=…` with it (for clients that cannot send the cookie)."""
-        value, expires = await issue_ticket(db, request.user.session_id)
+        value, expires = await issue_ticket(db, caller.principal.session_id)
         await db.commit()
         return Ticket(ticket=value, expires_at=expires, url=f"/ws?ticket={value}")
 
@@ -57,9 +59,9 @@ class RealtimeController(Controller):
         summary="Subscribe this device / 开启本设备推送",
     )
     async def subscribe(
-        self, db: Db, state: State, request: Request[Principal, Any, Any], data: JSONBody[SubscriptionIn]
+        self, db: Db, state: State, caller: CallerDep, data: JSONBody[SubscriptionIn]
     ) -> SubscriptionOut:
-        out = await service.subscribe(db, state.settings, request.user, data)
+        out = await service.subscribe(db, state.settings, caller.principal, data)
         await db.commit()
         return out
 
@@ -69,8 +71,8 @@ class RealtimeController(Controller):
         responses=error_responses(401, 403),
         summary="My subscribed devices / 已开启推送的设备",
     )
-    async def subscriptions(self, db: Db, request: Request[Principal, Any, Any]) -> list[SubscriptionOut]:
-        return await service.my_subscriptions(db, request.user)
+    async def subscriptions(self, db: Db, caller: CallerDep) -> list[SubscriptionOut]:
+        return await service.my_subscriptions(db, caller.principal)
 
     @post(
         "/push/unsubscribe",
@@ -79,8 +81,8 @@ class RealtimeController(Controller):
         status_code=204,
         summary="Unsubscribe a device / 关闭设备推送",
     )
-    async def unsubscribe(self, db: Db, request: Request[Principal, Any, Any], data: JSONBody[UnsubscribeIn]) -> None:
-        await service.unsubscribe(db, request.user, data.endpoint)
+    async def unsubscribe(self, db: Db, caller: CallerDep, data: JSONBody[UnsubscribeIn]) -> None:
+        await service.unsubscribe(db, caller.principal, data.endpoint)
         await db.commit()
 
     @get(
@@ -89,8 +91,8 @@ class RealtimeController(Controller):
         responses=error_responses(401, 403),
         summary="Notification settings / 通知设置",
     )
-    async def preferences(self, db: Db, request: Request[Principal, Any, Any]) -> Preferences:
-        return await service.preferences(db, request.user.account_id)
+    async def preferences(self, db: Db, caller: CallerDep) -> Preferences:
+        return await service.preferences(db, caller.account_id)
 
     @put(
         "/me/notification-preferences",
@@ -101,11 +103,11 @@ class RealtimeController(Controller):
     async def set_preferences(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         data: JSONBody[PreferencesIn],
     ) -> Preferences:
         """Per category, for WebSocket and Web Push. Urgent (child-safety) alerts are always delivered."""
-        out = await service.set_preferences(db, request.user, data.preferences)
+        out = await service.set_preferences(db, caller.principal, data.preferences)
         await db.commit()
         return out
 
@@ -134,3 +136,11 @@ async def realtime_lifespan(app: Litestar) -> AsyncIterator[None]:
         if worker is not None:
             await worker.stop()
         await hub.stop()
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [RealtimeController, live],
+    tags=[Tag(name=TAGS[0], description="WebSocket tickets, Web Push devices, notification settings")],
+    lifespans=[realtime_lifespan],
+)

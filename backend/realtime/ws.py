@@ -35,8 +35,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromQuery
 from sqlalchemy import select
 
-from backend.accounts.permissions import SIGNED_IN
-from backend.core.authz import Principal, action, requires
+from backend.core.authz import SIGNED_IN, Principal, action, requires
 from backend.core.outbox import Event
 from backend.realtime.events import audience_sql, category_of, message_for
 from backend.realtime.hub import Connection, Hub

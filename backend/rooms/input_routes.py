@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from backend.core import ratelimit
 from backend.core.authz import Principal, requires
 from backend.core.config import Settings
-from backend.core.deps import Db, client_address
+from backend.core.deps import CallerDep, Db, client_address
 from backend.core.errors import error_responses
 from backend.rooms import input as service
 from backend.rooms import permissions as P
@@ -60,22 +60,27 @@ class RoomRatingController(Controller):
 
     @put("/rating", opt=requires(P.RATE), responses=LIMITED_WRITE_ERRORS, summary="Rate a room / 评价母婴室")
     async def rate(
-        self, db: Db, request: Request[Principal, Any, Any], room_id: FromPath[uuid.UUID], data: JSONBody[RatingIn]
+        self,
+        db: Db,
+        request: Request[Principal, Any, Any],
+        caller: CallerDep,
+        room_id: FromPath[uuid.UUID],
+        data: JSONBody[RatingIn],
     ) -> MyRatingOut:
         """One rating per account and room: rating again replaces it. Changing the comment's text
         lifts a moderator's hide (it is a new comment); changing only the stars does not."""
         await _limit(db, request, "rating")
-        out = await service.rate(db, request.user, room_id, data)
+        out = await service.rate(db, caller.principal, room_id, data)
         await db.commit()
         return out
 
     @get("/rating", opt=requires(P.RATE), responses=READ_ERRORS, summary="My rating / 我的评价")
-    async def mine(self, db: Db, request: Request[Principal, Any, Any], room_id: FromPath[uuid.UUID]) -> MyRatingOut:
-        return await service.my_rating(db, request.user, room_id)
+    async def mine(self, db: Db, caller: CallerDep, room_id: FromPath[uuid.UUID]) -> MyRatingOut:
+        return await service.my_rating(db, caller.principal, room_id)
 
     @delete("/rating", opt=requires(P.RATE), responses=READ_ERRORS, summary="Remove my rating / 删除我的评价")
-    async def unrate(self, db: Db, request: Request[Principal, Any, Any], room_id: FromPath[uuid.UUID]) -> None:
-        await service.unrate(db, request.user, room_id)
+    async def unrate(self, db: Db, caller: CallerDep, room_id: FromPath[uuid.UUID]) -> None:
+        await service.unrate(db, caller.principal, room_id)
         await db.commit()
 
     @get(
@@ -99,13 +104,13 @@ class RoomRatingController(Controller):
     async def hide(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         room_id: FromPath[uuid.UUID],
         rating_id: FromPath[uuid.UUID],
         data: JSONBody[HideIn],
     ) -> ModeratedRatingOut:
         """The room's managers and city admins, with a reason; the stars keep counting."""
-        out = await service.hide(db, request.user, room_id, rating_id, data)
+        out = await service.hide(db, caller.principal, room_id, rating_id, data)
         await db.commit()
         return out
 
@@ -119,11 +124,11 @@ class RoomRatingController(Controller):
     async def show(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         room_id: FromPath[uuid.UUID],
         rating_id: FromPath[uuid.UUID],
     ) -> ModeratedRatingOut:
-        out = await service.show(db, request.user, room_id, rating_id)
+        out = await service.show(db, caller.principal, room_id, rating_id)
         await db.commit()
         return out
 
@@ -137,13 +142,14 @@ class RoomRatingController(Controller):
         self,
         db: Db,
         request: Request[Principal, Any, Any],
+        caller: CallerDep,
         room_id: FromPath[uuid.UUID],
         data: JSONBody[SuggestionIn],
     ) -> SuggestionOut:
         """Name only the fields to change (`null` clears an optional one); the room's managers or a
         city admin decide."""
         await _limit(db, request, "suggestion")
-        out = await service.suggest_change(db, request.user, room_id, data)
+        out = await service.suggest_change(db, caller.principal, room_id, data)
         await db.commit()
         return out
 
@@ -162,11 +168,11 @@ class RoomSuggestionController(Controller):
 
     @post("/", opt=requires(P.SUGGEST), responses=LIMITED_WRITE_ERRORS, summary="Suggest a new room / 提交新母婴室")
     async def suggest_room(
-        self, db: Db, request: Request[Principal, Any, Any], data: JSONBody[NewRoomSuggestionIn]
+        self, db: Db, request: Request[Principal, Any, Any], caller: CallerDep, data: JSONBody[NewRoomSuggestionIn]
     ) -> SuggestionOut:
         """A city admin decides; approving adds the room."""
         await _limit(db, request, "suggestion")
-        out = await service.suggest_room(db, request.user, data)
+        out = await service.suggest_room(db, caller.principal, data)
         await db.commit()
         return out
 
@@ -179,7 +185,7 @@ class RoomSuggestionController(Controller):
     async def list_suggestions(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         status: Annotated[SuggestionStatus | None, QueryParameter(description="Filter by status")] = "pending",
         room_id: Annotated[uuid.UUID | None, QueryParameter(description="One room's suggestions")] = None,
         limit: Limit = 20,
@@ -187,7 +193,7 @@ class RoomSuggestionController(Controller):
     ) -> list[SuggestionOut]:
         """Managers see their rooms' suggestions; city admins see all, new rooms included."""
         return await service.list_suggestions(
-            db, request.user, status=status, room_id=room_id, limit=limit, offset=offset
+            db, caller.principal, status=status, room_id=room_id, limit=limit, offset=offset
         )
 
     @post(
@@ -200,7 +206,7 @@ class RoomSuggestionController(Controller):
     async def approve(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         suggestion_id: FromPath[uuid.UUID],
         data: JSONBody[DecisionIn],
     ) -> DecisionOut:
@@ -208,7 +214,7 @@ class RoomSuggestionController(Controller):
         for a new-room suggestion, city admins only). `outdated` says the room changed after the
         suggestion was made; `changed_since_base` names the suggested fields changed meanwhile. A
         decided suggestion answers 409 `already_decided`."""
-        out = await service.approve(db, request.user, suggestion_id, data)
+        out = await service.approve(db, caller.principal, suggestion_id, data)
         await db.commit()
         return out
 
@@ -222,11 +228,11 @@ class RoomSuggestionController(Controller):
     async def reject(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         suggestion_id: FromPath[uuid.UUID],
         data: JSONBody[DecisionIn],
     ) -> SuggestionOut:
-        out = await service.reject(db, request.user, suggestion_id, data)
+        out = await service.reject(db, caller.principal, suggestion_id, data)
         await db.commit()
         return out
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, MediaType, Request, Response, get, post, put
+from litestar import Controller, MediaType, Response, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import NotFound, error_responses
 from backend.core.storage import Storage
 from backend.files import service as files
@@ -19,6 +21,7 @@ from backend.files.routes import attachment_response
 from backend.institutions.models import Institution
 from backend.rooms import permissions as P
 from backend.rooms import queries, service
+from backend.rooms.input_routes import input_controllers
 from backend.rooms.models import Room, RoomManager
 from backend.rooms.schemas import Amenity, PhotosIn, RoomFacts, RoomMarker, RoomOut, VenueType, VerifyIn
 
@@ -93,8 +96,8 @@ class RoomController(Controller):
         responses=error_responses(400, 401, 403, 422),
         summary="Add a room / 新增母婴室",
     )
-    async def create(self, db: Db, request: Request[Principal, Any, Any], data: JSONBody[RoomFacts]) -> RoomOut:
-        room = await service.create_room(db, data, created_by=request.user.account_id)
+    async def create(self, db: Db, caller: CallerDep, data: JSONBody[RoomFacts]) -> RoomOut:
+        room = await service.create_room(db, data, created_by=caller.account_id)
         await db.commit()
         return await service.detail(db, room.id)
 
@@ -104,12 +107,10 @@ class RoomController(Controller):
         responses=error_responses(400, 401, 403, 404, 422),
         summary="Change a room's facts / 修改母婴室信息",
     )
-    async def edit(
-        self, db: Db, request: Request[Principal, Any, Any], room_id: FromPath[uuid.UUID], data: JSONBody[RoomFacts]
-    ) -> RoomOut:
+    async def edit(self, db: Db, caller: CallerDep, room_id: FromPath[uuid.UUID], data: JSONBody[RoomFacts]) -> RoomOut:
         """The room's managers and city admins; every change is a new version in the history."""
-        room = await service.load(db, room_id, P.EDIT.where(request.user), lock=True)
-        await service.apply_facts(db, room, data, changed_by=request.user.account_id, suggestion_id=None)
+        room = await service.load(db, room_id, P.EDIT.where(caller.principal), lock=True)
+        await service.apply_facts(db, room, data, changed_by=caller.account_id, suggestion_id=None)
         await db.commit()
         return await service.detail(db, room_id)
 
@@ -121,11 +122,11 @@ class RoomController(Controller):
         summary="Mark verified / 标记已核实",
     )
     async def verify(
-        self, db: Db, request: Request[Principal, Any, Any], room_id: FromPath[uuid.UUID], data: JSONBody[VerifyIn]
+        self, db: Db, caller: CallerDep, room_id: FromPath[uuid.UUID], data: JSONBody[VerifyIn]
     ) -> RoomOut:
         from backend.core.clock import local_today
 
-        room = await service.load(db, room_id, P.VERIFY.where(request.user), lock=True)
+        room = await service.load(db, room_id, P.VERIFY.where(caller.principal), lock=True)
         room.verified, room.verified_on = True, data.verified_on or local_today()
         await db.commit()
         return await service.detail(db, room_id)
@@ -137,12 +138,12 @@ class RoomController(Controller):
         summary="Set a room's photos / 设置母婴室照片",
     )
     async def set_photos(
-        self, db: Db, request: Request[Principal, Any, Any], room_id: FromPath[uuid.UUID], data: JSONBody[PhotosIn]
+        self, db: Db, caller: CallerDep, room_id: FromPath[uuid.UUID], data: JSONBody[PhotosIn]
     ) -> RoomOut:
         """Its managers and city admins: upload each with `POST /api/uploads?purpose=room_photo`, then
         list them here in order (the list replaces the previous one)."""
-        room = await service.load(db, room_id, P.EDIT.where(request.user), lock=True)
-        await service.set_photos(db, room, list(data.upload_ids), owner_id=request.user.account_id)
+        room = await service.load(db, room_id, P.EDIT.where(caller.principal), lock=True)
+        await service.set_photos(db, room, list(data.upload_ids), owner_id=caller.account_id)
         await db.commit()
         return await service.detail(db, room_id)
 
@@ -219,3 +220,10 @@ class MapExportController(Controller):
         if_none_match: Annotated[str | None, HeaderParameter(name="If-None-Match", required=False)] = None,
     ) -> Response[dict[str, Any]]:
         return await self._layer(db, Institution, service.institutions_geojson, if_none_match)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [RoomController, MapExportController, *input_controllers()],
+    tags=[Tag(name=TAGS[0], description="Mother-and-baby rooms: nearby, map viewport, GeoJSON")],
+)

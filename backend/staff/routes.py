@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, delete, get, post
 from litestar.datastructures import State
+from litestar.openapi.spec import Tag
 from litestar.params import FromPath, JSONBody
 
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.staff import permissions as P
 from backend.staff import service
@@ -23,10 +24,10 @@ class StaffRosterController(Controller):
 
     @get("/", opt=requires(P.LIST), responses=error_responses(401, 403, 404), summary="Staff roster / 工作人员名册")
     async def list_members(
-        self, db: Db, request: Request[Principal, Any, Any], institution_id: FromPath[uuid.UUID]
+        self, db: Db, caller: CallerDep, institution_id: FromPath[uuid.UUID]
     ) -> list[StaffMemberOut]:
         """ID numbers are shown masked (last four characters only)."""
-        return await service.list_members(db, request.user, institution_id)
+        return await service.list_members(db, caller.principal, institution_id)
 
     @post(
         "/",
@@ -38,7 +39,7 @@ class StaffRosterController(Controller):
     async def add_member(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         state: State,
         institution_id: FromPath[uuid.UUID],
         data: JSONBody[StaffMemberIn],
@@ -47,7 +48,7 @@ class StaffRosterController(Controller):
         last four characters. 409 `person_blacklisted` if the person is on the blacklist (no details
         are given), 409 `already_on_roster` if they are on this roster already. A `phone` that belongs
         to a platform account gives that account staff access to the institution."""
-        out = await service.add_member(db, state.settings, request.user, institution_id, data)
+        out = await service.add_member(db, state.settings, caller.principal, institution_id, data)
         await db.commit()
         return out
 
@@ -60,10 +61,19 @@ class StaffRosterController(Controller):
     async def remove_member(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         institution_id: FromPath[uuid.UUID],
         member_id: FromPath[uuid.UUID],
     ) -> None:
         """Also removes the staff access the roster entry gave a linked account."""
-        await service.remove_member(db, request.user, institution_id, member_id)
+        await service.remove_member(db, caller.principal, institution_id, member_id)
         await db.commit()
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [StaffRosterController],
+    tags=[
+        Tag(name="staff · 工作人员名册", description="Institutions' staff rosters (ID numbers kept as keyed hashes)")
+    ],
+)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
+from litestar.openapi.spec import Tag
 from litestar.params import QueryParameter
 
-from backend.core.authz import Principal, requires
-from backend.core.deps import Db
+from backend.core.authz import requires
+from backend.core.deps import CallerDep, Db
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.statistics import permissions as P
 from backend.statistics import service
@@ -68,12 +70,12 @@ class StatisticsController(Controller):
     async def overview(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         from_month: FromMonth = None,
         to_month: ToMonth = None,
         unit: UnitCode = None,
     ) -> Overview:
-        return await service.overview(db, request.user, from_month=from_month, to_month=to_month, unit=unit)
+        return await service.overview(db, caller.principal, from_month=from_month, to_month=to_month, unit=unit)
 
     @get(
         "/export.csv",
@@ -85,7 +87,7 @@ class StatisticsController(Controller):
     async def export(
         self,
         db: Db,
-        request: Request[Principal, Any, Any],
+        caller: CallerDep,
         from_month: FromMonth = None,
         to_month: ToMonth = None,
         unit: UnitCode = None,
@@ -94,10 +96,17 @@ class StatisticsController(Controller):
         `month,unit_code,unit,metric,metric_zh,value,target,met` (`month` is `current` for today's
         occupancy; `unit_code` is empty for the city). UTF-8 with a byte-order mark (opens in Excel).
         按区县×月份×指标逐行导出（UTF-8 BOM，可直接用 Excel 打开）。"""
-        data = await service.overview(db, request.user, from_month=from_month, to_month=to_month, unit=unit)
+        data = await service.overview(db, caller.principal, from_month=from_month, to_month=to_month, unit=unit)
         name = f"daqing-statistics-{data.from_month}-{data.to_month}" + (f"-{unit}" if unit else "") + ".csv"
         return Response(
             to_csv(data),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [StatisticsController],
+    tags=[Tag(name="statistics · 统计监测", description="Figures per unit and month against the plan's targets")],
+)

@@ -283,10 +283,67 @@ async def _rows(db: AsyncSession, sql: str, **params: Any) -> list[Any]:
     return list((await db.execute(text(sql), params)).mappings().all())
 
 
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """Which units an overview covers: every unit (for city sums), those shown, and whether the city is."""
+
+    all_units: list[Unit]
+    visible: list[Unit]
+    with_city: bool
+
+    @property
+    def codes(self) -> list[int]:
+        return [u.code for u in self.visible]
+
+
+@dataclass(frozen=True, slots=True)
+class _Data:
+    """The period's figures as the queries return them, keyed by (unit code, or None for the city; month)."""
+
+    stock: dict[tuple[int, dt.date], Any]
+    occupancy: dict[int, Any]
+    slots: dict[tuple[int, dt.date], Any]
+    complaints: dict[tuple[int | None, dt.date], dict[str, int]]
+    resolved: dict[tuple[int | None, dt.date], Any]
+    guidance: dict[tuple[int | None, dt.date], int] | None  # None: guidance figures are not available
+
+
+_CITY = None  # the key of city-wide figures
+_ZERO_STOCK = {
+    "institutions": 0,
+    "home_based": 0,
+    "kindergarten_class": 0,
+    "inclusive": 0,
+    "demonstration": 0,
+    "places": 0,
+    **{f"p_{t}": 0 for t in CLASS_TYPES},
+    "inclusive_places": 0,
+    "filed": 0,
+}
+
+
 async def overview(
     db: AsyncSession, p: Principal, *, from_month: str | None, to_month: str | None, unit: int | None
 ) -> Overview:
     first, last = month_range(from_month, to_month)
+    scope = await _scope(db, p, unit)
+    months = [add_months(first, k) for k in range(months_between(first, last))]
+    data = await _load(db, scope, first, last)
+    return Overview(
+        from_month=month_label(first),
+        to_month=month_label(last),
+        months=[month_label(m) for m in months],
+        timezone=TZ,
+        generated_at=utcnow(),
+        targets=Targets(places_per_1000=PLACES_PER_1000_TARGET, demonstration_per_unit=DEMONSTRATION_PER_UNIT),
+        units=[_unit_figures(data, scope, u, months) for u in scope.visible],
+        city=_city_figures(data, scope, months) if scope.with_city else None,
+        notes=[NOTE_HISTORY, NOTE_OCCUPANCY],
+    )
+
+
+async def _scope(db: AsyncSession, p: Principal, unit: int | None) -> _Scope:
+    """The units the caller may see (404 for a unit outside them), narrowed to ``unit`` when given."""
     all_units = list((await db.execute(select(Unit).order_by(Unit.sort_order, Unit.code))).scalars())
     by_code = {u.code: u for u in all_units}
     visible = [
@@ -298,134 +355,129 @@ async def overview(
         if unit not in {u.code for u in visible}:
             raise NotFound("unit")
         visible = [by_code[unit]]
-    with_city = unit is None and P.sees_city(p)
-    codes = [u.code for u in visible]
+    return _Scope(all_units, visible, with_city=unit is None and P.sees_city(p))
+
+
+async def _load(db: AsyncSession, scope: _Scope, first: dt.date, last: dt.date) -> _Data:
+    """Run the period's queries (stock, occupancy, slots, complaints, resolutions, guidance)."""
+    codes = scope.codes
     after = add_months(last, 1)
     starts, ends = local_start(first), local_start(after)
-    months = [add_months(first, k) for k in range(months_between(first, last))]
-
-    params: dict[str, Any] = {"units": codes, "first": first, "last": last, "ends": ends}
-    stock = await _rows(db, _stock_sql(), **params)
+    stock = await _rows(db, _stock_sql(), units=codes, first=first, last=last, ends=ends)
     occupancy = {r["unit"]: r for r in await _rows(db, _OCCUPANCY_SQL, units=codes)}
     slots = await _rows(db, _SLOTS_SQL, units=codes, first=first, after=after)
-    flow = {"starts": starts, "ends": ends, "all_units": with_city, "units": codes}
+    flow = {"starts": starts, "ends": ends, "all_units": scope.with_city, "units": codes}
     complaints = await _rows(db, _COMPLAINTS_SQL, **flow)
     resolved = await _rows(db, _RESOLVED_SQL, **flow)
     guidance = await _rows(db, _GUIDANCE_SQL, **flow)
 
-    # Everything keyed by (unit code or None for the city, month).
-    CITY = None
-    stock_by = {(r["unit"], r["month"]): r for r in stock}
-    slots_by = {(r["unit"], r["month"]): r for r in slots}
-    cats: dict[tuple[int | None, dt.date], dict[str, int]] = {}
+    def key(r: Any) -> tuple[int | None, dt.date]:
+        return (_CITY if r["city"] else r["unit"], r["month"])
+
+    by_category: dict[tuple[int | None, dt.date], dict[str, int]] = {}
     for r in complaints:
-        key = (CITY if r["city"] else r["unit"], r["month"])
-        cats.setdefault(key, {})[r["category"]] = r["n"]
-    resolved_by = {(CITY if r["city"] else r["unit"], r["month"]): r for r in resolved}
-    guidance_by = {(CITY if r["city"] else r["unit"], r["month"]): r["n"] for r in guidance or []}
+        by_category.setdefault(key(r), {})[r["category"]] = r["n"]
+    return _Data(
+        stock={(r["unit"], r["month"]): r for r in stock},
+        occupancy=occupancy,
+        slots={(r["unit"], r["month"]): r for r in slots},
+        complaints=by_category,
+        resolved={key(r): r for r in resolved},
+        guidance=None if guidance is None else {key(r): r["n"] for r in guidance},
+    )
 
-    zero_stock = {
-        "institutions": 0,
-        "home_based": 0,
-        "kindergarten_class": 0,
-        "inclusive": 0,
-        "demonstration": 0,
-        "places": 0,
-        **{f"p_{t}": 0 for t in CLASS_TYPES},
-        "inclusive_places": 0,
-        "filed": 0,
-    }
 
-    def figures(
-        key: int | None, month: dt.date, s: dict[str, Any], population: int, units_meeting: int | None
-    ) -> MonthFigures:
-        sl = slots_by.get((key, month)) if key is not None else None
-        slot_cap = int(sl["capacity"]) if sl else 0
-        slot_booked = int(sl["booked"]) if sl else 0
-        if key is None:
-            slot_cap = sum(int(slots_by[(c, month)]["capacity"]) for c in codes if (c, month) in slots_by)
-            slot_booked = sum(int(slots_by[(c, month)]["booked"]) for c in codes if (c, month) in slots_by)
-        by_cat = {code: cats.get((key, month), {}).get(code, 0) for code in CATEGORIES}
-        res = resolved_by.get((key, month))
-        places = int(s["places"])
-        per_1000 = _per_1000(places, population)
-        demonstration = int(s["demonstration"])
-        return MonthFigures(
-            month=month_label(month),
-            institutions=int(s["institutions"]),
-            home_based=int(s["home_based"]),
-            kindergarten_class=int(s["kindergarten_class"]),
-            inclusive_institutions=int(s["inclusive"]),
-            demonstration=demonstration,
-            demonstration_met=(
-                demonstration >= DEMONSTRATION_PER_UNIT if units_meeting is None else units_meeting == len(all_units)
-            ),
-            units_meeting_demonstration=units_meeting,
-            places=places,
-            places_by_class_type=PlacesByClassType(**{t: int(s[f"p_{t}"]) for t in CLASS_TYPES}),
-            inclusive_places=int(s["inclusive_places"]),
-            inclusive_share_pct=_pct(int(s["inclusive_places"]), places),
-            population=population,
-            places_per_1000=per_1000,
-            places_target_met=1000.0 * places / population >= PLACES_PER_1000_TARGET if population else False,
-            filed=int(s["filed"]),
-            filing_rate_pct=_pct(int(s["filed"]), int(s["institutions"])),
-            slot_capacity=slot_cap,
-            slot_booked=slot_booked,
-            slot_use_pct=_pct(slot_booked, slot_cap),
-            complaints=sum(by_cat.values()),
-            complaints_by_category=by_cat,
-            complaints_resolved=int(res["n"]) if res else 0,
-            median_resolution_hours=round(float(res["median_h"]), 1) if res and res["median_h"] is not None else None,
-            families_reached=None if guidance is None else int(guidance_by.get((key, month), 0)),
-        )
+def _month_figures(
+    data: _Data,
+    scope: _Scope,
+    key: int | None,
+    month: dt.date,
+    s: dict[str, Any],
+    population: int,
+    units_meeting: int | None,
+) -> MonthFigures:
+    """One unit's (or, ``key`` None, the city's) figures of one month; ``s`` is its stock row."""
+    slot_cap, slot_booked = _slot_use(data, scope, key, month)
+    by_cat = {code: data.complaints.get((key, month), {}).get(code, 0) for code in CATEGORIES}
+    res = data.resolved.get((key, month))
+    places = int(s["places"])
+    demonstration = int(s["demonstration"])
+    return MonthFigures(
+        month=month_label(month),
+        institutions=int(s["institutions"]),
+        home_based=int(s["home_based"]),
+        kindergarten_class=int(s["kindergarten_class"]),
+        inclusive_institutions=int(s["inclusive"]),
+        demonstration=demonstration,
+        demonstration_met=(
+            demonstration >= DEMONSTRATION_PER_UNIT if units_meeting is None else units_meeting == len(scope.all_units)
+        ),
+        units_meeting_demonstration=units_meeting,
+        places=places,
+        places_by_class_type=PlacesByClassType(**{t: int(s[f"p_{t}"]) for t in CLASS_TYPES}),
+        inclusive_places=int(s["inclusive_places"]),
+        inclusive_share_pct=_pct(int(s["inclusive_places"]), places),
+        population=population,
+        places_per_1000=_per_1000(places, population),
+        places_target_met=1000.0 * places / population >= PLACES_PER_1000_TARGET if population else False,
+        filed=int(s["filed"]),
+        filing_rate_pct=_pct(int(s["filed"]), int(s["institutions"])),
+        slot_capacity=slot_cap,
+        slot_booked=slot_booked,
+        slot_use_pct=_pct(slot_booked, slot_cap),
+        complaints=sum(by_cat.values()),
+        complaints_by_category=by_cat,
+        complaints_resolved=int(res["n"]) if res else 0,
+        median_resolution_hours=round(float(res["median_h"]), 1) if res and res["median_h"] is not None else None,
+        families_reached=None if data.guidance is None else int(data.guidance.get((key, month), 0)),
+    )
 
-    def occupancy_of(places: int, taken: int) -> Occupancy:
-        return Occupancy(places=places, places_taken=taken, occupancy_pct=_pct(taken, places))
 
-    units_out: list[AreaFigures] = []
-    for u in visible:
-        occ = occupancy.get(u.code)
-        units_out.append(
-            AreaFigures(
-                unit_code=u.code,
-                name_zh=u.name_zh,
-                name_en=u.name_en,
-                population=u.population,
-                occupancy=occupancy_of(int(occ["places"]) if occ else 0, int(occ["taken"]) if occ else 0),
-                months=[figures(u.code, m, stock_by.get((u.code, m), zero_stock), u.population, None) for m in months],
-            )
-        )
+def _slot_use(data: _Data, scope: _Scope, key: int | None, month: dt.date) -> tuple[int, int]:
+    """(capacity, booked) of the month's hourly-care slots: the unit's, or the sum over the units shown."""
+    if key is None:
+        rows = [data.slots[(c, month)] for c in scope.codes if (c, month) in data.slots]
+    else:
+        rows = [data.slots[(key, month)]] if (key, month) in data.slots else []
+    return sum(int(r["capacity"]) for r in rows), sum(int(r["booked"]) for r in rows)
 
-    city: AreaFigures | None = None
-    if with_city:
-        population = sum(u.population for u in all_units)
-        city_months = []
-        for m in months:
-            rows = [stock_by.get((c, m), zero_stock) for c in codes]
-            summed = {k: sum(int(r[k]) for r in rows) for k in zero_stock}
-            meeting = sum(1 for r in rows if int(r["demonstration"]) >= DEMONSTRATION_PER_UNIT)
-            city_months.append(figures(CITY, m, summed, population, meeting))
-        city = AreaFigures(
-            unit_code=None,
-            name_zh="大庆市",
-            name_en="Daqing",
-            population=population,
-            occupancy=occupancy_of(
-                sum(int(r["places"]) for r in occupancy.values()), sum(int(r["taken"]) for r in occupancy.values())
-            ),
-            months=city_months,
-        )
 
-    notes = [NOTE_HISTORY, NOTE_OCCUPANCY]
-    return Overview(
-        from_month=month_label(first),
-        to_month=month_label(last),
-        months=[month_label(m) for m in months],
-        timezone=TZ,
-        generated_at=utcnow(),
-        targets=Targets(places_per_1000=PLACES_PER_1000_TARGET, demonstration_per_unit=DEMONSTRATION_PER_UNIT),
-        units=units_out,
-        city=city,
-        notes=notes,
+def _occupancy(places: int, taken: int) -> Occupancy:
+    return Occupancy(places=places, places_taken=taken, occupancy_pct=_pct(taken, places))
+
+
+def _unit_figures(data: _Data, scope: _Scope, u: Unit, months: list[dt.date]) -> AreaFigures:
+    occ = data.occupancy.get(u.code)
+    return AreaFigures(
+        unit_code=u.code,
+        name_zh=u.name_zh,
+        name_en=u.name_en,
+        population=u.population,
+        occupancy=_occupancy(int(occ["places"]) if occ else 0, int(occ["taken"]) if occ else 0),
+        months=[
+            _month_figures(data, scope, u.code, m, data.stock.get((u.code, m), _ZERO_STOCK), u.population, None)
+            for m in months
+        ],
+    )
+
+
+def _city_figures(data: _Data, scope: _Scope, months: list[dt.date]) -> AreaFigures:
+    """The city: the units' stock summed per month, and how many units meet the demonstration target."""
+    population = sum(u.population for u in scope.all_units)
+    city_months = []
+    for m in months:
+        rows = [data.stock.get((c, m), _ZERO_STOCK) for c in scope.codes]
+        summed = {k: sum(int(r[k]) for r in rows) for k in _ZERO_STOCK}
+        meeting = sum(1 for r in rows if int(r["demonstration"]) >= DEMONSTRATION_PER_UNIT)
+        city_months.append(_month_figures(data, scope, _CITY, m, summed, population, meeting))
+    return AreaFigures(
+        unit_code=None,
+        name_zh="大庆市",
+        name_en="Daqing",
+        population=population,
+        occupancy=_occupancy(
+            sum(int(r["places"]) for r in data.occupancy.values()),
+            sum(int(r["taken"]) for r in data.occupancy.values()),
+        ),
+        months=city_months,
     )

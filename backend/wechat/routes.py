@@ -8,6 +8,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import Tag
 from litestar.params import JSONBody, QueryParameter
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,9 +17,10 @@ from backend.accounts import service as accounts
 from backend.accounts.routes import session_response
 from backend.accounts.schemas import SessionOut
 from backend.accounts.sessions import session_cookies
-from backend.core.authz import Principal, requires
+from backend.core.authz import requires
 from backend.core.config import Settings
-from backend.core.deps import Db, client_address
+from backend.core.deps import CallerDep, Db, client_address
+from backend.core.domains import Domain
 from backend.core.errors import error_responses
 from backend.wechat import permissions as P
 from backend.wechat import service
@@ -206,8 +208,8 @@ class MyWeChatController(Controller):
         )
 
     @get("/", opt=requires(P.READ_MINE), responses=error_responses(401, 403), summary="My WeChat / 我的微信绑定")
-    async def mine(self, db: Db, state: State, request: Request[Principal, Any, Any]) -> MyWeChatOut:
-        return await self._mine(db, state.settings, request.user.account_id)
+    async def mine(self, db: Db, state: State, caller: CallerDep) -> MyWeChatOut:
+        return await self._mine(db, state.settings, caller.account_id)
 
     @delete(
         "/",
@@ -216,9 +218,9 @@ class MyWeChatController(Controller):
         responses=error_responses(401, 403, 404),
         summary="Unbind my WeChat / 解除微信绑定",
     )
-    async def unbind(self, db: Db, state: State, request: Request[Principal, Any, Any]) -> Unbound:
+    async def unbind(self, db: Db, state: State, caller: CallerDep) -> Unbound:
         """WeChat no longer signs you in and sends you nothing; your subscriptions are forgotten."""
-        unbound = await service.unbind(db, state.settings, request.user.account_id)
+        unbound = await service.unbind(db, state.settings, caller.account_id)
         await db.commit()
         return Unbound(unbound=unbound)
 
@@ -229,8 +231,15 @@ class MyWeChatController(Controller):
         summary="Set or revoke my subscriptions / 设置或撤回订阅",
     )
     async def set_subscriptions(
-        self, db: Db, state: State, request: Request[Principal, Any, Any], data: JSONBody[SubscriptionsIn]
+        self, db: Db, state: State, caller: CallerDep, data: JSONBody[SubscriptionsIn]
     ) -> MyWeChatOut:
-        await service.set_subscriptions(db, state.settings, request.user.account_id, list(data.event_kinds))
+        await service.set_subscriptions(db, state.settings, caller.account_id, list(data.event_kinds))
         await db.commit()
-        return await self._mine(db, state.settings, request.user.account_id)
+        return await self._mine(db, state.settings, caller.account_id)
+
+
+# What this domain gives the app (backend/app.py assembles every domain's).
+DOMAIN = Domain(
+    handlers=lambda _settings: [WeChatController, MyWeChatController],
+    tags=[Tag(name="wechat · 微信", description="Sign in with WeChat, subscription messages, JS-SDK")],
+)

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts import service as accounts
 from backend.accounts.models import Account
+from backend.core import tx
 from backend.core.config import WECHAT_EVENT_KINDS, Settings
 from backend.core.errors import BadRequest, Conflict, NotFound, Unauthenticated, Unavailable
 from backend.core.maintenance import periodic
@@ -89,7 +90,7 @@ async def start_authorization(db: AsyncSession, settings: Settings, scope: str, 
             expires_at=dt.datetime.now(dt.UTC) + STATE_TTL,
         )
     )
-    await db.commit()
+    await tx.commit_sign_in_step(db)
     query = urlencode(
         {
             "appid": settings.wechat.app_id,
@@ -133,7 +134,7 @@ async def finish_authorization(
         .values(used_at=func.now())
         .returning(WeChatOAuthState.next_path)
     )
-    await db.commit()  # used up whatever happens next
+    await tx.commit_before_refusing(db)  # used up whatever happens next
     if next_path is None:
         raise BadRequest(**_STATE_REFUSED)
     if not code:
@@ -177,7 +178,7 @@ async def finish_authorization(
             expires_at=dt.datetime.now(dt.UTC) + PENDING_TTL,
         )
     )
-    await db.commit()
+    await tx.commit_sign_in_step(db)
     return Authorized(next_path, pending_token=token)
 
 
@@ -212,7 +213,7 @@ async def bind(
     pending = await pending_binding(db, settings, token)
     account = await accounts.verify_code(db, settings, phone, code, client)
     if await db.get(WeChatIdentity, account.id) is not None:
-        await db.commit()  # the code is used up
+        await tx.commit_before_refusing(db)  # the code is used up
         raise Conflict(
             "This phone number's account is bound to another WeChat already",
             detail_zh="该手机号已绑定其他微信，请先在“我的”中解除绑定",
@@ -232,7 +233,7 @@ async def bind(
                 )
             )
     except IntegrityError as exc:
-        await db.commit()
+        await tx.commit_before_refusing(db)
         raise Conflict(
             "This WeChat is bound to another account",
             detail_zh="该微信已绑定其他账号",

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.core import tx
 from backend.wechat.api import WeChatApi
 from backend.wechat.models import WeChatCredential
 
@@ -53,7 +54,7 @@ async def _cached(
             )
         ).scalar_one()
         if _fresh(row, margin_s, stale):
-            await db.commit()
+            await tx.commit_shared_cache(db)
             return row.value  # type: ignore[return-value]
         value, expires_in = await fetch()
         now = dt.datetime.now(dt.UTC)
@@ -61,7 +62,7 @@ async def _cached(
         row.expires_at = now + dt.timedelta(seconds=expires_in)
         row.refreshed_at = now
         row.refresh_count += 1
-        await db.commit()
+        await tx.commit_shared_cache(db)
         return value
 
 

@@ -41,6 +41,25 @@ def clean_env(monkeypatch, tmp_path):
     return monkeypatch
 
 
+def production(env, **overrides: str) -> None:
+    """Set a complete production configuration (as a .env file would hold it), with ``overrides``."""
+    from tests.conftest import TEST_VAPID_PEM
+
+    for name, value in {
+        "APP_ENV": "production",
+        "DATABASE_URL": "postgresql://app:pw@db:5432/daqing",
+        "SECRET_KEY": "k" * 40,
+        "PUBLIC_BASE_URL": "https://tuoyu.daqing.example",
+        "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
+        **SMS_ENV,
+        "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
+        "ID_HASH_KEY": "h" * 40,
+        "CHILD_DATA_KEYS": CHILD_DATA_KEYS,
+        **overrides,
+    }.items():
+        env.setenv(name, value)
+
+
 def test_development_defaults_generate_and_keep_a_secret(clean_env, tmp_path):
     first = Settings.from_env()
     assert first.env == "development"
@@ -76,18 +95,9 @@ def test_production_refuses_unsafe_defaults(clean_env):
 
 
 def test_production_accepts_a_complete_configuration(clean_env):
-    clean_env.setenv("APP_ENV", "production")
-    clean_env.setenv("DATABASE_URL", "postgresql://app:pw@db:5432/daqing")
-    clean_env.setenv("SECRET_KEY", "k" * 40)
-    clean_env.setenv("PUBLIC_BASE_URL", "https://tuoyu.daqing.example")
-    clean_env.setenv("ALLOWED_ORIGINS", "https://tuoyu.daqing.example")
-    for name, value in SMS_ENV.items():
-        clean_env.setenv(name, value)
-    clean_env.setenv("ID_HASH_KEY", "h" * 40)
-    clean_env.setenv("CHILD_DATA_KEYS", CHILD_DATA_KEYS)
     from tests.conftest import TEST_VAPID_PEM
 
-    clean_env.setenv("VAPID_PRIVATE_KEY", TEST_VAPID_PEM.replace("\n", "\\n"))  # one-line form, as in .env files
+    production(clean_env, VAPID_PRIVATE_KEY=TEST_VAPID_PEM.replace("\n", "\\n"))  # one-line form, as in .env files
     settings = Settings.from_env()
     assert settings.vapid_private_key == TEST_VAPID_PEM
     assert settings.database_url == "postgresql+asyncpg://app:pw@db:5432/daqing"
@@ -165,24 +175,13 @@ def test_s3_storage_settings(clean_env):
 
 
 def test_production_refuses_minio_default_credentials(clean_env):
-    from tests.conftest import TEST_VAPID_PEM
-
-    for name, value in {
-        "APP_ENV": "production",
-        "DATABASE_URL": "postgresql://app:pw@db:5432/daqing",
-        "SECRET_KEY": "k" * 40,
-        "PUBLIC_BASE_URL": "https://tuoyu.daqing.example",
-        "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
-        **SMS_ENV,
-        "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
-        "ID_HASH_KEY": "h" * 40,
-        "CHILD_DATA_KEYS": CHILD_DATA_KEYS,
-        "STORAGE_BACKEND": "s3",
-        "S3_ENDPOINT": "minio:9000",
-        "S3_ACCESS_KEY": "minioadmin",
-        "S3_SECRET_KEY": "minioadmin",
-    }.items():
-        clean_env.setenv(name, value)
+    production(
+        clean_env,
+        STORAGE_BACKEND="s3",
+        S3_ENDPOINT="minio:9000",
+        S3_ACCESS_KEY="minioadmin",
+        S3_SECRET_KEY="minioadmin",
+    )
     with pytest.raises(ConfigError, match="S3_SECRET_KEY"):
         Settings.from_env()
     clean_env.setenv("S3_SECRET_KEY", "a-proper-long-random-secret")
@@ -213,25 +212,14 @@ def test_s3_public_endpoint(clean_env):
 
 
 def test_production_wants_an_https_public_endpoint(clean_env):
-    from tests.conftest import TEST_VAPID_PEM
-
-    for name, value in {
-        "APP_ENV": "production",
-        "DATABASE_URL": "postgresql://app:pw@db:5432/daqing",
-        "SECRET_KEY": "k" * 40,
-        "PUBLIC_BASE_URL": "https://tuoyu.daqing.example",
-        "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
-        **SMS_ENV,
-        "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
-        "ID_HASH_KEY": "h" * 40,
-        "CHILD_DATA_KEYS": CHILD_DATA_KEYS,
-        "STORAGE_BACKEND": "s3",
-        "S3_ENDPOINT": "http://minio:9000",
-        "S3_ACCESS_KEY": "daqing-app",
-        "S3_SECRET_KEY": "a-proper-long-random-secret",
-        "S3_PUBLIC_ENDPOINT": "http://files.daqing.example",
-    }.items():
-        clean_env.setenv(name, value)
+    production(
+        clean_env,
+        STORAGE_BACKEND="s3",
+        S3_ENDPOINT="http://minio:9000",
+        S3_ACCESS_KEY="daqing-app",
+        S3_SECRET_KEY="a-proper-long-random-secret",
+        S3_PUBLIC_ENDPOINT="http://files.daqing.example",
+    )
     with pytest.raises(ConfigError, match="S3_PUBLIC_ENDPOINT"):
         Settings.from_env()
     clean_env.setenv("S3_PUBLIC_ENDPOINT", "https://files.daqing.example")
@@ -241,19 +229,7 @@ def test_production_wants_an_https_public_endpoint(clean_env):
 
 
 def test_production_wants_an_id_hash_key_of_its_own(clean_env):
-    from tests.conftest import TEST_VAPID_PEM
-
-    for name, value in {
-        "APP_ENV": "production",
-        "DATABASE_URL": "postgresql://app:pw@db:5432/daqing",
-        "SECRET_KEY": "k" * 40,
-        "PUBLIC_BASE_URL": "https://tuoyu.daqing.example",
-        "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
-        **SMS_ENV,
-        "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
-        "CHILD_DATA_KEYS": CHILD_DATA_KEYS,
-    }.items():
-        clean_env.setenv(name, value)
+    production(clean_env)
     for bad in ("short", "k" * 40):  # too short; the same as SECRET_KEY
         clean_env.setenv("ID_HASH_KEY", bad)
         with pytest.raises(ConfigError, match="ID_HASH_KEY"):
@@ -299,20 +275,7 @@ def test_production_origins_default_to_the_public_url_alone(clean_env):
 
 
 def test_production_refuses_the_log_sender_and_an_incomplete_gateway(clean_env):
-    from tests.conftest import TEST_VAPID_PEM
-
-    for name, value in {
-        "APP_ENV": "production",
-        "DATABASE_URL": "postgresql://app:pw@db:5432/daqing",
-        "SECRET_KEY": "k" * 40,
-        "PUBLIC_BASE_URL": "https://tuoyu.daqing.example",
-        "ALLOWED_ORIGINS": "https://tuoyu.daqing.example",
-        "VAPID_PRIVATE_KEY": TEST_VAPID_PEM,
-        "ID_HASH_KEY": "h" * 40,
-        "CHILD_DATA_KEYS": CHILD_DATA_KEYS,
-        **SMS_ENV,
-    }.items():
-        clean_env.setenv(name, value)
+    production(clean_env)
     assert Settings.from_env().sms_backend == "tencent"
     clean_env.setenv("SMS_BACKEND", "log")
     with pytest.raises(ConfigError, match="SMS_BACKEND must be tencent or aliyun"):

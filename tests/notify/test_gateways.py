@@ -10,9 +10,9 @@ import logging
 import pytest
 
 from backend.core.errors import RuleViolation, Unavailable
+from backend.core.notify_settings import NotifySettings
 from backend.notify import gateways
 from backend.notify.gateways import AliyunSms, TencentSms
-from backend.notify.settings import NotifySettings
 from tests.core.test_metrics import sample, scrape
 from tests.smsgateway import SIGN_NAME, TEMPLATE_SIGN_IN, TEMPLATE_URGENT, sms_gateway
 

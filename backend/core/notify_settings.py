@@ -1,7 +1,7 @@
 """Settings of the notification pipeline and the SMS gateways (read from the environment).
 
-Kept beside the pipeline rather than in ``core/config.py``: ``Settings.notify`` holds one
-``NotifySettings``. Every variable is described in docs/notifications.md.
+Kept apart from ``core/config.py``, which holds one ``NotifySettings`` as ``Settings.notify``; in
+``core/`` because the settings are core's (core imports no domain: see the import-linter contracts). Every variable is described in docs/notifications.md.
 """
 
 from __future__ import annotations
