@@ -49,6 +49,7 @@ from backend.filing.routes import FilingReviewController, InstitutionFilingContr
 from backend.government.routes import GovernmentController
 from backend.guidance.routes import GuidanceEventController, GuidanceHostController, GuidanceRegistrationController
 from backend.health.routes import health
+from backend.imports.routes import imports_router
 from backend.institutions.routes import InstitutionController
 from backend.models import import_all_models
 from backend.notices.routes import InstitutionNoticeController, NoticeController
@@ -60,6 +61,7 @@ from backend.rooms.input_routes import input_controllers
 from backend.rooms.routes import MapExportController, RoomController
 from backend.staff.routes import StaffRosterController
 from backend.statistics.routes import StatisticsController
+from backend.statistics.supply_routes import SupplyController
 from backend.wechat.routes import MyWeChatController, WeChatController
 
 import_all_models()
@@ -165,6 +167,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             GuidanceRegistrationController,
             GuidanceHostController,
             StatisticsController,
+            SupplyController,
+            imports_router(),
             AuditController,
             uploads_router(settings),
             RealtimeController,

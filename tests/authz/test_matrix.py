@@ -267,6 +267,9 @@ def request_for(key: str, entry: dict[str, Any], world: World, ownership: str) -
         out["files"] = {**out.get("files", {}), field: ("m.png", PNG, "image/png")}
     elif entry.get("upload") == "pdf":
         out["files"] = {**out.get("files", {}), field: ("m.pdf", tiny_pdf(), "application/pdf")}
+    elif entry.get("upload") == "population_csv":  # imports: a valid register
+        content = "区县,年份,常住人口,0-3岁婴幼儿数\r\n萨尔图区,2024,420000,9800\r\n".encode("gb18030")
+        out["files"] = {**out.get("files", {}), field: ("人口.csv", content, "text/csv")}
     return out
 
 
