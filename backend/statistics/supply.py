@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.authz import Principal
 from backend.core.schemas import Output
 from backend.statistics.permissions import unit_codes
+from backend.statistics.service import NOT_BLACKLISTED
 
 TARGET_PER_1000 = 4.5
 
@@ -56,7 +57,8 @@ class SupplyGap(Output):
     streets: list[AreaSupply]  # neediest first
 
 
-_UNITS_SQL = """
+# Blacklisted institutions offer no places, as in the overview (``service.NOT_BLACKLISTED``).
+_UNITS_SQL = f"""
 WITH pop AS (
     SELECT DISTINCT ON (unit_code) unit_code, year, residents, children_0_3
     FROM population_areas WHERE street = '' ORDER BY unit_code, year DESC
@@ -64,7 +66,7 @@ WITH pop AS (
 places AS (
     SELECT i.unit_code, sum(c.capacity) AS places,
            sum(CASE WHEN i.is_inclusive THEN c.capacity ELSE 0 END) AS inclusive_places
-    FROM classes c JOIN institutions i ON i.id = c.institution_id GROUP BY 1
+    FROM classes c JOIN institutions i ON i.id = c.institution_id WHERE {NOT_BLACKLISTED} GROUP BY 1
 )
 SELECT u.code, u.name_zh, u.center_lat, u.center_lng, p.year, p.residents IS NULL AS approximate,
        coalesce(p.residents, u.population) AS residents, p.children_0_3,
@@ -74,7 +76,7 @@ WHERE u.code = ANY(:units)
 ORDER BY u.sort_order
 """
 
-_STREETS_SQL = """
+_STREETS_SQL = f"""
 WITH pop AS (
     SELECT DISTINCT ON (unit_code, street) unit_code, street, year, residents, children_0_3
     FROM population_areas WHERE street <> '' ORDER BY unit_code, street, year DESC
@@ -82,7 +84,8 @@ WITH pop AS (
 places AS (
     SELECT i.unit_code, i.street, sum(c.capacity) AS places,
            sum(CASE WHEN i.is_inclusive THEN c.capacity ELSE 0 END) AS inclusive_places
-    FROM classes c JOIN institutions i ON i.id = c.institution_id WHERE i.street IS NOT NULL GROUP BY 1, 2
+    FROM classes c JOIN institutions i ON i.id = c.institution_id
+    WHERE i.street IS NOT NULL AND {NOT_BLACKLISTED} GROUP BY 1, 2
 )
 SELECT p.unit_code AS code, u.name_zh, p.street, p.year, p.residents, p.children_0_3,
        coalesce(pl.places, 0) AS places, coalesce(pl.inclusive_places, 0) AS inclusive_places

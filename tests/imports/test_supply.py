@@ -3,7 +3,12 @@ imported population as the denominator, the demo population (approximate) otherw
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import text
+
 from backend.core.authz import Role
+from backend.core.clock import CHINA
 from backend.imports import service
 from backend.imports.crs import Crs
 from backend.imports.tables import FileFormat, read_table, write_table
@@ -60,3 +65,34 @@ async def test_supply_gap_by_unit_and_street(client, factory, db):
     assert [u["unit_code"] for u in mine["units"]] == [230602] and mine["streets"] == []
     _, parent = await factory.signed_in(Role.PARENT)
     assert (await client.get("/api/statistics/supply", headers=parent)).status_code == 403
+
+
+async def test_a_blacklisted_institution_offers_no_places(client, factory, db):
+    """As in the overview: an entry in force today takes an institution's places out of the supply."""
+    header = [*HEADER, "所属街道（乡镇）"]
+    await load(db, "institutions", header, [
+        [*inst_row(311, 所属区县="肇源县", 经度="125.08", 纬度="45.52"), "东风街道"],
+        [*inst_row(312, 所属区县="肇源县", 经度="125.08", 纬度="45.52", 普惠="否"), "东风街道"],
+    ])  # fmt: skip
+    await load(db, "population", POP, [["肇源县", "东风街道", "2024", "20000", "400"]])
+    _, admin = await factory.signed_in(Role.CITY_ADMIN)
+
+    async def east() -> dict:
+        streets = (await client.get("/api/statistics/supply", headers=admin)).json()["streets"]
+        return next(s for s in streets if s["street"] == "东风街道")
+
+    assert ((before := await east())["places"], before["inclusive_places"]) == (70, 35)
+    inclusive = (
+        await db.execute(text("SELECT id FROM institutions WHERE street = '东风街道' AND is_inclusive"))
+    ).scalar_one()
+    creator = (await db.execute(text("SELECT id FROM accounts LIMIT 1"))).scalar_one()
+    await db.execute(
+        text(
+            "INSERT INTO blacklist_entries (id, kind, institution_id, reason, department_code, decision_no,"
+            " decided_on, effective_from, created_by, created_at) VALUES (gen_random_uuid(), 'institution', :inst,"
+            " '统计测试', 'health', '卫健罚〔2026〕1号', :today, :today, :by, now())"
+        ),
+        {"inst": inclusive, "today": dt.datetime.now(CHINA).date(), "by": creator},
+    )
+    after = await east()
+    assert (after["places"], after["inclusive_places"]) == (35, 0)
