@@ -480,7 +480,7 @@ class InstitutionsSpec(Spec):
 
     async def export(self, db: AsyncSession, crs: Crs) -> tuple[list[str], list[list[str]]]:
         insts = list((await db.execute(select(Institution).order_by(Institution.registration_no))).scalars())
-        units = dict((await db.execute(select(Unit.code, Unit.name_zh))).tuples().all())
+        units = {code: name for code, name in (await db.execute(select(Unit.code, Unit.name_zh))).all()}
         modes: dict[uuid.UUID, dict[str, tuple[int, str]]] = defaultdict(dict)
         for m in (await db.execute(select(InstitutionMode))).scalars():
             modes[m.institution_id][m.mode] = (m.price_fen, m.price_unit)

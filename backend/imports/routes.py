@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.datastructures import State
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, MultipartBody, QueryParameter
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
 from backend.core.errors import NotFound, error_responses
+from backend.core.openapi import file_download
 from backend.files.routes import MULTIPART_OVERHEAD, require_multipart
 from backend.imports import permissions as P
 from backend.imports import service
@@ -28,12 +30,13 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
+KIND_ZH = {"institutions": "机构名单", "rooms": "母婴室名单", "population": "人口数据"}
 UPLOAD_DESCRIPTION = """
 `multipart/form-data` with one part named `file`: an xlsx workbook (first sheet) or a CSV file (UTF-8,
 UTF-8 with BOM or GB18030, detected), header in the first non-empty row, at most 20,000 data rows and
 20 MB. `crs` declares the file's coordinate system (AMap: `gcj02`, Baidu: `bd09`, GPS/Tianditu:
 `wgs84`). Nothing is imported: the answer is a dry-run report (`counts`: create / update / unchanged,
-`problems` per row). Apply it with `POST /api/imports/{id}/apply`. Column headers and rules:
+`problems` per row). Apply it with `POST /api/imports/{run_id}/apply`. Column headers and rules:
 docs/domain/imports.md.
 
 上传名单（xlsx 或 CSV，最多20000行）进行试导入，返回逐行检查结果；确认无误后再执行导入。
@@ -61,37 +64,51 @@ async def _run(db: Any, p: Principal, run_id: uuid.UUID) -> ImportRun:
     return run
 
 
-class ImportController(Controller):
-    path = "/api/imports"
-    tags = TAGS
+async def _dry_run(
+    db: Any, state: State, request: Request[Principal, Any, Any], kind: Kind, crs: CrsName, data: ImportForm
+) -> ImportRunOut:
+    units = P.import_units(request.user, kind)
+    content = await data.file.read()
+    run = await service.dry_run(
+        db, state.settings, kind=kind, content=content, filename=data.file.filename or "upload",
+        crs=Crs(crs), actor=request.user.account_id, via="web", units=units,
+    )  # fmt: skip
+    await db.commit()
+    return run_out(run, detail=True)
 
-    @post(
-        "/{kind:str}",
+
+def _upload_route(kind: Kind) -> HTTPRouteHandler:
+    """``POST /api/imports/<kind>``: a fixed path per register, so that no path parameter shadows
+    ``/api/imports/{run_id}`` (a POST there answers 405, not a failed upload)."""
+
+    async def dry_run(
+        db: Db,
+        state: State,
+        request: Request[Principal, Any, Any],
+        crs: Annotated[CrsName, QueryParameter(description="The file's coordinate system")],
+        data: MultipartBody[ImportForm],
+    ) -> ImportRunOut:
+        return await _dry_run(db, state, request, kind, crs, data)
+
+    return post(
+        f"/api/imports/{kind}",
         opt=requires(P.DRY_RUN),
         before_request=require_multipart,
         status_code=201,
         responses=error_responses(400, 401, 403, 404, 413, 415, 422),
-        summary="Upload a register for a dry run / 上传名单并试导入",
+        summary=f"Upload a register ({kind}) for a dry run / 上传{KIND_ZH[kind]}并试导入",
         description=UPLOAD_DESCRIPTION,
         request_max_body_size=MAX_BYTES + MULTIPART_OVERHEAD,
-    )
-    async def dry_run(
-        self,
-        db: Db,
-        state: State,
-        request: Request[Principal, Any, Any],
-        kind: FromPath[Kind],
-        crs: Annotated[CrsName, QueryParameter(description="The file's coordinate system")],
-        data: MultipartBody[ImportForm],
-    ) -> ImportRunOut:
-        units = P.import_units(request.user, kind)
-        content = await data.file.read()
-        run = await service.dry_run(
-            db, state.settings, kind=kind, content=content, filename=data.file.filename or "upload",
-            crs=Crs(crs), actor=request.user.account_id, via="web", units=units,
-        )  # fmt: skip
-        await db.commit()
-        return run_out(run, detail=True)
+        tags=TAGS,
+    )(dry_run)
+
+
+UPLOAD_ROUTES = [_upload_route(kind) for kind in get_args(Kind)]
+
+
+class ImportController(Controller):
+    path = "/api/imports"
+    tags = TAGS
 
     @get("/", opt=requires(P.READ), responses=error_responses(401, 403), summary="Import history / 导入记录")
     async def history(self, db: Db, request: Request[Principal, Any, Any]) -> list[ImportRunOut]:
@@ -112,10 +129,9 @@ class ImportController(Controller):
 
     @get(
         "/{run_id:uuid}/report",
-        opt=requires(P.READ),
         responses=error_responses(401, 403, 404),
         summary="The uploaded file with a 问题 column / 下载检查报告",
-        media_type="application/octet-stream",
+        opt={**requires(P.READ), **file_download(*MEDIA.values())},
     )
     async def report(
         self, db: Db, request: Request[Principal, Any, Any], run_id: FromPath[uuid.UUID]
@@ -153,10 +169,9 @@ class ExportController(Controller):
 
     @get(
         "/{kind:str}",
-        opt=requires(P.EXPORT),
+        opt={**requires(P.EXPORT), **file_download(*MEDIA.values())},
         responses=error_responses(400, 401, 403, 404),
         summary="Export a register / 导出名单",
-        media_type="application/octet-stream",
     )
     async def export(
         self,
@@ -174,4 +189,4 @@ class ExportController(Controller):
 
 
 def imports_router() -> Router:
-    return Router("/", route_handlers=[ImportController, ExportController])
+    return Router("/", route_handlers=[*UPLOAD_ROUTES, ImportController, ExportController])

@@ -70,7 +70,13 @@ async def test_bad_files_and_callers(client, factory):
     for content in (b"", b"PK\x03\x04\x00\x00broken", "名称\n甲\n".encode()):
         r = await upload(client, admin, content)
         assert r.status_code == 422 and r.json()["detail_zh"], content
-    assert (await upload(client, admin, inst_file([inst_row(1)]), kind="people")).status_code in (400, 404)
+    # Each register has its own upload path: anything else under /api/imports/ is a run's path, which
+    # takes no POST (405), whether it names a run or not; nothing is imported.
+    assert (await upload(client, admin, inst_file([inst_row(1)]), kind="people")).status_code == 405
+    a_run = "00000000-0000-4000-8000-000000000000"
+    refused = await upload(client, admin, inst_file([inst_row(1)]), kind=a_run)
+    assert refused.status_code == 405 and "GET" in refused.headers["allow"], refused.text
+    assert refused.json()["detail_zh"]
     assert (await upload(client, admin, inst_file([inst_row(1)]), crs="utm")).status_code == 400
     _, market = await factory.signed_in(Role.OFFICER, department="market")
     assert (await upload(client, market, inst_file([inst_row(1)]))).status_code == 403

@@ -1009,7 +1009,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/imports/{kind}": {
+    "/api/imports/institutions": {
         parameters: {
             query?: never;
             header?: never;
@@ -1019,17 +1019,71 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Upload a register for a dry run / 上传名单并试导入
+         * Upload a register (institutions) for a dry run / 上传机构名单并试导入
          * @description `multipart/form-data` with one part named `file`: an xlsx workbook (first sheet) or a CSV file (UTF-8,
          *     UTF-8 with BOM or GB18030, detected), header in the first non-empty row, at most 20,000 data rows and
          *     20 MB. `crs` declares the file's coordinate system (AMap: `gcj02`, Baidu: `bd09`, GPS/Tianditu:
          *     `wgs84`). Nothing is imported: the answer is a dry-run report (`counts`: create / update / unchanged,
-         *     `problems` per row). Apply it with `POST /api/imports/{id}/apply`. Column headers and rules:
+         *     `problems` per row). Apply it with `POST /api/imports/{run_id}/apply`. Column headers and rules:
          *     docs/domain/imports.md.
          *
          *     上传名单（xlsx 或 CSV，最多20000行）进行试导入，返回逐行检查结果；确认无误后再执行导入。
          */
-        post: operations["ApiImportsKindDryRun"];
+        post: operations["ApiImportsInstitutionsDryRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/population": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a register (population) for a dry run / 上传人口数据并试导入
+         * @description `multipart/form-data` with one part named `file`: an xlsx workbook (first sheet) or a CSV file (UTF-8,
+         *     UTF-8 with BOM or GB18030, detected), header in the first non-empty row, at most 20,000 data rows and
+         *     20 MB. `crs` declares the file's coordinate system (AMap: `gcj02`, Baidu: `bd09`, GPS/Tianditu:
+         *     `wgs84`). Nothing is imported: the answer is a dry-run report (`counts`: create / update / unchanged,
+         *     `problems` per row). Apply it with `POST /api/imports/{run_id}/apply`. Column headers and rules:
+         *     docs/domain/imports.md.
+         *
+         *     上传名单（xlsx 或 CSV，最多20000行）进行试导入，返回逐行检查结果；确认无误后再执行导入。
+         */
+        post: operations["ApiImportsPopulationDryRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/rooms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a register (rooms) for a dry run / 上传母婴室名单并试导入
+         * @description `multipart/form-data` with one part named `file`: an xlsx workbook (first sheet) or a CSV file (UTF-8,
+         *     UTF-8 with BOM or GB18030, detected), header in the first non-empty row, at most 20,000 data rows and
+         *     20 MB. `crs` declares the file's coordinate system (AMap: `gcj02`, Baidu: `bd09`, GPS/Tianditu:
+         *     `wgs84`). Nothing is imported: the answer is a dry-run report (`counts`: create / update / unchanged,
+         *     `problems` per row). Apply it with `POST /api/imports/{run_id}/apply`. Column headers and rules:
+         *     docs/domain/imports.md.
+         *
+         *     上传名单（xlsx 或 CSV，最多20000行）进行试导入，返回逐行检查结果；确认无误后再执行导入。
+         */
+        post: operations["ApiImportsRoomsDryRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8954,7 +9008,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
                 };
             };
             /** @description Bad request / 请求无效 */
@@ -10262,16 +10317,194 @@ export interface operations {
             };
         };
     };
-    ApiImportsKindDryRun: {
+    ApiImportsInstitutionsDryRun: {
         parameters: {
             query: {
                 /** @description The file's coordinate system */
                 crs: "wgs84" | "gcj02" | "bd09";
             };
             header?: never;
-            path: {
-                kind: "institutions" | "rooms" | "population";
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImportForm"];
             };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRunOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large / 请求内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiImportsPopulationDryRun: {
+        parameters: {
+            query: {
+                /** @description The file's coordinate system */
+                crs: "wgs84" | "gcj02" | "bd09";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImportForm"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRunOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large / 请求内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiImportsRoomsDryRun: {
+        parameters: {
+            query: {
+                /** @description The file's coordinate system */
+                crs: "wgs84" | "gcj02" | "bd09";
+            };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody: {
@@ -10526,7 +10759,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
                 };
             };
             /** @description Bad request syntax or unsupported method */
