@@ -110,7 +110,7 @@ class Spec:
         """A key for a header outside ``columns`` (numbered column groups), or None."""
         return None
 
-    def map_headers(self, header: list[str]) -> tuple[dict[int, str], list[Problem]]:
+    def map_headers(self, header: list[str], header_row: int = 1) -> tuple[dict[int, str], list[Problem]]:
         """Column index → key. Unknown headers are warnings (ignored); a missing required column or a
         column given twice fails the whole file."""
         lookup: dict[str, str] = {}
@@ -126,7 +126,7 @@ class Spec:
             norm = normalise_header(raw)
             key = lookup.get(norm) or lookup.get(_without_unit(norm)) or self.match_extra(norm)
             if key is None:
-                problems.append(Problem(1, WARNING, "unknown_column", f"未识别的列“{raw}”，已忽略", raw))
+                problems.append(Problem(header_row, WARNING, "unknown_column", f"未识别的列“{raw}”，已忽略", raw))
                 continue
             if key in seen:
                 raise RuleViolation(
@@ -151,7 +151,7 @@ class Spec:
         for offset, cells in enumerate(table.rows):
             if not any(cells):
                 continue
-            out.append(Row(offset + 2, {key: cells[i] for i, key in mapping.items()}))
+            out.append(Row(table.header_row + 1 + offset, {key: cells[i] for i, key in mapping.items()}))
         return out
 
     async def check(self, db: AsyncSession, rows: list[Row], crs: Crs) -> tuple[list[Any], dict[str, int]]:
@@ -166,7 +166,7 @@ class Spec:
 
 
 async def run_check(db: AsyncSession, spec: Spec, table: Table, crs: Crs) -> Report:
-    mapping, problems = spec.map_headers(table.header)
+    mapping, problems = spec.map_headers(table.header, table.header_row)
     rows = spec.rows_of(table, mapping)
     if not rows:
         raise RuleViolation("The file has no data rows", detail_zh="文件中没有数据行", code="file_no_rows")

@@ -203,8 +203,9 @@ def annotated_report(run: ImportRun) -> bytes:
     for p in run.problems:
         by_row[p["row"]].append(("错误：" if p["level"] == ERROR else "提示：") + p["message"])
     header = [*table.header, PROBLEM_HEADER]
-    rows = [[*cells, "；".join(by_row.get(i + 2, []))] for i, cells in enumerate(table.rows)]
-    return write_table(table.format, header, rows)
+    first = table.header_row + 1
+    rows = [[*cells, "；".join(by_row.get(first + i, []))] for i, cells in enumerate(table.rows)]
+    return write_table(table.format, header, rows, above=table.above)  # a title above the table stays
 
 
 async def export(db: AsyncSession, kind: str, fmt: FileFormat, crs: Crs) -> bytes:

@@ -1,6 +1,8 @@
 """Reading and writing spreadsheets: xlsx (read with python-calamine, written with openpyxl) and CSV (UTF-8, UTF-8 with BOM, GB18030).
 
-A table is a header row and data rows of text. Cells are normalised to text on reading (numbers
+A table is a header row and data rows of text. The header is the first row with at least two
+cells filled in: a title above it (``大庆市托育机构备案名单（2024年）``, one merged cell) or a note
+(``填报单位：…``) is kept aside, and row numbers stay the spreadsheet's own. Cells are normalised to text on reading (numbers
 without a trailing ``.0``, dates as ISO dates), so every importer parses text. Any byte sequence
 that is not a readable table raises ``FileUnreadable`` (a 422), never something else.
 """
@@ -10,7 +12,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from backend.core.errors import RuleViolation
@@ -19,6 +22,7 @@ MAX_ROWS = 20_000  # data rows per file
 MAX_BYTES = 20 * 1024 * 1024
 MAX_COLUMNS = 200
 MAX_CELL = 1000  # characters
+MAX_ROWS_ABOVE = 20  # title and note rows looked through for the header
 
 
 class FileFormat(StrEnum):
@@ -37,6 +41,12 @@ class Table:
     encoding: str | None  # CSV only
     header: list[str]
     rows: list[list[str]]  # each padded or cut to len(header)
+    above: list[list[str]] = field(default_factory=list)  # rows above the header (titles, notes, empty)
+
+    @property
+    def header_row(self) -> int:
+        """The header's row number in the spreadsheet (1-based); data row i is ``header_row + 1 + i``."""
+        return len(self.above) + 1
 
 
 def detect_format(content: bytes) -> FileFormat:
@@ -125,17 +135,38 @@ def read_table(content: bytes) -> Table:
             raw = [row for row in csv.reader(io.StringIO(text, newline=""))]
         except csv.Error as exc:
             raise FileUnreadable(f"Not a CSV file: {exc}", "CSV格式错误", "file_csv") from exc
-        if len(raw) > MAX_ROWS + 2:
+        if len(raw) > _READ_CAP and sum(1 for row in raw if any(row)) > _READ_CAP:
             _check_shape([], raw)
     raw = [[c.strip() if isinstance(c, str) else cell_text(c) for c in row] for row in raw]
-    # The header is the first row with any text (titles above a table are common: skip empty rows only).
-    while raw and not any(raw[0]):
-        raw.pop(0)
-    if not raw:
+    at = _header_index(raw)
+    if at is None:
         raise FileUnreadable("The file has no header row", "文件没有表头", "file_no_header")
-    header, rows = _finish(raw[0], raw[1:])
+    header, rows = _finish(raw[at], raw[at + 1 :])
     _check_shape(header, rows)
-    return Table(fmt, encoding, header, rows)
+    return Table(fmt, encoding, header, rows, above=raw[:at])
+
+
+# Rows kept while reading an xlsx sheet: a header below at most MAX_ROWS_ABOVE rows and more data rows
+# than a file may hold (refused), whatever the rows above it.
+_READ_CAP = MAX_ROWS + MAX_ROWS_ABOVE + 2
+
+
+def _header_index(raw: list[list[str]]) -> int | None:
+    """The header: the first row with at least two cells filled in, among the first rows with text
+    (a title or a note above a table fills one cell); else the first row with any text."""
+    first = None
+    seen = 0
+    for index, row in enumerate(raw):
+        filled = sum(1 for c in row if c)
+        if not filled:
+            continue
+        first = index if first is None else first
+        if filled >= 2:
+            return index
+        seen += 1
+        if seen > MAX_ROWS_ABOVE:
+            break
+    return first
 
 
 def _read_xlsx(content: bytes) -> list[list[str]]:
@@ -149,9 +180,13 @@ def _read_xlsx(content: bytes) -> list[list[str]]:
             raise FileUnreadable("The workbook has no sheet", "工作簿中没有工作表", "file_xlsx")
         rows: list[list[str]] = []
         for values in book.get_sheet_by_index(0).iter_rows():
-            rows.append([cell_text(v) for v in values])
-            if len(rows) > MAX_ROWS + 2:
+            cells = [cell_text(v) for v in values]
+            if len(rows) < _READ_CAP:
+                rows.append(cells)
+            elif any(cells):  # more data rows than a file may hold, refused by the caller's check
+                rows.append(cells)
                 break
+            # else: empty (often only formatted) rows past the cap: not kept, not a reason to refuse
         return rows
     except FileUnreadable:
         raise
@@ -171,13 +206,22 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def write_table(fmt: FileFormat, header: list[str], rows: list[list[str]], *, sheet_title: str = "Sheet1") -> bytes:
+def write_table(
+    fmt: FileFormat,
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    sheet_title: str = "Sheet1",
+    above: Sequence[list[str]] = (),
+) -> bytes:
     """A table as xlsx (every cell text, so nothing is run as a formula) or as CSV (UTF-8 with BOM, so
     Excel opens it correctly; text a spreadsheet would run as a formula gets a leading "'", which
-    reading removes again)."""
+    reading removes again). ``above``: rows written above the header (a file's title, kept)."""
     if fmt is FileFormat.CSV:
         out = io.StringIO(newline="")
         writer = csv.writer(out, lineterminator="\r\n")
+        for row in above:
+            writer.writerow([_safe(c) for c in row])
         writer.writerow(header)
         for row in rows:
             writer.writerow([_safe(c) for c in row])
@@ -187,14 +231,17 @@ def write_table(fmt: FileFormat, header: list[str], rows: list[list[str]], *, sh
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(sheet_title)
+    for row in above:
+        sheet.append([_text_cell(sheet, c, WriteOnlyCell) for c in row])
     sheet.append(header)
     for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append([_text_cell(sheet, value, WriteOnlyCell) for value in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _text_cell(sheet: object, value: str, cell_class: type) -> object:
+    cell = cell_class(sheet, value=value)
+    cell.data_type = "s"  # text, never a formula
+    return cell

@@ -18,7 +18,7 @@ from backend.imports.crs import (
     to_wgs84,
     wgs84_to_gcj02,
 )
-from backend.imports.tables import FileFormat, FileUnreadable, read_table, write_table
+from backend.imports.tables import MAX_ROWS, FileFormat, FileUnreadable, read_table, write_table
 
 # Published reference values of the standard formulas (the coordtransform JS/Python packages' README,
 # point 116.404, 39.915 — Tiananmen), and Beijing railway station in AMap (GCJ-02) and Baidu (BD-09).
@@ -94,3 +94,28 @@ def test_unreadable_files_are_422(content):
 def test_no_byte_sequence_crashes_the_reader(content):
     with contextlib.suppress(FileUnreadable):
         read_table(content)
+
+
+@pytest.mark.parametrize("fmt", list(FileFormat))
+def test_a_title_and_notes_above_the_header_are_kept_aside(fmt):
+    """Departments' lists start with a title (one merged cell) and notes: the header is the first row
+    with two cells filled in, and row numbers stay the spreadsheet's own."""
+    above = [["大庆市托育机构备案名单（2024年）", "", ""], ["", "", ""], ["填报单位：市卫生健康委员会", "", ""]]
+    content = write_table(fmt, ["机构名称", "所属区县", "地址"], [["阳光托育", "龙凤区", "龙凤区某路1号"]], above=above)
+    table = read_table(content)
+    assert table.header == ["机构名称", "所属区县", "地址"] and table.rows == [["阳光托育", "龙凤区", "龙凤区某路1号"]]
+    assert table.header_row == 4 and table.above[0][0] == "大庆市托育机构备案名单（2024年）"
+
+
+def test_a_one_column_file_keeps_its_first_row_as_the_header():
+    assert read_table("名称\n甲\n".encode()).header == ["名称"]
+
+
+@pytest.mark.parametrize("fmt", list(FileFormat))
+def test_at_most_20000_data_rows_whatever_is_above_them(fmt):
+    above = [["大庆市母婴室名单", ""], ["", ""]]
+    rows = [[f"R{i}", "甲"] for i in range(MAX_ROWS)]
+    assert len(read_table(write_table(fmt, ["来源编号", "名称"], rows, above=above)).rows) == MAX_ROWS
+    with pytest.raises(FileUnreadable) as refused:
+        read_table(write_table(fmt, ["来源编号", "名称"], [*rows, ["R-last", "甲"]], above=above))
+    assert refused.value.code == "too_many_rows"

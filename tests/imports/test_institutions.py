@@ -154,3 +154,18 @@ async def test_headers_by_alias_and_missing_required_columns(db):
     with pytest.raises(RuleViolation) as twice:
         await run(db, write_table(FileFormat.CSV, ["机构名称", "名称"], [["甲", "乙"]]))
     assert twice.value.code == "duplicate_column"
+
+
+async def test_a_list_with_a_title_reports_the_spreadsheets_own_row_numbers(db):
+    """The title stays in the annotated report, so its rows are numbered as the JSON report says; the
+    corrected report uploads again."""
+    above = [["大庆市托育机构备案名单", *[""] * (len(HEADER) - 1)], [""] * len(HEADER)]
+    rows = [inst_row(51), inst_row(52, 班级1托位数="16")]
+    result = await run(db, write_table(FileFormat.CSV, HEADER, rows, above=above))
+    assert [(p["row"], p["code"]) for p in result.problems if p["level"] == "error"] == [(5, "class_cap_exceeded")]
+    report = read_table(service.annotated_report(result))
+    assert report.header_row == 3 and report.above[0][0] == "大庆市托育机构备案名单"
+    assert report.rows[1][-1].startswith("错误：") and report.rows[0][-1] == ""
+    corrected = [[*inst_row(51), ""], [*inst_row(52), report.rows[1][-1]]]
+    again = await run(db, write_table(FileFormat.CSV, report.header, corrected, above=report.above))
+    assert again.error_count == 0 and again.counts["create"] == 2, again.problems
