@@ -76,7 +76,7 @@ SCREENS = {
     ],
     "admin": ["/staff/{desk}", "/staff/{desk}/notices/new", "/staff/{desk}/roster", "/me"],
     "officer": ["/officer", "/officer/assessments", "/officer/filings", "/officer/blacklist", "/stats", "/me"],
-    "city-admin": ["/officer", "/stats", "/officer/audit", "/me"],
+    "city-admin": ["/officer", "/stats", "/stats/supply", "/officer/imports", "/officer/audit", "/me"],
 }
 
 

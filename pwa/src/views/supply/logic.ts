@@ -9,14 +9,29 @@ export function reached(a: AreaSupply): number {
   return a.target_places ? a.places / a.target_places : 1
 }
 
-/** Red (far from the target) → amber → green (met), in steps an officer can tell apart. */
-export function gapColour(a: AreaSupply): string {
+// Steps of the share of the target reached: red (far from it) → amber → green (met). The map fills
+// circles with the bright colour; text uses the dark one (at least 4.5:1 on white, WCAG AA).
+const STEPS: [number, string, string][] = [
+  [1, '#07a35a', '#05703e'],
+  [0.75, '#8bbf1f', '#4d6b0f'],
+  [0.5, '#f2a400', '#8a5d00'],
+  [0.25, '#e8590c', '#b03f06'],
+  [0, '#c8161d', '#a8121a'],
+]
+
+function step(a: AreaSupply): [number, string, string] {
   const r = reached(a)
-  if (r >= 1) return '#07a35a'
-  if (r >= 0.75) return '#8bbf1f'
-  if (r >= 0.5) return '#f2a400'
-  if (r >= 0.25) return '#e8590c'
-  return '#c8161d'
+  return STEPS.find(([from]) => r >= from) ?? STEPS[STEPS.length - 1]
+}
+
+/** The map layer's colour for an area, in steps an officer can tell apart. */
+export function gapColour(a: AreaSupply): string {
+  return step(a)[1]
+}
+
+/** The same step's colour for text on a white background. */
+export function gapTextColour(a: AreaSupply): string {
+  return step(a)[2]
 }
 
 /** Circle radius in pixels, by residents (the units have no boundary polygons in the data). */
