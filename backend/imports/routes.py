@@ -74,7 +74,7 @@ async def _dry_run(
         crs=Crs(crs), actor=request.user.account_id, via="web", units=units,
     )  # fmt: skip
     await db.commit()
-    return run_out(run, detail=True)
+    return run_out(run, detail=True, names=await service.account_names(db, [run]))
 
 
 def _upload_route(kind: Kind) -> HTTPRouteHandler:
@@ -112,11 +112,13 @@ class ImportController(Controller):
 
     @get("/", opt=requires(P.READ), responses=error_responses(401, 403), summary="Import history / 导入记录")
     async def history(self, db: Db, request: Request[Principal, Any, Any]) -> list[ImportRunOut]:
-        """The last 100 imports (dry runs and applied), newest first: who, what, when, counts. A unit
-        officer sees the runs they uploaded."""
+        """The last 100 imports (dry runs and applied), newest first: who (`created_by_name`,
+        `applied_by_name`), what, when, counts. A unit officer sees the runs they uploaded."""
         P.require_importer(request.user)
         mine = request.user.account_id if P.own_runs_only(request.user) else None
-        return [run_out(r, detail=False) for r in await service.history(db, limit=100, created_by=mine)]
+        runs = await service.history(db, limit=100, created_by=mine)
+        names = await service.account_names(db, runs)
+        return [run_out(r, detail=False, names=names) for r in runs]
 
     @get(
         "/{run_id:uuid}",
@@ -125,7 +127,8 @@ class ImportController(Controller):
         summary="An import's report / 导入检查结果",
     )
     async def detail(self, db: Db, request: Request[Principal, Any, Any], run_id: FromPath[uuid.UUID]) -> ImportRunOut:
-        return run_out(await _run(db, request.user, run_id), detail=True)
+        run = await _run(db, request.user, run_id)
+        return run_out(run, detail=True, names=await service.account_names(db, [run]))
 
     @get(
         "/{run_id:uuid}/report",
@@ -160,7 +163,7 @@ class ImportController(Controller):
         units = P.import_units(request.user, run.kind)
         run = await service.apply(db, state.settings, run_id, request.user.account_id, units=units)
         await db.commit()
-        return run_out(run, detail=False)
+        return run_out(run, detail=False, names=await service.account_names(db, [run]))
 
 
 class ExportController(Controller):

@@ -48,10 +48,15 @@ class ImportRunOut(Output):
     created_at: dt.datetime
     applied_by: uuid.UUID | None
     applied_at: dt.datetime | None
+    created_by_name: str | None = None  # who uploaded it (display name, or a masked phone / email)
+    applied_by_name: str | None = None
     problems: list[ProblemOut] | None = None  # the first MAX_PROBLEMS_SHOWN, in the detail only
 
 
-def run_out(run: Any, *, detail: bool) -> ImportRunOut:
+def run_out(run: Any, *, detail: bool, names: dict[uuid.UUID, str] | None = None) -> ImportRunOut:
+    """``names``: account id → the name shown for it (``service.account_names``); command-line runs
+    have no account."""
+    names = names or {}
     return ImportRunOut(
         id=run.id,
         kind=run.kind,
@@ -68,5 +73,7 @@ def run_out(run: Any, *, detail: bool) -> ImportRunOut:
         created_at=run.created_at,
         applied_by=run.applied_by,
         applied_at=run.applied_at,
+        created_by_name=names.get(run.created_by) if run.created_by else None,
+        applied_by_name=names.get(run.applied_by) if run.applied_by else None,
         problems=[ProblemOut(**p) for p in run.problems[:MAX_PROBLEMS_SHOWN]] if detail else None,
     )

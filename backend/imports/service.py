@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.accounts.models import Account
+from backend.accounts.names import name_columns, shown_name
 from backend.core import audit
 from backend.core.config import Settings
 from backend.core.errors import Conflict, NotFound, RuleViolation
@@ -211,6 +213,15 @@ def annotated_report(run: ImportRun) -> bytes:
 async def export(db: AsyncSession, kind: str, fmt: FileFormat, crs: Crs) -> bytes:
     header, rows = await spec_for(kind, None).export(db, crs)
     return await asyncio.to_thread(write_table, fmt, header, rows)
+
+
+async def account_names(db: AsyncSession, runs: list[ImportRun]) -> dict[uuid.UUID, str]:
+    """The names shown for the accounts that uploaded or applied ``runs`` (the history's "who")."""
+    ids = {i for r in runs for i in (r.created_by, r.applied_by) if i is not None}
+    if not ids:
+        return {}
+    rows = await db.execute(select(Account.id, *name_columns()).where(Account.id.in_(ids)))
+    return {row[0]: shown_name(*row[1:]) for row in rows}
 
 
 async def history(

@@ -20,7 +20,9 @@ async def upload(client, headers, content, *, kind="institutions", crs="gcj02", 
 
 
 async def test_upload_report_apply_history_export(client, factory, db):
-    _, officer = await factory.signed_in(Role.OFFICER, department="health")  # city-wide health officer
+    account, officer = await factory.signed_in(Role.OFFICER, department="health")  # city-wide health officer
+    account.display_name = "卫健委张科长"
+    await db.commit()
     bad = await upload(client, officer, inst_file([inst_row(201), inst_row(202, 班级1托位数="30")]))
     assert bad.status_code == 201, bad.text
     body = bad.json()
@@ -58,6 +60,7 @@ async def test_upload_report_apply_history_export(client, factory, db):
     runs = {r["id"]: r for r in history.json()}  # one test transaction: equal created_at, so no order
     assert runs[run_id]["status"] == "applied" and runs[body["id"]]["status"] == "checked"
     assert runs[run_id]["file_format"] == "csv" and runs[run_id]["problems"] is None
+    assert runs[run_id]["created_by_name"] == runs[run_id]["applied_by_name"] == "卫健委张科长"  # who
 
     exported = await client.get("/api/exports/institutions", params={"format": "csv", "crs": "gcj02"}, headers=officer)
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")

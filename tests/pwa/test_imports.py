@@ -48,6 +48,7 @@ def test_city_admin_imports_a_filing_list_and_reads_the_supply_gap(new_context, 
     history = page.get_by_test_id("import-history")
     history.get_by_text("已导入").first.wait_for()  # the history is reloaded after the apply
     assert "备案名单-修改.csv" in history.inner_text()
+    assert "演示市级管理员" in history.inner_text()  # who imported it
     audit(page, "/officer/imports")
 
     page.goto("/officer")

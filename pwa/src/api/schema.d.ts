@@ -4262,11 +4262,13 @@ export interface components {
         ImportRunOut: {
             applied_at: string | null;
             applied_by: string | null;
+            applied_by_name?: string | null;
             counts: {
                 [key: string]: number;
             };
             created_at: string;
             created_by: string | null;
+            created_by_name?: string | null;
             /** @enum {unknown} */
             crs: "bd09" | "gcj02" | "wgs84";
             error_count: number;
