@@ -23,7 +23,17 @@ from collections import Counter
 
 import aiohttp
 import asyncpg
-from common import add_smoke, fresh_database, parse_args, percentile, served
+from common import (
+    ROOT,
+    SERVED_PIDS,
+    add_smoke,
+    fresh_database,
+    parse_args,
+    percentile,
+    profile_summary,
+    profiled,
+    served,
+)
 
 from backend.core import crypto, pgserver
 from backend.core.clock import local_instant, local_today
@@ -108,7 +118,7 @@ async def bench_bare(
 ) -> tuple[list[float], Counter[str], float]:
     """The baseline: the decision alone, through asyncpg with no HTTP and no framework. Each client, in
     one transaction, takes a place with the same conditional ``UPDATE … RETURNING`` and, if it got one,
-    INSERTs its booking; a pool as large as the server's (40 + 20 overflow). Same clients, same slots."""
+    INSERTs its booking; a pool as large as the server's (60 connections, all kept open). Same clients, same slots."""
     pool = await asyncpg.create_pool(pgserver.asyncpg_dsn(url), min_size=60, max_size=60)
     rng = random.Random(3)
     latencies: list[float] = []
@@ -177,8 +187,14 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the server with py-spy during the HTTP rounds (var/bench-profile/)",
+    )
     add_smoke(parser, clients=10, rounds=1)
     args = parse_args(parser)
+    profile = ROOT / "var" / "bench-profile" / "booking-project.txt" if args.profile else None
 
     url = await fresh_database(DB_NAME)
     inst, families = await setup(url, args.clients)
@@ -186,9 +202,11 @@ async def main() -> None:
     latencies: list[float] = []
     outcomes: Counter[int] = Counter()
     busy = 0.0
-    async with served(url, DB_POOL_SIZE="40", DB_MAX_OVERFLOW="20") as base:
+    # 60 pooled connections, none of them overflow: overflow connections are closed when a burst ends and
+    # opened (and their statements prepared) again in the next, which the bare pool never pays.
+    async with served(url, DB_POOL_SIZE="60", DB_MAX_OVERFLOW="0") as base:
         connector = aiohttp.TCPConnector(limit=args.clients)
-        async with aiohttp.ClientSession(connector=connector) as http:
+        async with aiohttp.ClientSession(connector=connector) as http, profiled(SERVED_PIDS[base], profile):
             for round_ in range(args.rounds):
                 day = local_today() + dt.timedelta(days=1 + round_)
                 await publish(url, inst, day)
@@ -236,6 +254,8 @@ async def main() -> None:
     )
     print(f"project/bare:         {decisions / busy / bare_rate:.2f}x decisions/s (aim >= 0.5x)")
     print(f"overbooking count:    {await overbooked(url, inst)} (must be 0)")
+    if profile is not None:
+        print("\n" + "\n".join(profile_summary(profile, top=20)))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import os
 import socket
@@ -125,3 +126,66 @@ async def _serving(command, env: dict[str, str]) -> AsyncIterator[str]:
         SERVED_PIDS.pop(base, None)
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# --- profiling a served process (py-spy) ----------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def profiled(pid: int | None, output: Path | None, *, rate: int = 250) -> AsyncIterator[None]:
+    """Sample the process ``pid`` with py-spy while the block runs, writing its raw samples (one
+    collapsed stack per line with its count, flame-graph input) to ``output``. Does nothing when
+    ``output`` is None. ``--nonblocking``: the server is not paused to be sampled, so the figures
+    measured meanwhile stay honest."""
+    if pid is None or output is None:
+        yield
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [str(spy), "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--nonblocking"]
+    proc = subprocess.Popen(  # noqa: ASYNC220
+        [*command, "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        yield
+    finally:
+        proc.send_signal(2)  # SIGINT: py-spy writes what it sampled and exits
+        await asyncio.to_thread(proc.wait, 30)
+
+
+def _frame(frame: str) -> str:
+    """'handle (litestar/routes/http.py:201)' -> 'handle (litestar/routes/http.py)'; site-packages cut."""
+    name, _, where = frame.partition(" (")
+    path = where.rsplit(":", 1)[0].rstrip(")")
+    for marker in ("site-packages/", "/lib/python3"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+    path = path.replace(str(ROOT) + "/", "")
+    return f"{name} ({path})" if path else name
+
+
+def profile_summary(raw: Path, top: int = 15) -> list[str]:
+    """The top entries of a py-spy raw profile: by own samples (the function itself was running) and by
+    inclusive samples (it was on the stack), each as a share of all samples of the main thread."""
+    own: collections.Counter[str] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        frames = [_frame(f) for f in stack.split(";") if "(" in f]  # the thread's name frame has none
+        if not frames:
+            continue
+        count = int(count_text)
+        total += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+    if total == 0:
+        return [f"{raw}: no samples"]
+    lines = [f"{raw.name}: {total:,} samples", "  own %  function (file)"]
+    lines += [f"  {100 * n / total:5.1f}  {name}" for name, n in own.most_common(top)]
+    lines.append("  incl %  function (file)")
+    lines += [f"  {100 * n / total:5.1f}  {name}" for name, n in inclusive.most_common(top)]
+    return lines

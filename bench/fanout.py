@@ -120,12 +120,38 @@ async def client_worker(bases: list[str], tokens: list[str], events: int, out: s
     Path(out).write_bytes(msgspec.json.encode({"received": received, "cores": cores}))  # noqa: ASYNC240
 
 
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    out = {}
+def _named(pid: int, name: str) -> bool:
+    try:
+        return psutil.Process(pid).name() == name
+    except psutil.Error:
+        return False
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, dict[int, float]]:
+    """User + system CPU of each process and of each of its children, by pid. PostgreSQL's backends
+    come and go (other work on a shared server too): compare only processes present at both readings
+    (``cpu_used``); one that exits while being read is skipped."""
+    out: dict[int, dict[int, float]] = {}
     for pid in pids:
-        process = psutil.Process(pid)
-        out[pid] = sum(sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)])
+        try:
+            process = psutil.Process(pid)
+            family = [process, *process.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue  # another server on this machine stopped: not ours to count
+        out[pid] = {}
+        for p in family:
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess):
+                out[pid][p.pid] = sum(p.cpu_times()[:2])
     return out
+
+
+def cpu_used(before: dict[int, dict[int, float]], after: dict[int, dict[int, float]]) -> dict[int, float]:
+    """CPU seconds each process and its children used between two ``cpu_seconds`` readings."""
+    return {
+        pid: sum(after[pid][p] - before[pid][p] for p in after[pid] if p in before[pid])
+        for pid in after
+        if pid in before
+    }
 
 
 async def main() -> None:
@@ -150,7 +176,12 @@ async def main() -> None:
     expected = args.clients * args.events
     async with served(url, **env) as base_a, served(url, **env) as base_b:
         servers = [SERVED_PIDS[base_a], SERVED_PIDS[base_b]]
-        postgres = [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+        # The postmaster(s): their backends are counted as children (and come and go).
+        postgres = [
+            p.pid
+            for p in psutil.process_iter(["name", "ppid"])
+            if p.info["name"] == "postgres" and not _named(p.info["ppid"], "postgres")
+        ]
         before = {pid: rss(pid) for pid in servers}
         with tempfile.TemporaryDirectory() as tmp:
             procs, outs = [], []
@@ -220,7 +251,7 @@ async def main() -> None:
         f"baseline (bare LISTEN):  p50 {percentile(floor, 50) * 1000:.1f} ms, p99 {floor_p99 * 1000:.1f} ms; "
         f"fan-out/baseline p99 {p99 / floor_p99:.1f}x"
     )
-    busy = {pid: (cpu_after[pid] - cpu_before[pid]) / elapsed for pid in cpu_after}
+    busy = {pid: used / elapsed for pid, used in cpu_used(cpu_before, cpu_after).items()}
     print(
         "CPU during the events (cores): "
         + ", ".join(f"client process {k + 1} {c:.2f}" for k, c in enumerate(clients_cpu))

@@ -13,7 +13,10 @@
 4. HTTP: starts the server as ``make run`` does (``python -m backend serve``, one worker) and
    requests ``GET /api/institutions/nearby`` with aiohttp at concurrency 1 and 32, for the same
    query points (a parent within 3 km of a unit centre, radius 5 km, 20 results).
-5. Prints p50/p99 latency, requests/s, the project/bare and HTTP/raw ratios; BENCHMARKS.md records the output.
+5. Prints p50/p99 latency, requests/s, the servers' CPU time per request (user + system, which a loaded
+   machine does not inflate as it does latency), the project/bare and HTTP/raw ratios. ``--profile``
+   samples both servers with py-spy during the concurrency-32 rows and prints the top entries;
+   BENCHMARKS.md records the output.
 """
 
 from __future__ import annotations
@@ -25,10 +28,23 @@ import math
 import random
 import time
 import uuid
+from pathlib import Path
 
 import aiohttp
 import asyncpg
-from common import add_smoke, fresh_database, parse_args, percentile, served, served_bare
+import psutil
+from common import (
+    ROOT,
+    SERVED_PIDS,
+    add_smoke,
+    fresh_database,
+    parse_args,
+    percentile,
+    profile_summary,
+    profiled,
+    served,
+    served_bare,
+)
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from backend.core import pgserver
@@ -192,10 +208,11 @@ async def bench_raw(url: str, points: list[tuple[float, float]], seconds: float)
 
 
 async def bench_http(
-    url: str, points: list[tuple[float, float]], seconds: float, *, bare: bool = False
+    url: str, points: list[tuple[float, float]], seconds: float, *, bare: bool = False, profile: Path | None = None
 ) -> dict[int, dict[str, float]]:
     """The endpoint over HTTP; ``bare``: the same statement and page assembly in a bare ASGI app
-    (``bench/bare/nearby.py``) on the same uvicorn, with the same pool size."""
+    (``bench/bare/nearby.py``) on the same uvicorn, with the same pool size. ``profile``: py-spy's raw
+    samples of the server during the concurrency-32 row are written there."""
     results = {}
     server = (
         served_bare("nearby:app", BARE_DATABASE_URL=url, BARE_POOL_SIZE="32")
@@ -213,8 +230,14 @@ async def bench_http(
                     assert r.status == 200, r.status
 
             await drive(8, points, 2, call)
+            server = psutil.Process(SERVED_PIDS[base])
             for c in (1, 32):
-                results[c] = await drive(c, points, seconds, call)
+                cpu = server.cpu_times()
+                async with profiled(SERVED_PIDS[base] if c == 32 else None, profile):
+                    results[c] = await drive(c, points, seconds, call)
+                used = server.cpu_times()
+                spent = (used.user - cpu.user) + (used.system - cpu.system)
+                results[c]["cpu_ms"] = 1000 * spent / max(results[c]["n"], 1)
     return results
 
 
@@ -223,6 +246,11 @@ async def main() -> None:
     parser.add_argument("--institutions", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=15.0, help="duration of each measurement")
     parser.add_argument("--keep", action="store_true", help="reuse an already loaded bench database")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample both servers with py-spy during the concurrency-32 rows (raw samples to var/bench-profile/)",
+    )
     add_smoke(parser, institutions=300, seconds=0.5)
     args = parse_args(parser)
 
@@ -232,23 +260,32 @@ async def main() -> None:
 
     points = query_points(2000)
     raw = await bench_raw(url, points, args.seconds)
-    bare = await bench_http(url, points, args.seconds, bare=True)
-    http = await bench_http(url, points, args.seconds)
+    out = ROOT / "var" / "bench-profile" if args.profile else None
+    bare = await bench_http(url, points, args.seconds, bare=True, profile=out and out / "nearby-bare.txt")
+    http = await bench_http(url, points, args.seconds, profile=out and out / "nearby-project.txt")
 
     print(f"\nnearby search, {args.institutions:,} institutions, radius 5 km, 20 results, {args.seconds:g}s per row")
-    print(f"{'path':<6} {'conc':>4} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    print(f"{'path':<6} {'conc':>4} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'CPU ms/req':>10}")
     for name, res in (("raw", raw), ("bare", bare), ("http", http)):
         for c, r in res.items():
-            print(f"{name:<6} {c:>4} {r['n']:>9,} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps']:>8.0f}")
+            cpu = f"{r['cpu_ms']:>10.2f}" if "cpu_ms" in r else f"{'':>10}"
+            print(f"{name:<6} {c:>4} {r['n']:>9,} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps']:>8.0f} {cpu}")
     print(
         f"\nproject/bare p50 at concurrency 1: {http[1]['p50_ms'] / bare[1]['p50_ms']:.2f}x (aim <= 1.3x); "
         f"req/s at concurrency 32: {http[32]['rps'] / bare[32]['rps']:.2f}x (aim >= 0.75x)"
+    )
+    print(
+        f"server CPU per request at concurrency 32 (robust to a loaded machine): project/bare "
+        f"{http[32]['cpu_ms'] / bare[32]['cpu_ms']:.2f}x"
     )
     print(f"HTTP/raw p50 at concurrency 1: {http[1]['p50_ms'] / raw[1]['p50_ms']:.2f}x (aim <= 2x)")
     print(
         f"HTTP/raw req/s at concurrency 32: {http[32]['rps'] / raw[32]['rps']:.2f}x; "
         f"HTTP req/s at 32: {http[32]['rps']:.0f} (aim >= 1,500)"
     )
+    if out is not None:
+        for name in ("nearby-bare.txt", "nearby-project.txt"):
+            print("\n" + "\n".join(profile_summary(out / name, top=20)))
 
 
 if __name__ == "__main__":

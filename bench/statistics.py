@@ -11,7 +11,8 @@
    ``--runs`` times after a warm-up; and each of its SQL statements alone (EXPLAIN ANALYZE time).
 4. HTTP: starts the server as ``make run`` does (one worker) and requests
    ``GET /api/statistics/overview`` and ``GET /api/statistics/export.csv`` for 36 months, one at a time.
-5. Prints row counts and p50/p99 latencies.
+5. The baseline, in the same run: the service's six SQL statements alone, one after another (no
+   service code, no HTTP). Prints row counts, p50/p99 latencies and each path's ratio to the baseline.
 """
 
 from __future__ import annotations
@@ -140,14 +141,17 @@ def months_36() -> tuple[str, str]:
     return service.month_label(service.add_months(last, -35)), service.month_label(last)
 
 
-def summary(name: str, latencies: list[float]) -> None:
+def summary(name: str, latencies: list[float]) -> float:
+    """Prints the row; returns the p50 in seconds."""
     print(
         f"{name:<44} n={len(latencies):>3}  p50 {percentile(latencies, 50) * 1000:7.1f} ms"
         f"  p99 {percentile(latencies, 99) * 1000:7.1f} ms"
     )
+    return percentile(latencies, 50)
 
 
-async def bench_in_process(url: str, settings: Settings, runs: int) -> None:
+async def bench_in_process(url: str, settings: Settings, runs: int) -> dict[str, float]:
+    """p50s: "baseline" (the six statements alone, in sequence) and "service" (the whole service call)."""
     first, last = months_36()
     admin = Principal(uuid.uuid4(), uuid.uuid4(), (Grant(Role.CITY_ADMIN),))
     engine = create_engine(settings, url)
@@ -161,7 +165,7 @@ async def bench_in_process(url: str, settings: Settings, runs: int) -> None:
                 if k >= 3:
                     latencies.append(time.perf_counter() - t0)
         assert o.city is not None and len(o.city.months) == 36
-        summary("service.overview (city, 36 months)", latencies)
+        p50 = {"service": summary("service.overview (city, 36 months)", latencies)}
         # each statement alone, as PostgreSQL times it
         f, l_ = service.parse_month(first, "from"), service.parse_month(last, "to")
         after = service.add_months(l_, 1)
@@ -180,11 +184,23 @@ async def bench_in_process(url: str, settings: Settings, runs: int) -> None:
             for name, (sql, params) in statements.items():
                 plan = (await db.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql), params)).scalar()
                 print(f"  {name:<28} {plan[0]['Execution Time']:8.1f} ms")
+            # The baseline: the same six statements run one after another and fetched, nothing else
+            # (no service code around them, no HTTP): what the database work alone costs in this run.
+            latencies = []
+            for k in range(runs + 3):
+                t0 = time.perf_counter()
+                for sql, params in statements.values():
+                    (await db.execute(text(sql), params)).all()
+                if k >= 3:
+                    latencies.append(time.perf_counter() - t0)
+            p50["baseline"] = summary("baseline: the six statements alone", latencies)
+        return p50
     finally:
         await engine.dispose()
 
 
-async def bench_http(url: str, runs: int) -> None:
+async def bench_http(url: str, runs: int) -> dict[str, float]:
+    """p50s of the JSON and CSV answers."""
     first, last = months_36()
     params = {"from": first, "to": last}
     async with served(url) as base, aiohttp.ClientSession() as http:
@@ -193,6 +209,7 @@ async def bench_http(url: str, runs: int) -> None:
         ) as r:
             assert r.status in (200, 201), await r.text()
             headers = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        p50 = {}
         for path, n in (("/api/statistics/overview", runs), ("/api/statistics/export.csv", max(5, runs // 3))):
             latencies = []
             size = 0
@@ -204,7 +221,8 @@ async def bench_http(url: str, runs: int) -> None:
                 if k >= 2:
                     latencies.append(time.perf_counter() - t0)
                 size = len(body)
-            summary(f"GET {path} (36 months, {size / 1024:.0f} KB)", latencies)
+            p50[path] = summary(f"GET {path} (36 months, {size / 1024:.0f} KB)", latencies)
+        return p50
 
 
 async def main() -> None:
@@ -218,8 +236,14 @@ async def main() -> None:
     settings = Settings.from_env()
     if not args.keep:
         await load(url, settings, args.scale)
-    await bench_in_process(url, settings, args.runs)
-    await bench_http(url, args.runs)
+    local = await bench_in_process(url, settings, args.runs)
+    http = await bench_http(url, args.runs)
+    base = local["baseline"]
+    print(
+        f"\nratios to the baseline (p50): service {local['service'] / base:.2f}x, "
+        f"HTTP JSON {http['/api/statistics/overview'] / base:.2f}x, "
+        f"HTTP CSV {http['/api/statistics/export.csv'] / base:.2f}x"
+    )
 
 
 if __name__ == "__main__":

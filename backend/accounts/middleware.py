@@ -10,7 +10,8 @@
   the request runs anonymously instead of failing.
 
 The lookup uses the request's own database session (kept in the ASGI scope by the advanced-alchemy
-plugin), so a request costs one connection, and no query at all when it carries no credentials.
+plugin), so a request costs one connection, and no query at all when it carries no credentials. An
+anonymous request costs one pass over its raw headers: no header or cookie objects are built for it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from litestar._parsers import parse_cookie_string
 from litestar.connection import ASGIConnection
 from litestar.exceptions import WebSocketException
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -53,8 +55,7 @@ class AuthMiddleware:
             # /metrics reads its own bearer token (METRICS_TOKEN), which is no session: not resolved here.
             await self.app(scope, receive, send)
             return
-        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
-        token, via_cookie = _credentials(connection)
+        token, via_cookie = _credentials(scope)
         principal = None
         db = None
         if token:
@@ -67,7 +68,7 @@ class AuthMiddleware:
                     code="invalid_token",
                 )
             if principal is not None and via_cookie and scope.get("method", "GET") not in SAFE_METHODS:
-                sent = connection.headers.get(CSRF_HEADER, "")
+                sent = ASGIConnection(scope).headers.get(CSRF_HEADER, "")
                 expected = csrf_token(self.settings.secret_key, str(principal.session_id))
                 if not sent or not constant_time_equal(sent, expected):
                     if _is_public(scope):
@@ -98,7 +99,7 @@ class AuthMiddleware:
         so it gets a short session of its own rather than holding the request's."""
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         ticket = connection.query_params.get("ticket")
-        token, via_cookie = _credentials(connection)
+        token, via_cookie = _credentials(scope)
         if not ticket and not token:
             return None
         maker = scope["app"].state[self.alchemy.session_maker_app_state_key]
@@ -122,14 +123,22 @@ def _is_public(scope: Scope) -> bool:
     return name is not None and ACTIONS[name].public
 
 
-def _credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str | None, bool]:
-    authorization = connection.headers.get("authorization")
+def _credentials(scope: Scope) -> tuple[str | None, bool]:
+    """The bearer token or the session cookie, read from the raw headers (the first of each, as
+    Litestar's ``headers.get`` and ``cookies`` read them)."""
+    authorization = cookie_header = None
+    for raw_name, value in scope.get("headers", ()):
+        name = raw_name.lower()
+        if name == b"authorization" and authorization is None:
+            authorization = value.decode("latin-1")
+        elif name == b"cookie" and cookie_header is None:
+            cookie_header = value.decode("latin-1")
     if authorization:
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip(), False
         raise Unauthenticated("Use 'Authorization: Bearer <token>'", detail_zh="身份凭证格式错误", code="invalid_token")
-    cookie = connection.cookies.get(SESSION_COOKIE)
+    cookie = parse_cookie_string(cookie_header).get(SESSION_COOKIE) if cookie_header else None
     if cookie:
         return cookie, True
     return None, False

@@ -16,10 +16,9 @@ get brotli at its best quality at build time.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import Headers
 from litestar.enums import CompressionEncoding
 from litestar.middleware.compression import CompressionMiddleware
 from litestar.types import Message, Scope, Send
@@ -40,17 +39,21 @@ ALREADY_COMPRESSED_TYPES = frozenset(
 )
 
 
-def compressible(headers: Headers) -> bool:
-    if headers.get("content-encoding"):
-        return False
-    media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+def compressible(raw: Any) -> bool:
+    """Whether an answer with these raw headers is gzipped: not encoded already, and not a media type
+    that is compressed already. One pass, no header object: this runs for every answer that asked for gzip."""
+    media = ""
+    for name, value in raw:
+        lowered = name.lower()
+        if lowered == b"content-encoding" and value:
+            return False
+        if lowered == b"content-type" and not media:
+            media = value.decode("latin-1").split(";", 1)[0].strip().lower()
     if not media:
         return True
+    if media in ALREADY_COMPRESSED_TYPES:
+        return False
     return not media.startswith(ALREADY_COMPRESSED) or media == "image/svg+xml"
-
-
-def _allowed(media: str) -> bool:
-    return media not in ALREADY_COMPRESSED_TYPES
 
 
 class SelectiveCompressionMiddleware(CompressionMiddleware):
@@ -68,9 +71,7 @@ class SelectiveCompressionMiddleware(CompressionMiddleware):
         async def wrapper(message: Message) -> None:
             nonlocal target
             if message["type"] == "http.response.start":
-                headers = Headers.from_scope(message)  # type: ignore[arg-type]
-                media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-                target = compressing if compressible(headers) and _allowed(media) else send
+                target = compressing if compressible(message.get("headers") or ()) else send
             await (target or compressing)(message)
 
         return wrapper

@@ -22,8 +22,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from litestar.datastructures import MutableScopeHeaders
-
 from backend.core.apidocs import docs_policy
 from backend.core.config import Settings
 
@@ -61,23 +59,31 @@ def app_policy(settings: Settings) -> str:
 
 
 def security_headers(settings: Settings) -> Any:
-    """The ``before_send`` hook."""
-    app_csp, docs_csp = app_policy(settings), docs_policy()
-    production = settings.is_production
+    """The ``before_send`` hook. The headers are encoded once, here; per response it makes one pass
+    over the response's header names (this runs for every answer, public reads included)."""
+    app_csp = (b"content-security-policy", app_policy(settings).encode())
+    docs_csp = (b"content-security-policy", docs_policy().encode())
+    referrer = (b"referrer-policy", b"strict-origin-when-cross-origin")
+    always = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY")]
+    if settings.is_production:
+        always.append((b"strict-transport-security", HSTS.encode()))
+    replaced = frozenset(name for name, _ in always)  # set even when a response has them already
 
     async def hook(message: Any, scope: Any) -> None:
         if message.get("type") != "http.response.start":
             return
-        headers = MutableScopeHeaders(message)
-        path = scope.get("path", "")
-        if "content-security-policy" not in headers:
+        headers = message.get("headers")
+        headers = [] if headers is None else list(headers)
+        names = {name.lower() for name, _ in headers}
+        if not names.isdisjoint(replaced):
+            headers = [(name, value) for name, value in headers if name.lower() not in replaced]
+        if b"content-security-policy" not in names:
+            path = scope.get("path", "")
             docs_page = path.startswith("/schema") and not path.endswith((".json", ".yaml"))
-            headers["Content-Security-Policy"] = docs_csp if docs_page else app_csp
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        if "referrer-policy" not in headers:
-            headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        if production:
-            headers["Strict-Transport-Security"] = HSTS
+            headers.append(docs_csp if docs_page else app_csp)
+        headers += always
+        if b"referrer-policy" not in names:
+            headers.append(referrer)
+        message["headers"] = headers
 
     return hook

@@ -329,8 +329,10 @@ def _own_origin(scope: Scope) -> str | None:
 
 def check_origin(scope: Scope, allowed: frozenset[str]) -> None:
     """An unsafe request from a browser names its page's origin: it must be ours."""
+    if scope.get("method") not in UNSAFE_METHODS:
+        return
     origin = _header(scope, b"origin")
-    if origin is None or scope.get("method") not in UNSAFE_METHODS:
+    if origin is None:
         return
     origin = origin.strip().rstrip("/")
     if origin in allowed or origin == _own_origin(scope):
@@ -343,18 +345,31 @@ def check_origin(scope: Scope, allowed: frozenset[str]) -> None:
     )
 
 
+# Printable ASCII without "%": text that percent-decodes to itself, is UTF-8 and holds no control
+# character, so the checks below need not decode it (most paths and queries are such).
+_PLAIN = re.compile(rb"[!-$&-~]*")
+
+
+def _no_such_path() -> NotFound:
+    # no resource has such a name (and a file system refuses to look one up)
+    return NotFound(
+        "resource", extra={"problem": f"NUL, a control character or a segment over {MAX_SEGMENT_BYTES} bytes"}
+    )
+
+
 def check_url(scope: Scope, plan: _Plan) -> None:
     raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogateescape")
-    path = unquote_to_bytes(raw_path.split(b"?", 1)[0])
-    try:
-        path.decode("utf-8")
-    except UnicodeDecodeError:
-        raise bad_encoding("not valid UTF-8", "不是有效的 UTF-8 编码", "path") from None
-    if _CONTROL.search(path.decode("utf-8")) or any(len(segment) > MAX_SEGMENT_BYTES for segment in path.split(b"/")):
-        # no resource has such a name (and a file system refuses to look one up)
-        raise NotFound(
-            "resource", extra={"problem": f"NUL, a control character or a segment over {MAX_SEGMENT_BYTES} bytes"}
-        )
+    path = raw_path.split(b"?", 1)[0]
+    if not _PLAIN.fullmatch(path):
+        path = unquote_to_bytes(path)
+        try:
+            text = path.decode("utf-8")
+        except UnicodeDecodeError:
+            raise bad_encoding("not valid UTF-8", "不是有效的 UTF-8 编码", "path") from None
+        if _CONTROL.search(text):
+            raise _no_such_path()
+    if any(len(segment) > MAX_SEGMENT_BYTES for segment in path.split(b"/")):
+        raise _no_such_path()
     for name, value in (scope.get("path_params") or {}).items():
         if isinstance(value, int) and abs(value) > INT64:
             raise out_of_range(name, "path")
@@ -367,9 +382,15 @@ def check_url(scope: Scope, plan: _Plan) -> None:
         query = utf8_text(raw_query, "query")  # raw UTF-8: accepted, percent-encoded for the parser
         scope["query_string"] = quote(query, safe="".join(chr(c) for c in range(0x21, 0x7F))).encode("ascii")
         query = scope["query_string"].decode("ascii")
+    plain = _PLAIN.fullmatch(raw_query) is not None
+    if plain and not (plan.ints or plan.floats or plan.dates):
+        return
     for name, value in _query_pairs(query):
-        name_text = utf8_text(unquote_to_bytes(name.replace("+", " ")), "query")
-        value_text = utf8_text(unquote_to_bytes(value.replace("+", " ")), "query")
+        if plain:
+            name_text, value_text = name.replace("+", " "), value.replace("+", " ")
+        else:
+            name_text = utf8_text(unquote_to_bytes(name.replace("+", " ")), "query")
+            value_text = utf8_text(unquote_to_bytes(value.replace("+", " ")), "query")
         _check_number(name_text, value_text, plan, "query")
 
 

@@ -25,9 +25,8 @@ import time
 import uuid
 from typing import Any
 
-from litestar.datastructures import MutableScopeHeaders
-
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_LOWER = REQUEST_ID_HEADER.lower().encode()
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 access_log = logging.getLogger("backend.request")
@@ -169,7 +168,9 @@ class RequestIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableScopeHeaders(message)[REQUEST_ID_HEADER] = request_id
+                headers = [(k, v) for k, v in message.get("headers") or () if k.lower() != _REQUEST_ID_LOWER]
+                headers.append((_REQUEST_ID_LOWER, request_id.encode("latin-1")))
+                message["headers"] = headers
             await send(message)
 
         try:

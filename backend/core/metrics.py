@@ -163,10 +163,25 @@ class RequestMetricsMiddleware:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = scope.get("path_template") or "unmatched"
-            method = scope.get("method", "GET")
-            REQUESTS.labels(method=method, route=route, status=str(status)).inc()
-            LATENCY.labels(method=method, route=route).observe(time.perf_counter() - start)
+            key = (scope.get("method", "GET"), scope.get("path_template") or "unmatched", status)
+            series = _SERIES.get(key)
+            if series is None:
+                series = _SERIES[key] = _series(*key)
+            series[0].inc()
+            series[1].observe(time.perf_counter() - start)
+
+
+# The labelled series of each (method, route template, status) seen, looked up once: ``labels()``
+# validates and locks on every call. It holds no more than prometheus_client keeps anyway (a child per
+# label combination; templates, not paths: "unmatched" for every path that matched no route).
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    return (
+        REQUESTS.labels(method=method, route=route, status=str(status)),
+        LATENCY.labels(method=method, route=route),
+    )
 
 
 # --- sampled gauges -------------------------------------------------------------------------------------

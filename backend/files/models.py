@@ -24,14 +24,15 @@ from backend.core.errors import register_constraint_messages
 
 # What an upload is for (``files.service.POLICIES`` says what each accepts). Every purpose takes
 # images only, except 'filing_document' (a PDF or an image; a PDF has no width and height).
-PURPOSES = ("notice_image", "complaint_photo", "room_photo", "filing_document")
+PURPOSES = ("notice_image", "complaint_photo", "room_photo", "filing_document", "institution_cover")
 
 
 class Upload(Base):
     __tablename__ = "uploads"
     __table_args__ = (
         CheckConstraint(
-            "purpose IN ('notice_image', 'complaint_photo', 'room_photo', 'filing_document')", name="purpose"
+            "purpose IN ('notice_image', 'complaint_photo', 'room_photo', 'filing_document', 'institution_cover')",
+            name="purpose",
         ),
         CheckConstraint(
             "byte_size > 0 AND ((width IS NULL AND height IS NULL) OR (width > 0 AND height > 0))",

@@ -10,7 +10,7 @@ from litestar.datastructures import UploadFile
 from backend.core.schemas import Output
 
 # The purposes POST /api/uploads takes (complaint photos come inline with the complaint instead).
-Purpose = Literal["notice_image", "room_photo"]
+Purpose = Literal["notice_image", "room_photo", "institution_cover"]
 ImageContentType = Literal["image/jpeg", "image/png", "image/webp"]
 # Filing documents (``POST /api/uploads/documents``): a PDF or an image.
 DocumentPurpose = Literal["filing_document"]

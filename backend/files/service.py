@@ -81,6 +81,8 @@ POLICIES: dict[str, Policy] = {
     "notice_image": Policy(max_side=2560, max_files=9),
     "complaint_photo": Policy(max_side=4096, max_files=6, max_bytes=10 * MIB),
     "room_photo": Policy(max_side=2560, max_files=9),
+    # An institution's cover photo on its search card and page (one per institution).
+    "institution_cover": Policy(max_side=2560, max_files=1),
     # A filing's documents (备案材料): PDFs or photos/scans of certificates, per document kind.
     "filing_document": Policy(max_side=4096, max_files=10, max_bytes=20 * MIB, documents=True),
 }

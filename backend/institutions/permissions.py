@@ -42,3 +42,9 @@ MANAGE_CLASSES = action(
     roles={Role.INSTITUTION_ADMIN, Role.INSTITUTION_STAFF, Role.CITY_ADMIN},
     scope=_staff_of,
 )
+SET_COVER = action(
+    "institutions.set_cover",
+    "set or remove an institution's cover photo",
+    roles={Role.INSTITUTION_ADMIN, Role.INSTITUTION_STAFF, Role.CITY_ADMIN},
+    scope=_staff_of,
+)

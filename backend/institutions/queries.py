@@ -52,10 +52,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.assessments.models import Assessment
 from backend.blacklist.models import institution_blacklisted
+from backend.core import fastread
 from backend.core.authz import Action, Principal
 from backend.core.config import Settings
 from backend.core.db import autocommit_reads
 from backend.core.errors import NotFound, RuleViolation
+from backend.files.models import Upload
 from backend.government.models import Unit
 from backend.institutions.models import CareClass, Institution, InstitutionMode
 from backend.institutions.rules import CLASS_RULES, MODE_NAMES_ZH, FilingStatus, class_types_for_age
@@ -160,6 +162,26 @@ def _quality_lateral(institution_id: Any) -> Any:
     return _latest_published(institution_id, quality.label("json")).lateral("quality")
 
 
+COVER_SUBJECT = "institution_cover"  # the subject type (and upload purpose) of cover photos
+
+
+def _cover(institution_id: Any) -> Any:
+    """The cover photo (``CoverOut``) or null: the institution's attachment at position 0."""
+    u = Upload
+    url = func.concat(
+        _sql_literal("/api/institutions/"), institution_id.cast(Text), _sql_literal("/cover/"), u.id.cast(Text)
+    )
+    return (
+        select(_json_object(url=url, width=u.width, height=u.height))
+        .where(
+            u.subject_type == _sql_literal(COVER_SUBJECT),
+            u.subject_id == institution_id,
+            u.position == _sql_literal(0),
+        )
+        .scalar_subquery()
+    )
+
+
 _PAGE_COLUMNS = (
     Institution.id,
     Institution.name,
@@ -213,6 +235,7 @@ def _render(
         vacancies=classes.c.vacancies,
         is_demo=page.c.is_demo,
         quality=quality.c.json,
+        cover=_cover(page.c.id),
         **(extra or {}),
     )
     return (
@@ -416,13 +439,12 @@ def nearby_statement(query: NearbyQuery) -> tuple[Select[Any], dict[str, Any]]:
 async def nearby(db: AsyncSession, query: NearbyQuery) -> bytes:
     """A page of ``NearbyPage`` JSON."""
     stmt, params = nearby_statement(query)
-    await autocommit_reads(db)
-    rows = (await db.execute(stmt, params)).all()
+    rows = await fastread.fetch(db, stmt, params)  # no ORM per call, no BEGIN/ROLLBACK (core/fastread.py)
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
-        next_cursor = encode_cursor([rows[-1].k0, str(rows[-1].k1)])
-    return _page_json([r.item for r in rows], next_cursor)
+        next_cursor = encode_cursor([rows[-1]["k0"], str(rows[-1]["k1"])])
+    return _page_json([r["item"] for r in rows], next_cursor)
 
 
 # ---------------------------------------------------------------------------------------------- list, detail

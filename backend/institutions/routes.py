@@ -7,18 +7,22 @@ from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
 from backend.core.errors import error_responses
+from backend.core.storage import Storage
+from backend.files.routes import attachment_response
+from backend.institutions import cover, queries, service
 from backend.institutions import permissions as P
-from backend.institutions import queries, service
 from backend.institutions.rules import ServiceMode
 from backend.institutions.schemas import (
     ClassIn,
     ClassOut,
     ClassPatch,
+    CoverIn,
     GradeName,
     InstitutionDetail,
     InstitutionIn,
@@ -157,6 +161,45 @@ class InstitutionController(Controller):
         await service.update_institution(db, request.user, institution_id, data)
         await db.commit()
         return _json(await queries.institution_detail(db, state.settings, institution_id))
+
+    @put(
+        "/{institution_id:uuid}/cover",
+        opt=requires(P.SET_COVER),
+        responses=error_responses(401, 403, 404, 409, 422),
+        summary="Set the cover photo / 设置机构封面照片",
+    )
+    async def set_cover(
+        self,
+        db: Db,
+        state: State,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[uuid.UUID],
+        data: JSONBody[CoverIn],
+    ) -> Response[InstitutionDetail]:
+        """The institution's staff, admins and city admins: upload the photo with
+        `POST /api/uploads?purpose=institution_cover` (cleaned: no EXIF, at most 2560×2560), then name it
+        here; `null` removes the cover. The previous photo is deleted within a day."""
+        await cover.set_cover(db, request.user, institution_id, data.upload_id)
+        await db.commit()
+        return _json(await queries.institution_detail(db, state.settings, institution_id))
+
+    @get(
+        "/{institution_id:uuid}/cover/{upload_id:uuid}",
+        opt=requires(P.READ),
+        responses=error_responses(404, 503),
+        summary="An institution's cover photo / 机构封面照片",
+        media_type="application/octet-stream",
+    )
+    async def cover_photo(
+        self,
+        db: Db,
+        storage: NamedDependency[Storage],
+        institution_id: FromPath[uuid.UUID],
+        upload_id: FromPath[uuid.UUID],
+    ) -> Response[bytes]:
+        """The photo's address changes with the photo, so browsers may keep it for a day."""
+        data, content_type = await cover.read_cover(db, storage, institution_id, upload_id)
+        return attachment_response(data, content_type, max_age=86400)
 
     @post(
         "/{institution_id:uuid}/classes",

@@ -144,6 +144,20 @@ class QualityOut(Output):
     summary: str
 
 
+class CoverOut(Output):
+    """The institution's cover photo (封面照片): an image cleaned like every upload (no EXIF), public."""
+
+    url: str  # /api/institutions/{id}/cover/{upload_id}: a new photo has a new address
+    width: int
+    height: int
+
+
+class CoverIn(Input):
+    """The cover photo: an id from `POST /api/uploads?purpose=institution_cover`, or null to remove it."""
+
+    upload_id: uuid.UUID | None
+
+
 class InstitutionSummary(Output):
     id: uuid.UUID
     name: str
@@ -162,6 +176,7 @@ class InstitutionSummary(Output):
     vacancies: int
     is_demo: bool
     quality: QualityOut | None  # latest published quality assessment; null until one is published
+    cover: CoverOut | None  # the cover photo; null until the institution sets one
 
 
 class InstitutionDetail(InstitutionSummary):

@@ -4,7 +4,9 @@ It answers ``GET /api/institutions/nearby?lat=&lng=&radius_m=&limit=`` exactly a
 its database work: the endpoint's own compiled statement (``queries.nearby_statement``) executed with
 asyncpg from a pool of the same size, and the same page assembly (``queries._page_json``). It skips
 everything else the project does per request (routing, auth, guards, audit, headers, validation), so
-the ratio of the project's endpoint to this one is the cost of that machinery.
+the ratio of the project's endpoint to this one is the cost of that machinery. Like the project
+(``backend/core/compression.py``), it gzips answers of at least 1 KB at the same level when the client
+accepts gzip, so both send the same bytes (aiohttp, the benchmark's client, asks for gzip).
 
 Served by uvicorn with uvloop and httptools, one worker, like ``make run``::
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,6 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from backend.core import pgserver  # noqa: E402
+from backend.core.compression import GZIP_LEVEL, MINIMUM_SIZE  # noqa: E402
 from backend.institutions import queries  # noqa: E402
 
 _state: dict[str, Any] = {}
@@ -55,8 +59,16 @@ async def _lifespan(receive: Any, send: Any) -> None:
             return
 
 
-async def _respond(send: Any, status: int, body: bytes) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+def _accepts_gzip(scope: dict[str, Any]) -> bool:
+    return any(name == b"accept-encoding" and b"gzip" in value for name, value in scope["headers"])
+
+
+async def _respond(send: Any, status: int, body: bytes, *, gzip: bool = False) -> None:
+    headers = [(b"content-type", b"application/json")]
+    if gzip and len(body) >= MINIMUM_SIZE:
+        body = zlib.compress(body, GZIP_LEVEL, wbits=31)  # 31: the gzip container
+        headers += [(b"content-encoding", b"gzip"), (b"vary", b"accept-encoding")]
+    headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -86,4 +98,4 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = queries.encode_cursor([rows[-1]["k0"], str(rows[-1]["k1"])])
-    await _respond(send, 200, queries._page_json([r["item"] for r in rows], next_cursor))
+    await _respond(send, 200, queries._page_json([r["item"] for r in rows], next_cursor), gzip=_accepts_gzip(scope))

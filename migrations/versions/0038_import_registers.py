@@ -10,7 +10,7 @@
   re-import updates the same room.
 
 Revision ID: 0038_import
-Revises: 0037_channels_wechat
+Revises: 0040_institution_cover
 Create Date: 2026-12-07
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0038_import"
-down_revision: str | None = "0037_channels_wechat"
+down_revision: str | None = "0040_institution_cover"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -299,6 +299,9 @@ class World:
         photo = await self._upload(staff, "room_photo")
         await self.call(staff, "PUT", f"/api/rooms/{room.id}/photos", json={"upload_ids": [photo]})
         ids["room_photo"] = photo
+        cover = await self._upload(staff, "institution_cover")
+        await self.call(staff, "PUT", f"/api/institutions/{inst}/cover", json={"upload_id": cover})
+        ids["institution_cover"] = cover
 
         # Quality assessments by the unit's health officer: a draft and a published one, each with an item.
         for key, publish in (("assessment_draft", False), ("assessment", True)):

@@ -139,6 +139,41 @@ def sign_in(page, login: str, password: str = DEMO_PASSWORD) -> None:  # type: i
     page.wait_for_url(lambda url: "/login" not in url)
 
 
+def filter_button(page, category: str, shown: str | None = None):  # type: ignore[no-untyped-def]
+    """找托育's filter bar title for ``category`` (区域, 类型, 月龄, 价格), showing ``shown`` if given."""
+    name = re.compile(rf"^{category}：\s*{re.escape(shown)}$") if shown else re.compile(rf"^{category}：")
+    return page.locator(".filter-bar").get_by_role("button", name=name)
+
+
+def choose_filter(page, category: str, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Open a dropdown of 找托育's filter bar and choose an option (the menu closes)."""
+    filter_button(page, category).click()
+    page.get_by_role("menuitem", name=re.compile(rf"^{re.escape(option)}[\s\W]*$")).click()
+
+
+def pick_date(page, label: str, day: str) -> None:  # type: ignore[no-untyped-def]
+    """Set a DateField (Vant's date picker) labelled ``label`` to ``day`` (YYYY-MM-DD): open it, choose
+    the year, month and day in the wheels (a click on an option scrolls its wheel to it), confirm."""
+    year, month, date = (int(x) for x in day.split("-"))
+    page.get_by_label(label, exact=True).click()
+    picker = page.locator(".van-popup .van-picker").filter(visible=True)
+    picker.wait_for()
+    for column, text in enumerate((f"{year}年", f"{month}月", f"{date}日")):
+        option = (
+            picker.locator(".van-picker-column")
+            .nth(column)
+            .locator(".van-picker-column__item")
+            .filter(has_text=re.compile(rf"^{text}$"))
+        )
+        option.evaluate("el => el.click()")  # the wheel may have it out of sight: no pointer needed
+        page.wait_for_function(
+            "([el, text]) => el.querySelector('.van-picker-column__item--selected')?.textContent?.trim() === text",
+            arg=[picker.locator(".van-picker-column").nth(column).element_handle(), text],
+        )
+    picker.get_by_role("button", name="确定").click()
+    picker.wait_for(state="hidden")
+
+
 def wait_for_service_worker(page) -> None:  # type: ignore[no-untyped-def]
     """Wait until the service worker is active and controls the page.
 

@@ -71,11 +71,21 @@ SCREENS = {
         "/staff/{desk}/applications",
         "/staff/{desk}/notices",
         "/staff/{desk}/complaints",
+        "/guidance/host/new",
         "/notices",
         "/me",
     ],
     "admin": ["/staff/{desk}", "/staff/{desk}/notices/new", "/staff/{desk}/roster", "/me"],
-    "officer": ["/officer", "/officer/assessments", "/officer/filings", "/officer/blacklist", "/stats", "/me"],
+    "officer": [
+        "/officer",
+        "/officer/assessments",
+        "/officer/assessments/new",
+        "/officer/filings",
+        "/officer/blacklist",
+        "/officer/blacklist/new",
+        "/stats",
+        "/me",
+    ],
     "city-admin": ["/officer", "/stats", "/stats/supply", "/officer/imports", "/officer/audit", "/me"],
 }
 

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.pwa.conftest import screenshot, sign_in, sms_code
+from tests.pwa.conftest import pick_date, screenshot, sign_in, sms_code
 
 CONSULTATION = "【演示】下月食谱征求意见"
 WELCOME = "【演示】欢迎加入本园家长群"
@@ -98,7 +98,7 @@ def test_password_sign_in_children_and_sign_out(new_context, e2e_server) -> None
     expect(page.get_by_text("演示宝宝 豆豆")).to_be_visible()
     page.get_by_role("button", name="添加孩子").click()
     page.get_by_label("姓名").fill("测试宝宝 甜甜")
-    page.get_by_label("出生日期").fill("2025-06-01")
+    pick_date(page, "出生日期", "2025-06-01")
     page.get_by_role("radio", name="父亲").click()
     # Guardian consent (PIPL: under-14s' data is sensitive): required, with the notice one tap away.
     page.get_by_role("button", name="保存").click()

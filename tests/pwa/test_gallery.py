@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from backend.core.config import REPO_ROOT
-from tests.pwa.conftest import PHONE, sign_in
+from tests.pwa.conftest import PHONE, filter_button, sign_in
 
 GALLERY = REPO_ROOT / "var" / "screenshots" / "gallery"
 
@@ -29,6 +29,13 @@ def test_gallery_of_the_main_journeys(new_context) -> None:  # type: ignore[no-u
     results = page.get_by_role("list", name="搜索结果")
     results.get_by_role("link").first.wait_for()
     shot(page, "1-find-care")
+
+    # The compact filter bar (区域 | 类型 | 月龄 | 价格 | 筛选), one panel open; cards with 分享 and 收藏.
+    filter_button(page, "类型").click()
+    expect(page.get_by_role("menuitem", name=re.compile("^计时托"))).to_be_visible()
+    shot(page, "7-filter-bar")
+    filter_button(page, "类型").click()
+    expect(page.get_by_role("menuitem", name=re.compile("^计时托"))).to_be_hidden()
 
     # The map: a tapped marker's card floats above the tab bar, in sight.
     page.get_by_role("tab", name="地图").click()
@@ -75,3 +82,10 @@ def test_gallery_of_the_main_journeys(new_context) -> None:  # type: ignore[no-u
     shot(page, "6-me-large-text")
     sizes.nth(0).click()
     expect(page.locator("html")).not_to_have_class(re.compile("dq-text-large"))
+
+    # 母婴室: the map with its legend, the nearest rooms under it.
+    page.goto("/rooms")
+    page.locator('.map[data-ready="true"]').wait_for()
+    expect(page.get_by_role("list", name="图例")).to_contain_text("营业中")
+    expect(page.get_by_test_id("room-item").first).to_be_visible()
+    shot(page, "8-rooms-map")

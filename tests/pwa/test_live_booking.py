@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from tests.pwa.conftest import screenshot, sign_in
+from tests.pwa.conftest import choose_filter, screenshot, sign_in
 from tests.pwa.test_consoles import staff_sees_new_booking
 from tests.pwa.test_parent_care import CHILD, CHILD_BAND
 
@@ -45,7 +45,7 @@ def test_a_booking_made_in_the_app_appears_live_on_the_staff_console(new_context
         with parent.expect_response(lambda r: "/api/institutions/nearby" in r.url and "lat=46.63" in r.url):
             parent.get_by_role("button", name="定位").click()
         with parent.expect_response(lambda r: "/api/institutions/nearby" in r.url and "mode=hourly" in r.url):
-            parent.get_by_role("button", name="计时托", exact=True).click()
+            choose_filter(parent, "类型", "计时托")
         parent.get_by_role("list", name="搜索结果").get_by_role("link").filter(has_text=name).first.click()
         parent.wait_for_url(re.compile(rf"/institutions/{institution_id}$"))
 

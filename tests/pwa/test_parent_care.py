@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from playwright.sync_api import expect
 
-from tests.pwa.conftest import screenshot, sign_in, wait_for_service_worker
+from tests.pwa.conftest import choose_filter, filter_button, screenshot, sign_in, wait_for_service_worker
 
 PARENT = "13800000001"
 # The demo parent's older child (about 26 months: the 托大 band hourly slots are published for). The
@@ -31,9 +31,9 @@ def find_and_book_hourly(page) -> str:  # type: ignore[no-untyped-def]
     screenshot(page, "care-search")
 
     with page.expect_response(lambda r: "/api/institutions/nearby" in r.url and "mode=hourly" in r.url):
-        page.get_by_role("button", name="计时托", exact=True).click()
+        choose_filter(page, "类型", "计时托")
     expect(page).to_have_url(re.compile(r"mode=hourly"))
-    expect(page.get_by_role("button", name="计时托", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(filter_button(page, "类型", "计时托")).to_be_visible()
     results.get_by_role("link").first.wait_for()
 
     # The same results on the map (Leaflet loads now), then back to the list.
@@ -94,7 +94,7 @@ def test_a_parent_books_hourly_care_and_sees_it_offline(new_context) -> None:  #
     # The search comes back as it was left (the filters survive leaving 找托育); 我的预约 lists the booking.
     page.goto("/")
     expect(page).to_have_url(re.compile(r"mode=hourly"))
-    expect(page.get_by_role("button", name="计时托", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(filter_button(page, "类型", "计时托")).to_be_visible()
     page.get_by_role("link", name="我的预约").click()
     page.wait_for_url(re.compile(r"/bookings$"))
     row = page.get_by_role("list", name="我的预约").get_by_role("link").filter(has_text=name)

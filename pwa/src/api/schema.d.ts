@@ -1535,6 +1535,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/institutions/{institution_id}/cover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the cover photo / 设置机构封面照片 */
+        put: operations["ApiInstitutionsInstitutionIdCoverSetCover"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/institutions/{institution_id}/cover/{upload_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An institution's cover photo / 机构封面照片 */
+        get: operations["ApiInstitutionsInstitutionIdCoverUploadIdCoverPhoto"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/institutions/{institution_id}/desk": {
         parameters: {
             query?: never;
@@ -3468,6 +3502,22 @@ export interface components {
             options: string[];
             question: string;
         };
+        /**
+         * CoverIn
+         * @description The cover photo: an id from `POST /api/uploads?purpose=institution_cover`, or null to remove it.
+         */
+        CoverIn: {
+            upload_id: string | null;
+        };
+        /**
+         * CoverOut
+         * @description The institution's cover photo (封面照片): an image cleaned like every upload (no EXIF), public.
+         */
+        CoverOut: {
+            height: number;
+            url: string;
+            width: number;
+        };
         /** DaySlots */
         DaySlots: {
             /** Format: date */
@@ -4292,6 +4342,7 @@ export interface components {
             address: string;
             blacklisted: boolean;
             classes: components["schemas"]["ClassOut"][];
+            cover: components["schemas"]["CoverOut"] | null;
             description: string;
             filed_at: string | null;
             /** @enum {unknown} */
@@ -4376,6 +4427,7 @@ export interface components {
         InstitutionSummary: {
             address: string;
             classes: components["schemas"]["ClassOut"][];
+            cover: components["schemas"]["CoverOut"] | null;
             /** @enum {unknown} */
             filing_status: "filed" | "returned" | "submitted" | "unfiled";
             flags: components["schemas"]["FlagsOut"];
@@ -4648,6 +4700,7 @@ export interface components {
         NearbyItem: {
             address: string;
             classes: components["schemas"]["ClassOut"][];
+            cover: components["schemas"]["CoverOut"] | null;
             distance_m: number;
             /** @enum {unknown} */
             filing_status: "filed" | "returned" | "submitted" | "unfiled";
@@ -12921,6 +12974,166 @@ export interface operations {
             };
         };
     };
+    ApiInstitutionsInstitutionIdCoverSetCover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CoverIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstitutionDetail"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiInstitutionsInstitutionIdCoverUploadIdCoverPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service temporarily unavailable, try again / 服务暂时不可用，请稍后重试 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiInstitutionsInstitutionIdDeskDesk: {
         parameters: {
             query?: {
@@ -18256,7 +18469,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description What the file is for */
-                purpose: "notice_image" | "room_photo";
+                purpose: "notice_image" | "room_photo" | "institution_cover";
             };
             header?: never;
             path?: never;

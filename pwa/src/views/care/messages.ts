@@ -5,6 +5,11 @@ export default {
       locate: '定位',
       legend: { title: '图例', open: '有空位', full: '已满', me: '我的位置' }, closeCard: '关闭',
       mapUnavailable: '地图暂不可用，已显示列表',
+      bar: {
+        label: '筛选条件', area: '区域', type: '类型', age: '月龄', price: '价格', more: '筛选',
+        within: '{n}公里内', anyPrice: '不限价格', inclusive: '普惠（政府限价）', grade: '质量评估等级',
+        others: '其他条件', ageOption: '{n}个月', coverAlt: '{name}的封面照片',
+      },
       searchLabel: '按名称搜索托育机构', searchPlaceholder: '搜索机构名称或地址',
       locating: '正在定位…',
       nearMe: '我附近',
@@ -147,6 +152,11 @@ export default {
       locate: 'Locate me',
       legend: { title: 'Legend', open: 'Places free', full: 'Full', me: 'You are here' }, closeCard: 'Close',
       mapUnavailable: 'The map is unavailable; showing the list',
+      bar: {
+        label: 'Filters', area: 'Area', type: 'Type', age: 'Age', price: 'Price', more: 'Filters',
+        within: 'Within {n} km', anyPrice: 'Any price', inclusive: 'Inclusive (price-capped)', grade: 'Quality grade',
+        others: 'More conditions', ageOption: '{n} months', coverAlt: 'Cover photo of {name}',
+      },
       searchLabel: 'Search childcare by name', searchPlaceholder: 'Institution name or address',
       locating: 'Locating…',
       nearMe: 'Near me',

@@ -3,6 +3,8 @@ export default {
     rooms: {
       title: '母婴室',
       mapLabel: '母婴室地图',
+      legend: { title: '图例', open: '营业中', closed: '已关闭', me: '我的位置' }, closeCard: '关闭',
+      mapUnavailable: '地图暂不可用，已显示列表',
       locateMe: '定位到我的位置',
       locating: '正在定位…',
       locateFailed: '无法获取位置，显示市中心附近的母婴室',
@@ -56,6 +58,8 @@ export default {
     rooms: {
       title: 'Nursing rooms',
       mapLabel: 'Map of nursing rooms',
+      legend: { title: 'Legend', open: 'Open now', closed: 'Closed', me: 'You are here' }, closeCard: 'Close',
+      mapUnavailable: 'The map is unavailable; showing the list',
       locateMe: 'Go to my location',
       locating: 'Locating…',
       locateFailed: 'Could not get your location; showing rooms near the city centre',

@@ -10,6 +10,11 @@ export default {
         openLong: '实时更新已连接', waitingLong: '实时更新正在重新连接', offLong: '实时更新未连接',
       },
       nav: { desk: '工作台', applications: '入托申请', bookings: '预约考勤', notices: '通知', complaints: '投诉' },
+      cover: {
+        title: '封面照片', current: '当前封面照片', none: '还没有封面照片', choose: '上传封面照片', replace: '更换照片',
+        remove: '删除照片', saved: '封面照片已更新', removed: '封面照片已删除',
+        hint: '显示在「找托育」的机构卡片和机构页上。请上传机构环境照片，不要拍到孩子；照片中的位置等信息会被自动删除。',
+      },
       desk: {
         title: '招生工作台',
         enrolled: '在托/总额', waitlist: '候补', submitted: '待处理', breaches: '师幼比超标',
@@ -98,6 +103,11 @@ export default {
         openLong: 'Live updates connected', waitingLong: 'Live updates reconnecting', offLong: 'Live updates not connected',
       },
       nav: { desk: 'Desk', applications: 'Applications', bookings: 'Bookings', notices: 'Notices', complaints: 'Complaints' },
+      cover: {
+        title: 'Cover photo', current: 'Current cover photo', none: 'No cover photo yet', choose: 'Upload a cover photo', replace: 'Replace',
+        remove: 'Remove', saved: 'Cover photo updated', removed: 'Cover photo removed',
+        hint: 'Shown on the search cards and the institution page. Show the premises, not children; location and other metadata are removed.',
+      },
       desk: {
         title: 'Enrolment desk',
         enrolled: 'Enrolled/places', waitlist: 'Waitlisted', submitted: 'New', breaches: 'Ratio breaches',
