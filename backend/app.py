@@ -51,6 +51,7 @@ from backend.filing import routes as filing
 from backend.government import routes as government
 from backend.guidance import routes as guidance
 from backend.health import routes as health
+from backend.imports import routes as imports
 from backend.institutions import routes as institutions
 from backend.models import import_all_models
 from backend.notices import routes as notices
@@ -84,7 +85,7 @@ DOMAINS: tuple[Domain, ...] = tuple(
     for module in (
         accounts, families, institutions, enrolment, bookings, committees, notices, complaints, rooms, files,
         realtime, notify, government, statistics, guidance, assessments, blacklist, staff, filing, wechat,
-        health, favourites, privacy, auditlog,
+        imports, health, favourites, privacy, auditlog,
     )
 )  # fmt: skip
 

@@ -19,6 +19,10 @@ rekey-children
            re-encrypt children's names and birth dates with the first key of CHILD_DATA_KEYS
 open311-client add "<name>" | revoke <id> | list
            Open311 api keys (a new key is printed once)
+import     institutions|rooms|population FILE --crs wgs84|gcj02|bd09 [--dry-run] [--report OUT]
+export     institutions|rooms|population FILE.xlsx|FILE.csv [--crs …]
+create-admin --email … --phone … [--force]
+           the first city admin of a real deployment (password from ADMIN_PASSWORD, a prompt, or generated)
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ COMMANDS = (
     "check-config",
     "backup",
     "restore",
+    "import",
+    "export",
+    "create-admin",
 )
 
 
@@ -144,6 +151,9 @@ def openapi_document(settings: Settings) -> str:
     return json.dumps(app.openapi_schema.to_schema(), ensure_ascii=False, indent=1, sort_keys=True)
 
 
+WITH_ARGUMENTS = ("open311-client", "backup", "restore", "import", "export", "create-admin")
+
+
 # long: the commands, their arguments and their dispatch, in one readable table
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
@@ -155,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.arguments and args.command not in ("open311-client", "backup", "restore"):
+    if args.arguments and args.command not in WITH_ARGUMENTS:
         parser.error(f"{args.command} takes no arguments")
     if (args.command == "backup" and len(args.arguments) > 1) or (
         args.command == "restore" and len(args.arguments) != 1
@@ -177,6 +187,15 @@ def main(argv: list[str] | None = None) -> None:
         from backend.complaints.open311 import clients_command
 
         raise SystemExit(clients_command(settings, database_url(settings), args.arguments))
+    elif args.command in ("import", "export", "create-admin"):
+        from backend.imports import cli as imports_cli
+
+        command = {
+            "import": imports_cli.import_command,
+            "export": imports_cli.export_command,
+            "create-admin": imports_cli.create_admin_command,
+        }[args.command]
+        raise SystemExit(command(settings, database_url(settings), args.arguments))
     elif args.command == "rekey-children":
         from backend.families.rekey import run as rekey
 

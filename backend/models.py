@@ -19,6 +19,7 @@ def import_all_models() -> None:
     import backend.filing.models
     import backend.government.models
     import backend.guidance.models
+    import backend.imports.models
     import backend.institutions.models
     import backend.notices.models
     import backend.notify.models

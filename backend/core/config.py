@@ -420,6 +420,13 @@ class Settings:
     log_level: str = "INFO"
     trusted_proxies: tuple[str, ...] = ()
     seed_demo: bool = True
+    # Geocoding of imported rows that have an address but no coordinates (backend/imports/geocode.py):
+    # nothing is geocoded unless a key is set. AMAP_SECRET, when set, signs AMap requests (sig).
+    amap_key: str = ""
+    amap_secret: str = ""
+    amap_base_url: str = "https://restapi.amap.com"
+    tianditu_key: str = ""
+    tianditu_base_url: str = "https://api.tianditu.gov.cn"
     maintenance_interval_s: int = 600
     # Retention (backend/privacy/retention.py; 0 keeps forever): children older than this many months
     # with nothing live are deleted; erased accounts' tombstones after this many days; outbox events
@@ -546,6 +553,11 @@ class Settings:
             trusted_proxies=tuple(_env_list("TRUSTED_PROXIES", [])),
             notify=_notify_settings(env),
             seed_demo=_env_bool("SEED_DEMO", env != "production"),
+            amap_key=_env("AMAP_KEY", "") or "",
+            amap_secret=_env("AMAP_SECRET", "") or "",
+            amap_base_url=_env("AMAP_BASE_URL", "https://restapi.amap.com") or "https://restapi.amap.com",
+            tianditu_key=_env("TIANDITU_KEY", "") or "",
+            tianditu_base_url=_env("TIANDITU_BASE_URL", "https://api.tianditu.gov.cn") or "https://api.tianditu.gov.cn",
             maintenance_interval_s=_env_int("MAINTENANCE_INTERVAL_S", 600),
             child_retention_months=_env_int("CHILD_RETENTION_MONTHS", 72),
             erased_account_retention_days=_env_int("ERASED_ACCOUNT_RETENTION_DAYS", 30),

@@ -21,7 +21,15 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
-from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    Schema,
+)
 from litestar.routes import HTTPRoute
 
 from backend.core.schemas import Input, Output
@@ -195,6 +203,29 @@ def _multipart_forms(app: Litestar, openapi: OpenAPI) -> None:
                         content[media_type] = OpenAPIMediaType(schema=_to_spec(text_only))
 
 
+def file_download(*media_types: str) -> dict[str, Any]:
+    """Route ``opt`` for a download that answers one of several file types (an xlsx workbook or a CSV
+    file, as asked): its 200 answer then documents each of them as binary content."""
+    return {"file_download": media_types}
+
+
+def _file_downloads(app: Litestar, openapi: OpenAPI) -> None:
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or openapi.paths is None:
+            continue
+        path_item = openapi.paths.get(_untyped(route.path))
+        for handler in route.route_handlers:
+            media_types = handler.opt.get("file_download")
+            if not media_types or path_item is None:
+                continue
+            for method in handler.http_methods:
+                operation = getattr(path_item, method.lower(), None)
+                ok = (operation.responses or {}).get("200") if operation is not None else None
+                if isinstance(ok, OpenAPIResponse):
+                    binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+                    ok.content = {media_type: OpenAPIMediaType(schema=binary) for media_type in media_types}
+
+
 _GATE_ANSWERS = {
     "400": "Malformed input: not UTF-8, NUL or control characters, malformed JSON / 请求格式错误",
     "403": "Cross-site request (Origin not allowed) / 拒绝来自其他网站的请求",
@@ -246,6 +277,7 @@ def finalize_openapi(app: Litestar) -> None:
     _restore_zero_bounds(app, openapi)
     _parameters_without_null(openapi)
     _multipart_forms(app, openapi)
+    _file_downloads(app, openapi)
     _gate_responses(app, openapi)
     _form_text_without_controls(openapi)
 

@@ -66,6 +66,7 @@ class Institution(Base):
     filed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # 备案 approved (filing domain)
     unit_code: Mapped[int] = mapped_column(ForeignKey("units.code"))
     address: Mapped[str] = mapped_column(String(200))
+    street: Mapped[str | None] = mapped_column(String(60))  # 街道（乡镇）, from imports: the supply gap by street
     lat: Mapped[float]
     lng: Mapped[float]
     phone: Mapped[str] = mapped_column(String(20))

@@ -90,6 +90,7 @@ class Room(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     verified: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), default=False)
     verified_on: Mapped[dt.date | None]
+    source_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # the importing register's id (imports)
     is_demo: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), default=False)
     version: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"), default=1)
     created_at: Mapped[dt.datetime] = created_at()

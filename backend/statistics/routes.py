@@ -16,6 +16,7 @@ from backend.statistics import permissions as P
 from backend.statistics import service
 from backend.statistics.export import to_csv
 from backend.statistics.schemas import Overview
+from backend.statistics.supply_routes import SupplyController
 
 DESCRIPTION = """
 Per unit (Daqing's ten counties and districts) and city-wide, by calendar month in local time
@@ -107,6 +108,6 @@ class StatisticsController(Controller):
 
 # What this domain gives the app (backend/app.py assembles every domain's).
 DOMAIN = Domain(
-    handlers=lambda _settings: [StatisticsController],
+    handlers=lambda _settings: [StatisticsController, SupplyController],
     tags=[Tag(name="statistics · 统计监测", description="Figures per unit and month against the plan's targets")],
 )

@@ -132,7 +132,7 @@ _LOCAL_MONTH = "date_trunc('month', {col} AT TIME ZONE '" + TZ + "')::date"
 # Institutions blacklisted now (an entry in force today, Daqing time) are not part of the supply: their
 # places, flags and filing are left out of every stock and of occupancy (like the flags, this is
 # today's state, not historized). ``backend.blacklist.models.in_force`` says the same in SQLAlchemy.
-_NOT_BLACKLISTED = f"""NOT EXISTS (
+NOT_BLACKLISTED = f"""NOT EXISTS (
     SELECT 1 FROM blacklist_entries bl
     WHERE bl.institution_id = i.id AND bl.revoked_at IS NULL
       AND bl.effective_from <= (now() AT TIME ZONE '{TZ}')::date
@@ -146,7 +146,7 @@ def _stock_sql() -> str:
     zeros_places_nameless = ", ".join("0" for _ in CLASS_TYPES)
     filed = (
         "SELECT i.unit_code, i.filed_at, 0, 0, 0, 0, 0, 0, " + zeros_places_nameless + ", 0, 1 "
-        "FROM institutions i WHERE i.filed_at IS NOT NULL AND i.unit_code = ANY(:units) AND " + _NOT_BLACKLISTED
+        "FROM institutions i WHERE i.filed_at IS NOT NULL AND i.unit_code = ANY(:units) AND " + NOT_BLACKLISTED
     )
     sums = ", ".join(
         f"sum(coalesce(b.{c}, 0)) OVER w AS {c}"
@@ -182,12 +182,12 @@ WITH deltas AS (
            i.is_home_based::int AS home_based, i.is_kindergarten_class::int AS kindergarten_class,
            i.is_inclusive::int AS inclusive, i.is_demonstration::int AS demonstration,
            0 AS places, {zeros_places}, 0 AS inclusive_places, 0 AS filed
-    FROM institutions i WHERE i.unit_code = ANY(:units) AND {_NOT_BLACKLISTED}
+    FROM institutions i WHERE i.unit_code = ANY(:units) AND {NOT_BLACKLISTED}
     UNION ALL
     SELECT i.unit_code, greatest(c.created_at, i.created_at), 0, 0, 0, 0, 0,
            c.capacity, {places}, CASE WHEN i.is_inclusive THEN c.capacity ELSE 0 END, 0
     FROM classes c JOIN institutions i ON i.id = c.institution_id
-    WHERE i.unit_code = ANY(:units) AND {_NOT_BLACKLISTED}
+    WHERE i.unit_code = ANY(:units) AND {NOT_BLACKLISTED}
     UNION ALL
     {filed}
 ),
@@ -210,7 +210,7 @@ SELECT i.unit_code AS unit, sum(c.capacity) AS places,
        sum(c.offline_count + c.offered_count + c.enrolled_count) AS taken
 FROM classes c JOIN institutions i ON i.id = c.institution_id
 WHERE i.unit_code = ANY(:units) AND """
-    + _NOT_BLACKLISTED
+    + NOT_BLACKLISTED
     + """
 GROUP BY 1
 """

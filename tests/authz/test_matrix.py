@@ -238,6 +238,21 @@ def _fill(template: Any, values: dict[str, Any]) -> Any:
     return template
 
 
+# Imports: one valid row of each register (CSV, as the departments save it: GB18030).
+REGISTERS = {
+    "population_csv": ("人口.csv", "区县,年份,常住人口,0-3岁婴幼儿数\r\n萨尔图区,2024,420000,9800\r\n"),
+    "institutions_csv": (
+        "备案名单.csv",
+        "机构名称,统一社会信用代码,所属区县,地址,经度,纬度\r\n"
+        "矩阵托育园,52230602MJ00000011,萨尔图区,萨尔图区矩阵路1号,125.11,46.63\r\n",
+    ),
+    "rooms_csv": (
+        "母婴室.csv",
+        "来源编号,母婴室名称,地址,经度,纬度\r\nMATRIX-1,矩阵母婴室,萨尔图区矩阵路2号,125.12,46.62\r\n",
+    ),
+}
+
+
 def request_for(key: str, entry: dict[str, Any], world: World, ownership: str) -> dict[str, Any]:
     method, path = key.split(" ", 1)
     values = _values(world, ownership)
@@ -267,6 +282,9 @@ def request_for(key: str, entry: dict[str, Any], world: World, ownership: str) -
         out["files"] = {**out.get("files", {}), field: ("m.png", PNG, "image/png")}
     elif entry.get("upload") == "pdf":
         out["files"] = {**out.get("files", {}), field: ("m.pdf", tiny_pdf(), "application/pdf")}
+    elif entry.get("upload") in REGISTERS:  # imports: a valid register of that kind
+        name, content = REGISTERS[entry["upload"]]
+        out["files"] = {**out.get("files", {}), field: (name, content.encode("gb18030"), "text/csv")}
     return out
 
 

@@ -18,9 +18,13 @@ from litestar.routes import HTTPRoute
 from sqlalchemy import text
 
 from backend.core.authz import Role
+from backend.files.routes import MULTIPART_OVERHEAD
 from backend.files.service import COMPLAINT_FILING_MAX_BODY
+from backend.imports.tables import MAX_BYTES as IMPORT_MAX_BYTES
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+# The registers' uploads (backend/imports): spreadsheets of up to 20 MB.
+IMPORT_UPLOADS = ("/api/imports/institutions", "/api/imports/rooms", "/api/imports/population")
 _PARAM = re.compile(r"\{(\w+):(\w+)\}")
 CONTENT_TYPES = {
     RequestEncodingType.JSON: "application/json",
@@ -85,9 +89,11 @@ def test_the_walk_finds_the_routes_that_take_bodies(app, settings):
     assert limits[("POST", "/api/complaints")] == COMPLAINT_FILING_MAX_BODY
     assert limits[("POST", "/api/uploads")] > settings.max_body_bytes
     assert limits[("POST", "/open311/v2/requests.json")] == settings.max_body_bytes
+    for path in IMPORT_UPLOADS:  # a register of up to 20 MB
+        assert limits[("POST", path)] == IMPORT_MAX_BYTES + MULTIPART_OVERHEAD
     # Every route without its own larger limit keeps MAX_BODY_BYTES; only file routes go above it.
     larger = sorted(p for (_m, p), limit in limits.items() if limit != settings.max_body_bytes)
-    assert all(p.startswith(("/api/uploads", "/api/complaints")) for p in larger), larger
+    assert all(p.startswith(("/api/uploads", "/api/complaints")) or p in IMPORT_UPLOADS for p in larger), larger
 
 
 async def test_every_route_refuses_an_oversized_body_with_413_and_writes_nothing(client, db, app, every_role):
@@ -135,7 +141,15 @@ async def test_a_streamed_body_without_content_length_is_cut_off_too(client, db,
         assert await written(db) == before, (method, path)
 
 
-@pytest.mark.parametrize("path", ["/api/uploads?purpose=notice_image", "/api/uploads/documents", "/api/complaints"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/uploads?purpose=notice_image",
+        "/api/uploads/documents",
+        "/api/complaints",
+        *(f"{path}?crs=wgs84" for path in IMPORT_UPLOADS),
+    ],
+)
 async def test_file_routes_have_their_own_larger_limits(client, db, settings, every_role, path):
     """A body over MAX_BODY_BYTES but under the route's own limit is read (and refused as a bad form,
     not as too large); nothing is written either way."""

@@ -88,7 +88,8 @@ async def test_every_role_has_a_demo_account_that_signs_in(demo_url, settings):
         near = await c.get("/api/institutions/nearby", params={"lat": 46.63, "lng": 125.11, "radius_m": 5000})
         assert len(near.json()["items"]) >= 5
 
-        # The demo parent books an hourly slot for their older child at a filed demo institution.
+        # The demo parent books an hourly slot for their older child at a filed demo institution, from
+        # tomorrow in China (between 16:00 and 24:00 UTC, the database's current_date is China's yesterday).
         token = (await c.post("/api/auth/login", json={"login": "13800000001", "password": DEMO_PASSWORD})).json()
         headers = {"Authorization": f"Bearer {token['token']}"}
         child = max((await c.get("/api/me/children", headers=headers)).json(), key=lambda ch: ch["age_months"])
@@ -98,7 +99,8 @@ async def test_every_role_has_a_demo_account_that_signs_in(demo_url, settings):
             SELECT s.institution_id, s.day, s.start_min FROM slots s JOIN institution_modes m
               ON m.institution_id = s.institution_id AND m.mode = 'hourly'
               JOIN institutions i ON i.id = s.institution_id AND i.filing_status = 'filed'
-            WHERE s.band = 'older_toddler' AND s.day > current_date ORDER BY s.day, s.start_min LIMIT 1""",
+            WHERE s.band = 'older_toddler' AND s.day > (now() AT TIME ZONE 'Asia/Shanghai')::date
+            ORDER BY s.day, s.start_min LIMIT 1""",
         )
         r = await c.post(
             "/api/bookings",

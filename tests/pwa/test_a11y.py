@@ -86,7 +86,7 @@ SCREENS = {
         "/stats",
         "/me",
     ],
-    "city-admin": ["/officer", "/stats", "/officer/audit", "/me"],
+    "city-admin": ["/officer", "/stats", "/stats/supply", "/officer/imports", "/officer/audit", "/me"],
 }
 
 

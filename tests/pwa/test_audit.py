@@ -19,6 +19,7 @@ def test_the_city_admin_reads_an_officers_action_in_the_audit_log(new_context) -
     officer.get_by_test_id("officer-filings").wait_for()
     assert officer.get_by_test_id("officer-audit").count() == 0  # city admins only
     assert officer.get_by_test_id("officer-guidance").count() == 1  # health officers host guidance events
+    assert officer.get_by_test_id("officer-imports").count() == 1  # ... and import their county's registers
     waiting = officer.request.get("/api/filings?status=submitted").json()
     assert waiting, "the demo data has filings waiting in 肇州县"
     csrf = next(c["value"] for c in officer.context.cookies() if c["name"] == "dq_csrf")

@@ -154,6 +154,7 @@ def test_officer_moves_the_demo_food_safety_complaint(new_context, e2e_server) -
     item.wait_for()
     assert "已受理" in item.inner_text()
     page.get_by_role("status", name="实时更新已连接").wait_for()
+    assert page.get_by_test_id("officer-imports").count() == 0  # imports are the health commission's
     _no_horizontal_scroll(page)
     screenshot(page, "officer-queue")
 

@@ -710,6 +710,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/exports/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export a register / 导出名单 */
+        get: operations["ApiExportsKindExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/files/signed/{token}": {
         parameters: {
             query?: never;
@@ -969,6 +986,155 @@ export interface paths {
         put?: never;
         /** Cancel a registration / 取消报名 */
         post: operations["ApiGuidanceRegistrationsRegistrationIdCancelCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Import history / 导入记录 */
+        get: operations["ApiImportsHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/institutions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a register (institutions) for a dry run / 上传机构名单并试导入
+         * @description `multipart/form-data` with one part named `file`: an xlsx workbook (first sheet) or a CSV file (UTF-8,
+         *     UTF-8 with BOM or GB18030, detected), header in the first non-empty row, at most 20,000 data rows and
+         *     20 MB. `crs` declares the file's coordinate system (AMap: `gcj02`, Baidu: `bd09`, GPS/Tianditu:
+         *     `wgs84`). Nothing is imported: the answer is a dry-run report (`counts`: create / update / unchanged,
+         *     `problems` per row). Apply it with `POST /api/imports/{run_id}/apply`. Column headers and rules:
+         *     docs/domain/imports.md.
+         *
+         *     上传名单（xlsx 或 CSV，最多20000行）进行试导入，返回逐行检查结果；确认无误后再执行导入。
+         */
+        post: operations["ApiImportsInstitutionsDryRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/population": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a register (population) for a dry run / 上传人口数据并试导入
+         * @description `multipart/form-data` with one part named `file`: an xlsx workbook (first sheet) or a CSV file (UTF-8,
+         *     UTF-8 with BOM or GB18030, detected), header in the first non-empty row, at most 20,000 data rows and
+         *     20 MB. `crs` declares the file's coordinate system (AMap: `gcj02`, Baidu: `bd09`, GPS/Tianditu:
+         *     `wgs84`). Nothing is imported: the answer is a dry-run report (`counts`: create / update / unchanged,
+         *     `problems` per row). Apply it with `POST /api/imports/{run_id}/apply`. Column headers and rules:
+         *     docs/domain/imports.md.
+         *
+         *     上传名单（xlsx 或 CSV，最多20000行）进行试导入，返回逐行检查结果；确认无误后再执行导入。
+         */
+        post: operations["ApiImportsPopulationDryRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/rooms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a register (rooms) for a dry run / 上传母婴室名单并试导入
+         * @description `multipart/form-data` with one part named `file`: an xlsx workbook (first sheet) or a CSV file (UTF-8,
+         *     UTF-8 with BOM or GB18030, detected), header in the first non-empty row, at most 20,000 data rows and
+         *     20 MB. `crs` declares the file's coordinate system (AMap: `gcj02`, Baidu: `bd09`, GPS/Tianditu:
+         *     `wgs84`). Nothing is imported: the answer is a dry-run report (`counts`: create / update / unchanged,
+         *     `problems` per row). Apply it with `POST /api/imports/{run_id}/apply`. Column headers and rules:
+         *     docs/domain/imports.md.
+         *
+         *     上传名单（xlsx 或 CSV，最多20000行）进行试导入，返回逐行检查结果；确认无误后再执行导入。
+         */
+        post: operations["ApiImportsRoomsDryRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An import's report / 导入检查结果 */
+        get: operations["ApiImportsRunIdDetail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{run_id}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply a checked import / 执行导入 */
+        post: operations["ApiImportsRunIdApplyApply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{run_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The uploaded file with a 问题 column / 下载检查报告 */
+        get: operations["ApiImportsRunIdReportReport"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2416,6 +2582,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/statistics/supply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The supply gap by unit and street / 托位缺口
+         * @description Per unit (the ones you may see) and per street / community with imported population figures:
+         *     places and 普惠 places, residents and children aged 0-3 (the latest imported year; a unit without
+         *     imported figures uses the approximate demo population, `approximate: true`), places per 1,000
+         *     residents against the target of 4.5, places per 100 children aged 0-3, and the gap in places to the
+         *     target. `streets` are ranked neediest first (largest gap).
+         *
+         *     托位缺口：按区县和街道统计每千人口托位数（目标4.5）、每百名0-3岁婴幼儿托位数、普惠托位数及距目标的托位缺口。
+         */
+        get: operations["ApiStatisticsSupplySupplyGap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/statistics/supply/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The supply gap as CSV / 导出托位缺口 */
+        get: operations["ApiStatisticsSupplyExportCsvExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/units": {
         parameters: {
             query?: never;
@@ -2851,6 +3060,24 @@ export interface components {
             occupancy: components["schemas"]["Occupancy"];
             population: number;
             unit_code: number | null;
+        };
+        /** AreaSupply */
+        AreaSupply: {
+            approximate: boolean;
+            center_lat?: number | null;
+            center_lng?: number | null;
+            children_0_3: number | null;
+            gap: number;
+            inclusive_places: number;
+            places: number;
+            places_per_1000: number;
+            places_per_100_children: number | null;
+            residents: number;
+            street: string | null;
+            target_places: number;
+            unit: string;
+            unit_code: number;
+            year: number | null;
         };
         /** AssessmentEdit */
         AssessmentEdit: {
@@ -4076,6 +4303,40 @@ export interface components {
             note?: string | null;
             opens?: string | null;
         };
+        /** ImportForm */
+        ImportForm: {
+            /** Format: binary */
+            file: string;
+        };
+        /** ImportRunOut */
+        ImportRunOut: {
+            applied_at: string | null;
+            applied_by: string | null;
+            applied_by_name?: string | null;
+            counts: {
+                [key: string]: number;
+            };
+            created_at: string;
+            created_by: string | null;
+            created_by_name?: string | null;
+            /** @enum {unknown} */
+            crs: "bd09" | "gcj02" | "wgs84";
+            error_count: number;
+            /** @enum {unknown} */
+            file_format: "csv" | "xlsx";
+            filename: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {unknown} */
+            kind: "institutions" | "population" | "rooms";
+            problems?: components["schemas"]["ProblemOut"][] | null;
+            row_count: number;
+            /** @enum {unknown} */
+            status: "applied" | "checked";
+            /** @enum {unknown} */
+            via: "cli" | "web";
+            warning_count: number;
+        };
         /** InstitutionDetail */
         InstitutionDetail: {
             address: string;
@@ -4896,6 +5157,15 @@ export interface components {
             priority: number;
             reason: string;
         };
+        /** ProblemOut */
+        ProblemOut: {
+            code: string;
+            column?: string | null;
+            /** @enum {unknown} */
+            level: "error" | "warning";
+            message: string;
+            row: number;
+        };
         /** PublicAssessment */
         PublicAssessment: {
             /** Format: date */
@@ -5392,6 +5662,12 @@ export interface components {
             /** @enum {unknown} */
             status: "approved" | "pending" | "rejected";
             suggested_by: string | null;
+        };
+        /** SupplyGap */
+        SupplyGap: {
+            streets: components["schemas"]["AreaSupply"][];
+            target_per_1000: number;
+            units: components["schemas"]["AreaSupply"][];
         };
         /**
          * Targets
@@ -8766,6 +9042,78 @@ export interface operations {
             };
         };
     };
+    ApiExportsKindExport: {
+        parameters: {
+            query?: {
+                format?: "xlsx" | "csv";
+                /** @description Coordinate system of the exported points */
+                crs?: "wgs84" | "gcj02" | "bd09";
+            };
+            header?: never;
+            path: {
+                kind: "institutions" | "rooms" | "population";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiFilesSignedTokenSigned: {
         parameters: {
             query?: never;
@@ -9976,6 +10324,543 @@ export interface operations {
                 };
             };
             /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiImportsHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRunOut"][];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiImportsInstitutionsDryRun: {
+        parameters: {
+            query: {
+                /** @description The file's coordinate system */
+                crs: "wgs84" | "gcj02" | "bd09";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImportForm"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRunOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large / 请求内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiImportsPopulationDryRun: {
+        parameters: {
+            query: {
+                /** @description The file's coordinate system */
+                crs: "wgs84" | "gcj02" | "bd09";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImportForm"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRunOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large / 请求内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiImportsRoomsDryRun: {
+        parameters: {
+            query: {
+                /** @description The file's coordinate system */
+                crs: "wgs84" | "gcj02" | "bd09";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImportForm"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRunOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large / 请求内容过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported media type / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiImportsRunIdDetail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRunOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiImportsRunIdApplyApply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRunOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiImportsRunIdReportReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -17475,6 +18360,82 @@ export interface operations {
             };
             /** @description The request breaks a rule / 请求不符合规则 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiStatisticsSupplySupplyGap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupplyGap"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiStatisticsSupplyExportCsvExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
