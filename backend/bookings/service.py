@@ -20,7 +20,7 @@ import math
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ARRAY, Uuid, any_, bindparam, func, literal_column, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.blacklist.models import institution_blacklisted
@@ -35,7 +35,7 @@ from backend.bookings.schemas import (
     SlotOut,
     SlotsIn,
 )
-from backend.core import audit, workdays
+from backend.core import audit, fastread, workdays
 from backend.core.authz import Principal
 from backend.core.clock import hhmm, local_instant, local_today, minutes, utcnow
 from backend.core.config import Settings
@@ -218,41 +218,78 @@ def _check_duration(mode: str, duration: int) -> None:
         )
 
 
-def _child_with_guardians(p: Principal) -> Any:
-    """The caller's child (scoped by the declared rule) with all its guardians, in one query."""
+def _booking_reads() -> Any:
+    """Everything a booking decision reads, in one statement built and compiled once (run by
+    ``core.fastread``): the caller's child (scoped by the declared rule, with the caller's account as a
+    parameter) with all its guardians; the institution with its price for the mode and whether it is
+    blacklisted; and the published slots inside the asked time, for every age band (the band follows
+    from the child's birth date, which is encrypted and so only known in Python).
+
+    One row per slot, or one row with the slot columns NULL when there is none; the child's columns
+    are NULL when the child is not the caller's, the institution's when it does not exist."""
+    caller = Principal(account_id=bindparam("account_id", type_=Uuid), session_id=None, grants=())  # type: ignore[arg-type]
     guardians = select(func.array_agg(Guardianship.account_id)).where(Guardianship.child_id == Child.id)
-    return select(Child.id, Child.name, Child.birth_date, guardians.scalar_subquery().label("guardians")).where(
-        Child.id == bindparam("child_id"), LIST_CHILDREN.where(p)
+    child = (
+        select(
+            Child.id.label("child_id"),
+            Child.name.label("child_name"),
+            Child.birth_date.label("child_birth_date"),
+            guardians.scalar_subquery().label("guardians"),
+        )
+        .where(Child.id == bindparam("child_id"), LIST_CHILDREN.where(caller))
+        .subquery("child")
+    )
+    inst = (
+        select(
+            Institution.name.label("inst_name"),
+            Institution.opening_hours,
+            Institution.filing_status,
+            institution_blacklisted(Institution.id).label("blacklisted"),
+            InstitutionMode.price_fen,
+            InstitutionMode.price_unit,
+        )
+        .outerjoin(
+            InstitutionMode,
+            (InstitutionMode.institution_id == Institution.id) & (InstitutionMode.mode == bindparam("mode")),
+        )
+        .where(Institution.id == bindparam("institution_id"))
+        .subquery("inst")
+    )
+    slot = (
+        select(Slot.id.label("slot_id"), Slot.band, Slot.start_min, Slot.end_min, Slot.booked, Slot.capacity)
+        .where(
+            Slot.institution_id == bindparam("institution_id"),
+            Slot.day == bindparam("day"),
+            Slot.start_min >= bindparam("start"),
+            Slot.end_min <= bindparam("end"),
+        )
+        .subquery("slot")
+    )
+    one = select(literal_column("1").label("one")).subquery("one")
+    return (
+        select(*child.c, *inst.c, *slot.c)
+        .select_from(one.outerjoin(child, true()).outerjoin(inst, true()).outerjoin(slot, true()))
+        .order_by(slot.c.band, slot.c.start_min)
     )
 
 
-_INSTITUTION_AND_MODE = (
-    select(
-        Institution.name,
-        Institution.opening_hours,
-        Institution.filing_status,
-        institution_blacklisted(Institution.id).label("blacklisted"),
-        InstitutionMode.price_fen,
-        InstitutionMode.price_unit,
-    )
-    .outerjoin(
-        InstitutionMode,
-        (InstitutionMode.institution_id == Institution.id) & (InstitutionMode.mode == bindparam("mode")),
-    )
-    .where(Institution.id == bindparam("institution_id"))
+_BOOKING_READS = _booking_reads()
+
+
+# Built once; on the table, not the mapped class: no session objects to keep in step (the ORM's
+# evaluation of the WHERE against loaded slots), and an array parameter instead of an expanding IN.
+_SLOTS = Slot.__table__
+_TAKE_PLACES = (
+    update(_SLOTS)
+    .where(_SLOTS.c.id == any_(bindparam("slot_ids", type_=ARRAY(Uuid))), _SLOTS.c.booked < _SLOTS.c.capacity)
+    .values(booked=_SLOTS.c.booked + 1)
+    .returning(_SLOTS.c.id)
 )
 
-_COVERING_SLOTS = (
-    select(Slot.id, Slot.start_min, Slot.end_min, Slot.booked, Slot.capacity)
-    .where(
-        Slot.institution_id == bindparam("institution_id"),
-        Slot.day == bindparam("day"),
-        Slot.band == bindparam("band"),
-        Slot.start_min >= bindparam("start"),
-        Slot.end_min <= bindparam("end"),
-    )
-    .order_by(Slot.start_min)
-)
+
+def _decrypted(column: Any, value: bytes) -> Any:
+    """A child's column as the ORM would give it (``core.fastread`` returns the stored ciphertext)."""
+    return column.type.process_result_value(value, None)
 
 
 def _slot_full() -> Conflict:
@@ -261,14 +298,16 @@ def _slot_full() -> Conflict:
 
 async def book(db: AsyncSession, settings: Settings, p: Principal, data: BookingIn) -> BookingDetail:
     """Book, and return the booking as the caller will see it (no second read)."""
-    child, inst = await _child_and_institution(db, settings, p, data)
     start, end = minutes(data.start), minutes(data.end)
-    starts_at, ends_at = _booking_times(settings, data, inst.opening_hours, start, end)
-    band = _band_of(child.birth_date, data.day)
-    await _take_places(db, data, band, start, end)
+    rows = await _booking_reads(db, p, data, start, end)
+    head = rows[0]
+    await _check_open_and_offered(db, settings, data, head)
+    starts_at, ends_at = _booking_times(settings, data, head["opening_hours"], start, end)
+    band = _band_of(_decrypted(Child.birth_date, head["child_birth_date"]), data.day)
+    await _take_places(db, rows, band, start, end)
     booking = Booking(
         id=uuid.uuid4(),
-        child_id=child.id,
+        child_id=head["child_id"],
         booked_by=p.account_id,
         institution_id=data.institution_id,
         mode=data.mode,
@@ -278,38 +317,52 @@ async def book(db: AsyncSession, settings: Settings, p: Principal, data: Booking
         end_min=end,
         starts_at=starts_at,
         ends_at=ends_at,
-        price_fen=_price(inst.price_unit, inst.price_fen, end - start),
+        price_fen=_price(head["price_unit"], head["price_fen"], end - start),
         status=BookingStatus.BOOKED,
     )
     db.add(booking)
-    event = _event(db, booking, None, child.guardians)
+    event = _event(db, booking, None, head["guardians"])
     await db.flush()
     return BookingDetail(
-        **_fields(settings, booking, child.name, inst.name),
+        **_fields(settings, booking, _decrypted(Child.name, head["child_name"]), head["inst_name"]),
         history=[BookingHistoryItem(event_id=event.id, type=event.type, status=booking.status, at=event.created_at)],  # type: ignore[arg-type]
     )
 
 
-async def _child_and_institution(
-    db: AsyncSession, settings: Settings, p: Principal, data: BookingIn
-) -> tuple[Any, Any]:
-    """The caller's child and the institution, which must be open to families and offer the mode."""
-    child = (await db.execute(_child_with_guardians(p), {"child_id": data.child_id})).one_or_none()
-    if child is None:
+async def _booking_reads(db: AsyncSession, p: Principal, data: BookingIn, start: int, end: int) -> list[Any]:
+    """Every read of a booking decision in one statement, on the request's connection without the ORM
+    (core/fastread.py): the caller's child and its guardians, the institution and the mode's price, and
+    the published slots in the time. The decision is the UPDATE of ``_take_places``, so nothing here needs
+    the transaction. 404 if the child is not the caller's or the institution does not exist."""
+    rows = await fastread.fetch(
+        db,
+        _BOOKING_READS,
+        {
+            "account_id": p.account_id,
+            "child_id": data.child_id,
+            "institution_id": data.institution_id,
+            "mode": data.mode,
+            "day": data.day,
+            "start": start,
+            "end": end,
+        },
+    )
+    if not rows or rows[0]["child_id"] is None:
         raise NotFound("child")
-    inst = (
-        await db.execute(_INSTITUTION_AND_MODE, {"institution_id": data.institution_id, "mode": data.mode})
-    ).one_or_none()
-    if inst is None:
+    if rows[0]["inst_name"] is None:
         raise NotFound("institution")
-    await ensure_open_to_families(db, settings, data.institution_id, inst.filing_status, inst.blacklisted)
-    if inst.price_fen is None:
+    return list(rows)
+
+
+async def _check_open_and_offered(db: AsyncSession, settings: Settings, data: BookingIn, head: Any) -> None:
+    """The institution must be open to families and offer the mode."""
+    await ensure_open_to_families(db, settings, data.institution_id, head["filing_status"], head["blacklisted"])
+    if head["price_fen"] is None:
         raise RuleViolation(
             f"This institution does not offer {data.mode} care",
             detail_zh="该机构不提供此服务方式",
             code="mode_not_offered",
         )
-    return child, inst
 
 
 def _booking_times(
@@ -349,29 +402,23 @@ def _band_of(birth_date: dt.date, day: dt.date) -> Band:
     return band
 
 
-async def _take_places(db: AsyncSession, data: BookingIn, band: Band, start: int, end: int) -> None:
-    """Take a place in every published slot covering the stay (409 ``slot_full`` if one has none left)."""
-    params = {"institution_id": data.institution_id, "day": data.day, "band": str(band), "start": start, "end": end}
-    slots = (await db.execute(_COVERING_SLOTS, params)).all()
-    edges = [start] + [s.end_min for s in slots]
-    if not slots or edges[-1] != end or any(s.start_min != edges[n] for n, s in enumerate(slots)):
+async def _take_places(db: AsyncSession, rows: list[Any], band: Band, start: int, end: int) -> None:
+    """Take a place in every published slot of the child's band covering the stay (409 ``slot_full`` if
+    one has none left). ``rows`` carry every band's slots in time order (the band depends on the
+    encrypted birth date, so the read cannot filter by it)."""
+    slots = [r for r in rows if r["slot_id"] is not None and r["band"] == band]
+    edges = [start] + [s["end_min"] for s in slots]
+    if not slots or edges[-1] != end or any(s["start_min"] != edges[n] for n, s in enumerate(slots)):
         raise RuleViolation(
             "No published slots cover this time for the child's age band",
             detail_zh="该时段未开放适合该年龄段的预约",
             code="slots_not_published",
         )
-    if any(s.booked >= s.capacity for s in slots):
+    if any(s["booked"] >= s["capacity"] for s in slots):
         raise _slot_full()  # fail fast, without waiting for locks; the UPDATE below decides the rest
     # The decision: one UPDATE takes a place in every covered slot that still has one (row locks are
     # taken in index order); if any slot had none, the transaction is rolled back.
-    taken = (
-        await db.execute(
-            update(Slot)
-            .where(Slot.id.in_([s.id for s in slots]), Slot.booked < Slot.capacity)
-            .values(booked=Slot.booked + 1)
-            .returning(Slot.id)
-        )
-    ).all()
+    taken = (await db.execute(_TAKE_PLACES, {"slot_ids": [s["slot_id"] for s in slots]})).all()
     if len(taken) < len(slots):
         raise _slot_full()
 

@@ -16,7 +16,8 @@ engine's ``handle_error`` listeners run as for any statement).
 
 Only for a Core ``SELECT`` built once and reused. Parameters get their types' bind processors, as
 SQLAlchemy would apply them; result columns come as asyncpg decodes them, with no result processing
-(so not for columns whose type decodes in Python, such as children's encrypted names). Expanding ``IN``
+(so a column whose type decodes in Python, such as a child's encrypted name, comes as stored: the
+caller decodes it with the column's own type, as ``bookings.service`` does). Expanding ``IN``
 parameters are refused at compile time (use an array parameter).
 """
 

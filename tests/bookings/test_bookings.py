@@ -309,3 +309,46 @@ async def test_idempotent_bookings(client, factory, centre, db):
     assert await slot_use(db, inst.id) == {8: 0, 9: 1, 10: 1, 11: 0}
     other = await client.post("/api/bookings", headers=keyed, json=booking(child, inst, "08:00", "09:00"))
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+
+
+async def test_only_the_childs_age_band_counts(client, factory, centre, db):
+    """The booking reads every band's slots in the asked time at once; only the child's band is taken."""
+    inst, staff = centre
+    r = await client.put(
+        f"/api/institutions/{inst.id}/slots",
+        headers=staff,
+        json={
+            "day": TOMORROW,
+            "band": "infant",
+            "granularity_minutes": 60,
+            "opens": "08:00",
+            "closes": "13:00",
+            "capacity": 1,
+        },
+    )
+    assert r.status_code == 200, r.text
+    parent, headers = await factory.signed_in(Role.PARENT)
+    toddler = await factory.child(parent, age_months=14)
+    infant = await factory.child(parent, age_months=8)
+    # 12:00-13:00 is published for infants only
+    r = await client.post("/api/bookings", headers=headers, json=booking(toddler, inst, "12:00", "13:00"))
+    assert (r.status_code, r.json()["code"]) == (422, "slots_not_published")
+    r = await client.post("/api/bookings", headers=headers, json=booking(toddler, inst, "09:00", "10:00"))
+    assert (r.status_code, r.json()["band"]) == (201, "toddler")
+    r = await client.post("/api/bookings", headers=headers, json=booking(infant, inst, "10:00", "13:00"))
+    assert (r.status_code, r.json()["band"]) == (201, "infant")
+    rows = await db.execute(
+        select(Slot.band, Slot.start_min, Slot.booked)
+        .where(Slot.institution_id == inst.id, Slot.booked > 0)
+        .execution_options(populate_existing=True)
+    )
+    assert sorted((b, s // 60, n) for b, s, n in rows) == [
+        ("infant", 10, 1),
+        ("infant", 11, 1),
+        ("infant", 12, 1),
+        ("toddler", 9, 1),
+    ]
+    # the infant slots are now full at 10:00: a second infant is refused there, not given a toddler place
+    other = await factory.child(parent, age_months=9)
+    r = await client.post("/api/bookings", headers=headers, json=booking(other, inst, "10:00", "11:00"))
+    assert (r.status_code, r.json()["code"]) == (409, "slot_full")
