@@ -20,6 +20,7 @@ from backend.assessments.routes import AssessmentController, InstitutionAssessme
 from backend.auditlog.routes import AuditController
 from backend.blacklist.routes import BlacklistController
 from backend.bookings.routes import BookingController, SlotController
+from backend.childhealth.routes import GuardianHealthController, StaffHealthController
 from backend.committees.routes import CommitteeController
 from backend.complaints.open311 import open311_router
 from backend.complaints.routes import complaints_router
@@ -121,6 +122,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             Tag(name="notifications · 通知送达", description="Acknowledgements, delivery log, SMS links and counts"),
             Tag(name="government · 行政区划与部门", description="Units and departments"),
             Tag(name="statistics · 统计监测", description="Figures per unit and month against the plan's targets"),
+            Tag(name="childhealth · 儿童健康", description="Children's health: consent, growth monitoring, follow-up"),
             Tag(name="guidance · 育儿指导", description="Parenting guidance events: registration and attendance"),
             Tag(name="assessments · 质量评估", description="Quality assessments (WS/T 821-2023) and rectification"),
             Tag(name="blacklist · 黑名单", description="Blacklisted institutions (public) and people (officers)"),
@@ -164,6 +166,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             GuidanceEventController,
             GuidanceRegistrationController,
             GuidanceHostController,
+            GuardianHealthController,
+            StaffHealthController,
             StatisticsController,
             AuditController,
             uploads_router(settings),

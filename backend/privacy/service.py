@@ -41,6 +41,7 @@ from backend.accounts import service as accounts
 from backend.accounts.models import Account, AuthSession, RoleGrant
 from backend.bookings import service as bookings
 from backend.bookings.models import Booking, BookingStatus
+from backend.childhealth.models import ChildHealthProfile, GrowthMeasurement, HealthFollowUp
 from backend.committees.models import CommitteeMember
 from backend.complaints.models import Complaint, ComplaintUpdate
 from backend.core import ratelimit
@@ -204,6 +205,28 @@ async def export(db: AsyncSession, p: Principal) -> FamilyExport:
         ],
         wechat_subscriptions=[
             _row(w) for w in await _all(db, select(WeChatSubscription).where(WeChatSubscription.account_id == me))
+        ],
+        health_profiles=[
+            _row(h)
+            for h in await _all(db, select(ChildHealthProfile).where(ChildHealthProfile.child_id.in_(child_ids)))
+        ],
+        growth_measurements=[
+            _row(m)
+            for m in await _all(
+                db,
+                select(GrowthMeasurement)
+                .where(GrowthMeasurement.child_id.in_(child_ids))
+                .order_by(GrowthMeasurement.measured_on, GrowthMeasurement.id),
+            )
+        ],
+        health_follow_ups=[
+            _row(f)
+            for f in await _all(
+                db,
+                select(HealthFollowUp)
+                .where(HealthFollowUp.child_id.in_(child_ids))
+                .order_by(HealthFollowUp.created_at, HealthFollowUp.id),
+            )
         ],
         favourites=[
             _row(f)

@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Account
 from backend.bookings.models import Slot
+from backend.childhealth.models import HealthFollowUp
+from backend.childhealth.schemas import HEALTH_DATA_POLICY_VERSION
 from backend.committees.models import CommitteeMember
 from backend.core.authz import Role
 from backend.core.clock import local_today, utcnow
@@ -202,6 +204,24 @@ class World:
         free = await self._child(parent, "自由")
         ids["child"] = str(free)
         ids["child_spare"] = str(await self._child(parent, "备用"))
+
+        # Health: the enrolled child's guardian consented; staff measured a low weight (a follow-up item).
+        ids["child_enrolled"] = str(enrolled)
+        await self.call(
+            parent,
+            "PUT",
+            f"/api/me/children/{enrolled}/health-profile",
+            json={"sex": "female", "consent": {"policy_version": HEALTH_DATA_POLICY_VERSION, "accepted": True}},
+        )
+        await self.call(
+            staff,
+            "POST",
+            f"/api/childhealth/children/{enrolled}/growth",
+            json={"measured_on": today.isoformat(), "weight_kg": 5.0, "length_cm": 75.0},
+        )
+        ids["health_follow_up"] = str(
+            await self.db.scalar(select(HealthFollowUp.id).where(HealthFollowUp.child_id == enrolled))
+        )
 
         # Committee: the parent sits on it.
         member = CommitteeMember(

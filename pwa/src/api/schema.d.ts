@@ -452,6 +452,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/childhealth/children/{child_id}/growth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A child's growth record / 幼儿生长记录 */
+        get: operations["ApiChildhealthChildrenChildIdGrowthStaffGrowth"];
+        put?: never;
+        /**
+         * Record a growth measurement / 记录生长测量
+         * @description For a child holding a place at your institution. 422 `health_consent_required` before the guardian consented, `measurement_empty`, `measured_on_out_of_range`. Values beyond ±2 SD or crossing two centile lines open a follow-up item and send the guardians a gentle message.
+         */
+        post: operations["ApiChildhealthChildrenChildIdGrowthRecordGrowth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/follow-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health follow-up items / 健康随访事项 */
+        get: operations["ApiChildhealthFollowUpsFollowUps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/follow-ups/{follow_up_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close a follow-up item / 关闭随访事项 */
+        post: operations["ApiChildhealthFollowUpsFollowUpIdCloseCloseFollowUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/complaints": {
         parameters: {
             query?: never;
@@ -1599,6 +1654,46 @@ export interface paths {
         head?: never;
         /** Correct a child's record / 修改孩子信息 */
         patch: operations["ApiMeChildrenChildIdUpdateChild"];
+        trace?: never;
+    };
+    "/api/me/children/{child_id}/growth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My child's growth chart / 生长曲线
+         * @description Measurements with WHO 2006 z-scores and percentiles, and the reference curves (-3, -2, 0, +2, +3 SD) per indicator.
+         */
+        get: operations["ApiMeChildrenChildIdGrowthGrowthChart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/children/{child_id}/health-profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Consent to health records; the child's sex / 同意记录健康信息
+         * @description 422 `health_consent_required` unless `consent.accepted`; 422 `consent_policy_outdated` for another notice version.
+         */
+        put: operations["ApiMeChildrenChildIdHealthProfileSetProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/me/erase": {
@@ -2903,7 +2998,7 @@ export interface components {
             institution_name: string;
             items: components["schemas"]["ItemOut"][];
             published_at: string | null;
-            scores: components["schemas"]["ScoreOut"][];
+            scores: components["schemas"]["backend.assessments.schemas.ScoreOut"][];
             /** @enum {unknown} */
             status: "draft" | "published";
             summary: string;
@@ -3100,6 +3195,25 @@ export interface components {
             sms_enabled: boolean;
             sms_today: number;
         };
+        /** ChartOut */
+        ChartOut: {
+            curves: components["schemas"]["CurveOut"][];
+            /** @enum {unknown} */
+            indicator: "bfa" | "hcfa" | "lhfa" | "wfa" | "wflh";
+            points: components["schemas"]["ChartPoint"][];
+            title_zh: string;
+            x_label_zh: string;
+            y_label_zh: string;
+        };
+        /** ChartPoint */
+        ChartPoint: {
+            /** Format: date */
+            measured_on: string;
+            percentile: number;
+            x: number;
+            y: number;
+            z: number;
+        };
         /** CheckIn */
         CheckIn: {
             /** @description Resident ID number (居民身份证号码), 18 characters; hashed on arrival, never stored */
@@ -3240,6 +3354,11 @@ export interface components {
             open: boolean;
             options: string[];
             question: string;
+        };
+        /** CurveOut */
+        CurveOut: {
+            points: number[][];
+            z: number;
         };
         /** DaySlots */
         DaySlots: {
@@ -3523,9 +3642,15 @@ export interface components {
             favourites: Record<string, never>[];
             /** @default daqing-family-data/1 */
             format: string;
+            /** @default [] */
+            growth_measurements: Record<string, never>[];
             guardian_consents: Record<string, never>[];
             guardianships: Record<string, never>[];
             guidance_registrations: Record<string, never>[];
+            /** @default [] */
+            health_follow_ups: Record<string, never>[];
+            /** @default [] */
+            health_profiles: Record<string, never>[];
             notice_reads: Record<string, never>[];
             notification_deliveries: Record<string, never>[];
             notification_preferences: Record<string, never>[];
@@ -3765,6 +3890,21 @@ export interface components {
             /** @enum {unknown} */
             status: "open" | "rectified";
         };
+        /** FollowUpOut */
+        FollowUpOut: {
+            /** Format: uuid */
+            child_id: string;
+            child_name: string;
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {unknown} */
+            kind: "growth";
+            measurement_id: string | null;
+            reasons: string[];
+            /** @enum {unknown} */
+            status: "closed" | "open";
+        };
         /** GradeBand */
         GradeBand: {
             /** @enum {unknown} */
@@ -3779,6 +3919,15 @@ export interface components {
             role: string;
             role_zh: string;
             unit_code?: number | null;
+        };
+        /** GrowthChartOut */
+        GrowthChartOut: {
+            charts: components["schemas"]["ChartOut"][];
+            /** Format: uuid */
+            child_id: string;
+            measurements: components["schemas"]["MeasurementOut"][];
+            sex: ("female" | "male") | null;
+            standard: string;
         };
         /**
          * GuardianConsentIn
@@ -3993,6 +4142,33 @@ export interface components {
         Health: {
             database: string;
             status: string;
+        };
+        /**
+         * HealthConsentIn
+         * @description The guardian's explicit consent to the processing of the child's health data (PIPL art. 28/31).
+         */
+        HealthConsentIn: {
+            accepted: boolean;
+            /**
+             * @description The version of the notice shown; currently 2026-12
+             * @example 2026-12
+             */
+            policy_version: string;
+        };
+        /** HealthProfileIn */
+        HealthProfileIn: {
+            consent: components["schemas"]["HealthConsentIn"];
+            /** @enum {unknown} */
+            sex: "female" | "male";
+        };
+        /** HealthProfileOut */
+        HealthProfileOut: {
+            /** Format: uuid */
+            child_id: string;
+            consented_at: string;
+            policy_version: string;
+            /** @enum {unknown} */
+            sex: "female" | "male";
         };
         /** HideIn */
         HideIn: {
@@ -4215,6 +4391,31 @@ export interface components {
          */
         MePatch: {
             display_name: string | null;
+        };
+        /** MeasurementIn */
+        MeasurementIn: {
+            head_cm?: number | null;
+            length_cm?: number | null;
+            /** Format: date */
+            measured_on: string;
+            weight_kg?: number | null;
+        };
+        /** MeasurementOut */
+        MeasurementOut: {
+            age_days: number;
+            alerts: string[];
+            bmi: number | null;
+            /** Format: uuid */
+            child_id: string;
+            head_cm: number | null;
+            /** Format: uuid */
+            id: string;
+            length_cm: number | null;
+            measured_by_staff: boolean;
+            /** Format: date */
+            measured_on: string;
+            scores: components["schemas"]["backend.childhealth.schemas.ScoreOut"][];
+            weight_kg: number | null;
         };
         /** MemberOut */
         MemberOut: {
@@ -4852,7 +5053,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             published_at: string;
-            scores: components["schemas"]["ScoreOut"][];
+            scores: components["schemas"]["backend.assessments.schemas.ScoreOut"][];
             summary: string;
             total: number;
         };
@@ -5127,14 +5328,6 @@ export interface components {
             suggested_by: string | null;
             suggestion_number: number | null;
             version: number;
-        };
-        /** ScoreOut */
-        ScoreOut: {
-            key: string;
-            max_points: number;
-            name: string;
-            name_zh: string;
-            score: number;
         };
         /**
          * SeenIn
@@ -5445,6 +5638,36 @@ export interface components {
             days: number[];
             /** @description HH:MM, local time */
             opens: string;
+        };
+        /** ScoreOut */
+        assessments_schemas_ScoreOut: {
+            key: string;
+            max_points: number;
+            name: string;
+            name_zh: string;
+            score: number;
+        };
+        /** ScoreOut */
+        "backend.assessments.schemas.ScoreOut": {
+            key: string;
+            max_points: number;
+            name: string;
+            name_zh: string;
+            score: number;
+        };
+        /** ScoreOut */
+        "backend.childhealth.schemas.ScoreOut": {
+            /** @enum {unknown} */
+            indicator: "bfa" | "hcfa" | "lhfa" | "wfa" | "wflh";
+            percentile: number;
+            z: number;
+        };
+        /** ScoreOut */
+        childhealth_schemas_ScoreOut: {
+            /** @enum {string} */
+            indicator: "wfa" | "lhfa" | "wflh" | "bfa" | "hcfa";
+            percentile: number;
+            z: number;
         };
     };
     responses: never;
@@ -7698,6 +7921,301 @@ export interface operations {
             };
             /** @description Bad request / 请求无效 */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthChildrenChildIdGrowthStaffGrowth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeasurementOut"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthChildrenChildIdGrowthRecordGrowth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeasurementIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeasurementOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthFollowUpsFollowUps: {
+        parameters: {
+            query?: {
+                /** @description open (default) or closed */
+                status?: "open" | "closed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FollowUpOut"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthFollowUpsFollowUpIdCloseCloseFollowUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                follow_up_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13547,6 +14065,165 @@ export interface operations {
             };
             /** @description Conflict with the current state / 与当前状态冲突 */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeChildrenChildIdGrowthGrowthChart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrowthChartOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeChildrenChildIdHealthProfileSetProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HealthProfileIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthProfileOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

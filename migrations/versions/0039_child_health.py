@@ -1,0 +1,88 @@
+"""Children's health (医育结合, issue 21): health profiles with the guardian's consent, growth
+measurements, follow-up items. Health values are ciphertexts (CHECK: the application's format).
+
+Revision ID: 0039_child_health
+Revises: 0037_channels_wechat
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0039_child_health"
+down_revision: str | None = "0037_channels_wechat"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+UUID = postgresql.UUID(as_uuid=True)
+
+
+def _encrypted(column: str, table: str) -> sa.CheckConstraint:
+    return sa.CheckConstraint(
+        f"octet_length({column}) >= 30 AND get_byte({column}, 0) = 1", name=op.f(f"ck_{table}_{column}_encrypted")
+    )
+
+
+def upgrade() -> None:
+    op.create_table(
+        "child_health_profiles",
+        sa.Column("child_id", UUID, sa.ForeignKey("children.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("sex", sa.LargeBinary(), nullable=False),
+        sa.Column("policy_version", sa.String(16), nullable=False),
+        sa.Column("consented_by", UUID, sa.ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("consented_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        _encrypted("sex", "child_health_profiles"),
+        sa.CheckConstraint(
+            "policy_version ~ '^[0-9]{4}-[0-9]{2}$'", name=op.f("ck_child_health_profiles_policy_version_format")
+        ),
+    )
+    op.create_table(
+        "growth_measurements",
+        sa.Column("id", UUID, primary_key=True, server_default=sa.func.gen_random_uuid()),
+        sa.Column("child_id", UUID, sa.ForeignKey("children.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("institution_id", UUID, sa.ForeignKey("institutions.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("measured_by", UUID, sa.ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("measured_on", sa.Date(), nullable=False),
+        sa.Column("readings", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        _encrypted("readings", "growth_measurements"),
+    )
+    op.create_index("ix_growth_measurements_child_id", "growth_measurements", ["child_id", "measured_on"])
+    op.create_index("ix_growth_measurements_institution_id", "growth_measurements", ["institution_id", "measured_on"])
+    op.create_table(
+        "health_follow_ups",
+        sa.Column("id", UUID, primary_key=True, server_default=sa.func.gen_random_uuid()),
+        sa.Column("child_id", UUID, sa.ForeignKey("children.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("institution_id", UUID, sa.ForeignKey("institutions.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("measurement_id", UUID, sa.ForeignKey("growth_measurements.id", ondelete="CASCADE"), nullable=True),
+        sa.Column("kind", sa.String(16), server_default="growth", nullable=False),
+        sa.Column("reasons", sa.LargeBinary(), nullable=False),
+        sa.Column("status", sa.String(8), server_default="open", nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_by", UUID, sa.ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True),
+        _encrypted("reasons", "health_follow_ups"),
+        sa.CheckConstraint("kind IN ('growth')", name=op.f("ck_health_follow_ups_kind")),
+        sa.CheckConstraint("status IN ('open', 'closed')", name=op.f("ck_health_follow_ups_status")),
+        sa.CheckConstraint(
+            "(status = 'closed') = (closed_at IS NOT NULL)", name=op.f("ck_health_follow_ups_closed_has_time")
+        ),
+    )
+    op.create_index(
+        "ix_health_follow_ups_open",
+        "health_follow_ups",
+        ["institution_id", "created_at"],
+        postgresql_where=sa.text("status = 'open'"),
+    )
+    op.create_index("ix_health_follow_ups_child_id", "health_follow_ups", ["child_id"])
+
+
+def downgrade() -> None:
+    op.drop_table("health_follow_ups")
+    op.drop_table("growth_measurements")
+    op.drop_table("child_health_profiles")
