@@ -20,7 +20,7 @@ from backend.assessments.routes import AssessmentController, InstitutionAssessme
 from backend.auditlog.routes import AuditController
 from backend.blacklist.routes import BlacklistController
 from backend.bookings.routes import BookingController, SlotController
-from backend.childhealth.routes import GuardianHealthController, StaffHealthController
+from backend.childhealth.routes import GuardianHealthController, HealthCheckController, StaffHealthController
 from backend.committees.routes import CommitteeController
 from backend.complaints.open311 import open311_router
 from backend.complaints.routes import complaints_router
@@ -168,6 +168,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             GuidanceHostController,
             GuardianHealthController,
             StaffHealthController,
+            HealthCheckController,
             StatisticsController,
             AuditController,
             uploads_router(settings),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, func, text
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.core.crypto import EncryptedText
@@ -84,3 +84,58 @@ class HealthFollowUp(Base):
     created_at: Mapped[dt.datetime] = created_at()
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+
+
+SYMPTOMS = ("fever", "rash", "cough", "diarrhoea", "other")
+OUTCOMES = ("stay", "send_home", "isolation")
+
+
+class DailyHealthCheck(Base):
+    """One child's morning or afternoon check (晨午检). ``findings`` (encrypted JSON: symptoms,
+    temperature, note) holds what was seen; ``well`` and ``outcome`` stay in clear for the counts of
+    illness absences per class and day."""
+
+    __tablename__ = "daily_health_checks"
+    __table_args__ = (
+        _encrypted("findings"),
+        CheckConstraint("session IN ('morning', 'afternoon')", name="session"),
+        CheckConstraint("outcome IN ('stay', 'send_home', 'isolation')", name="outcome"),
+        CheckConstraint("well = (outcome = 'stay') OR NOT well", name="well_stays"),
+        UniqueConstraint("child_id", "check_date", "session"),
+        Index("ix_daily_health_checks_class_id", "class_id", "check_date"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
+    class_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
+    check_date: Mapped[dt.date] = mapped_column(Date)
+    session: Mapped[str] = mapped_column(String(16))
+    well: Mapped[bool]
+    outcome: Mapped[str] = mapped_column(String(16))
+    findings: Mapped[str] = mapped_column(EncryptedText("daily_health_checks.findings"))
+    checked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = created_at()
+
+
+class HealthClusterAlert(Base):
+    """≥ 3 children of one class with the same symptom within 3 days: an alert for the institution's
+    staff (its health worker) and the county's health officers. Counts only; no child data."""
+
+    __tablename__ = "health_cluster_alerts"
+    __table_args__ = (
+        CheckConstraint("symptom IN ('fever', 'rash', 'cough', 'diarrhoea', 'other')", name="symptom"),
+        CheckConstraint("child_count >= 3", name="child_count"),
+        Index("ix_health_cluster_alerts_class_id", "class_id", "symptom", "last_day"),
+        Index("ix_health_cluster_alerts_unit_code", "unit_code", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institutions.id", ondelete="CASCADE"))
+    class_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
+    unit_code: Mapped[int]
+    symptom: Mapped[str] = mapped_column(String(16))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    child_count: Mapped[int]
+    created_at: Mapped[dt.datetime] = created_at()

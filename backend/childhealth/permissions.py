@@ -3,17 +3,23 @@
 * Guardians see and set their own children's health profile (consent, sex) and growth chart.
 * An institution's staff and admins record and read the health data of children holding a place
   there (an ``accepted`` or ``enrolled`` application), and work the institution's follow-up items.
-* Officers and the city admin see aggregates only (the statistics); no route here admits them.
+* Staff and admins run their classes' daily health checks (晨午检).
+* Cluster alerts (counts, no child data) are seen by the institution's staff and by health officers of
+  the institution's unit (city-wide ones everywhere) and the city admin. Only there may a health officer
+  (or the city admin) open the children's checks behind an alert, giving a reason that is audited.
+* Otherwise officers and the city admin see aggregates only (the statistics).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import ColumnElement, false, or_, select, true
 
-from backend.childhealth.models import HealthFollowUp
+from backend.childhealth.models import HealthClusterAlert, HealthFollowUp
 from backend.core.authz import Principal, Role, action
 from backend.enrolment.models import Application
 from backend.families.models import Child, Guardianship
+from backend.guidance.permissions import health_units
+from backend.institutions.models import CareClass
 
 STAFF = {Role.INSTITUTION_STAFF, Role.INSTITUTION_ADMIN}
 IN_CARE = ("accepted", "enrolled")
@@ -56,4 +62,42 @@ FOLLOW_UPS = action(
 )
 CLOSE_FOLLOW_UP = action(
     "childhealth.close_follow_up", "close a health follow-up item", roles=STAFF, scope=_institution_follow_ups
+)
+
+
+def _own_classes(p: Principal) -> ColumnElement[bool]:
+    institutions = p.institutions()
+    return CareClass.institution_id.in_(institutions) if institutions else false()
+
+
+def _health_officer_alerts(p: Principal) -> ColumnElement[bool]:
+    if p.is_city_admin:
+        return true()
+    units = health_units(p)
+    if None in units:
+        return true()
+    return HealthClusterAlert.unit_code.in_([u for u in units if u is not None]) if units else false()
+
+
+def _cluster_alerts(p: Principal) -> ColumnElement[bool]:
+    institutions = p.institutions()
+    own = HealthClusterAlert.institution_id.in_(institutions) if institutions else false()
+    return or_(own, _health_officer_alerts(p))
+
+
+CLASS_CHECKS = action("childhealth.class_checks", "see a class's daily health checks", roles=STAFF, scope=_own_classes)
+RECORD_CHECK = action(
+    "childhealth.record_check", "record a child's daily health check", roles=STAFF, scope=_own_classes
+)
+CLUSTERS = action(
+    "childhealth.clusters",
+    "list health cluster alerts",
+    roles=STAFF | {Role.OFFICER, Role.CITY_ADMIN},
+    scope=_cluster_alerts,
+)
+CLUSTER_ACCESS = action(
+    "childhealth.cluster_access",
+    "open the checks behind a cluster alert, with a reason",
+    roles={Role.OFFICER, Role.CITY_ADMIN},
+    scope=_health_officer_alerts,
 )

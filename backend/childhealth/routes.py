@@ -3,15 +3,22 @@ follow-up items. Thin handlers; the rules are in ``service``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from backend.childhealth import checks, service
 from backend.childhealth import permissions as P
-from backend.childhealth import service
 from backend.childhealth.schemas import (
+    CheckIn,
+    CheckOut,
+    ClassChecksOut,
+    ClusterAccessIn,
+    ClusterAccessOut,
+    ClusterAlertOut,
     FollowUpOut,
     GrowthChartOut,
     HealthProfileIn,
@@ -124,3 +131,76 @@ class StaffHealthController(Controller):
     ) -> None:
         await service.close_follow_up(db, request.user, follow_up_id)
         await db.commit()
+
+
+class HealthCheckController(Controller):
+    """晨午检: a class's daily health checks, and the cluster alerts they raise."""
+
+    path = "/api/childhealth"
+    tags = TAGS
+
+    @get(
+        "/classes/{class_id:uuid}/checks",
+        opt=requires(P.CLASS_CHECKS),
+        responses=error_responses(400, 401, 403, 404),
+        summary="A class's health check screen / 班级晨午检",
+        description="The children holding a place in the class with their check of the day and session, and "
+        "the number of children not well per day over the last 3 days.",
+    )
+    async def class_checks(
+        self,
+        db: Db,
+        request: Request[Principal, Any, Any],
+        class_id: FromPath[uuid.UUID],
+        day: Annotated[dt.date | None, QueryParameter(description="Default: today (Beijing)")] = None,
+        session: Annotated[Literal["morning", "afternoon"], QueryParameter(description="晨检 or 午检")] = "morning",
+    ) -> ClassChecksOut:
+        return await checks.class_checks(db, request.user, class_id, day, session)
+
+    @post(
+        "/classes/{class_id:uuid}/checks",
+        opt=requires(P.RECORD_CHECK),
+        responses=error_responses(401, 403, 404, 409, 422),
+        summary="Record a child's health check / 记录晨午检",
+        description="Today's check (again: replaces it). `outcome` send_home or isolation notifies the guardians "
+        "at once (live, push and the urgent SMS/WeChat channel; the text holds no child data). Three children "
+        "of the class with the same symptom within 3 days raise a cluster alert for the institution and the "
+        "county health officers. 422: `check_well_inconsistent`, `check_symptom_required`, "
+        "`check_temperature_required`, `check_symptom_repeated`.",
+    )
+    async def record_check(
+        self, db: Db, request: Request[Principal, Any, Any], class_id: FromPath[uuid.UUID], data: JSONBody[CheckIn]
+    ) -> CheckOut:
+        out = await checks.record_check(db, request.user, class_id, data)
+        await db.commit()
+        return out
+
+    @get(
+        "/clusters",
+        opt=requires(P.CLUSTERS),
+        responses=error_responses(401, 403),
+        summary="Health cluster alerts / 聚集性健康提醒",
+        description="Counts only, no child data: the institution's own for its staff; the unit's for health officers.",
+    )
+    async def clusters(self, db: Db, request: Request[Principal, Any, Any]) -> list[ClusterAlertOut]:
+        return await checks.clusters(db, request.user)
+
+    @post(
+        "/clusters/{alert_id:uuid}/access",
+        opt=requires(P.CLUSTER_ACCESS),
+        status_code=200,
+        responses=error_responses(401, 403, 404, 422),
+        summary="Open the checks behind a cluster alert / 查看聚集事件明细",
+        description="Health officers of the institution's unit (and the city admin), with a reason; the reason "
+        "and the children read are written to the audit log.",
+    )
+    async def cluster_access(
+        self,
+        db: Db,
+        request: Request[Principal, Any, Any],
+        alert_id: FromPath[uuid.UUID],
+        data: JSONBody[ClusterAccessIn],
+    ) -> ClusterAccessOut:
+        out = await checks.cluster_access(db, request.user, alert_id, data)
+        await db.commit()
+        return out

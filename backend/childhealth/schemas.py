@@ -114,3 +114,87 @@ class FollowUpOut(Output):
     status: Literal["open", "closed"]
     created_at: dt.datetime
     measurement_id: uuid.UUID | None
+
+
+# ---------------------------------------------------------------------------------------------- daily checks
+
+Symptom = Literal["fever", "rash", "cough", "diarrhoea", "other"]
+Session = Literal["morning", "afternoon"]
+Outcome = Literal["stay", "send_home", "isolation"]
+CheckNote = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f<>]+$")]
+
+
+class CheckIn(Input):
+    """``well``: present and well (no symptoms, outcome ``stay``). Otherwise at least one symptom; a
+    fever needs the temperature."""
+
+    child_id: uuid.UUID
+    well: bool
+    session: Session = "morning"
+    symptoms: Annotated[list[Symptom], msgspec.Meta(max_length=5)] = msgspec.field(default_factory=list)
+    temperature_c: Annotated[float, msgspec.Meta(ge=34, le=43)] | None = None
+    note: CheckNote | None = None
+    outcome: Outcome = "stay"
+
+
+class CheckOut(Output):
+    id: uuid.UUID
+    child_id: uuid.UUID
+    check_date: dt.date
+    session: Session
+    well: bool
+    symptoms: list[Symptom]
+    temperature_c: float | None
+    note: str | None
+    outcome: Outcome
+    cluster_alert_ids: list[uuid.UUID]  # alerts this check raised (usually none)
+
+
+class ClassChild(Output):
+    child_id: uuid.UUID
+    name: str
+    age_months: int
+    check: CheckOut | None
+
+
+class ClassChecksOut(Output):
+    class_id: uuid.UUID
+    class_name: str
+    day: dt.date
+    session: Session
+    children: list[ClassChild]
+    # Children not present-and-well per day of the last 3 days (illness absences counted per class and day).
+    unwell_by_day: dict[str, int]
+
+
+class ClusterAlertOut(Output):
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    institution_name: str
+    class_id: uuid.UUID
+    class_name: str
+    unit_code: int
+    symptom: Symptom
+    first_day: dt.date
+    last_day: dt.date
+    child_count: int
+    created_at: dt.datetime
+
+
+class ClusterAccessIn(Input):
+    reason: Annotated[str, msgspec.Meta(min_length=4, max_length=200, pattern=r"^[^\x00-\x1f\x7f<>]+$")]
+
+
+class ClusterCheck(Output):
+    child_id: uuid.UUID
+    name: str
+    check_date: dt.date
+    session: Session
+    symptoms: list[Symptom]
+    temperature_c: float | None
+    outcome: Outcome
+
+
+class ClusterAccessOut(Output):
+    alert: ClusterAlertOut
+    checks: list[ClusterCheck]

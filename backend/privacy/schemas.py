@@ -45,6 +45,7 @@ class FamilyExport(Output, kw_only=True):
     health_profiles: list[Row] = msgspec.field(default_factory=list)
     growth_measurements: list[Row] = msgspec.field(default_factory=list)
     health_follow_ups: list[Row] = msgspec.field(default_factory=list)
+    daily_health_checks: list[Row] = msgspec.field(default_factory=list)  # 晨午检, findings as JSON
     favourites: list[Row] = msgspec.field(default_factory=list)  # institutions kept in 我的收藏
     wechat_identities: list[Row] = msgspec.field(default_factory=list)  # your WeChat binding (openid, unionid)
     wechat_subscriptions: list[Row] = msgspec.field(default_factory=list)  # the event kinds you subscribed to

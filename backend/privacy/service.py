@@ -41,7 +41,7 @@ from backend.accounts import service as accounts
 from backend.accounts.models import Account, AuthSession, RoleGrant
 from backend.bookings import service as bookings
 from backend.bookings.models import Booking, BookingStatus
-from backend.childhealth.models import ChildHealthProfile, GrowthMeasurement, HealthFollowUp
+from backend.childhealth.models import ChildHealthProfile, DailyHealthCheck, GrowthMeasurement, HealthFollowUp
 from backend.committees.models import CommitteeMember
 from backend.complaints.models import Complaint, ComplaintUpdate
 from backend.core import ratelimit
@@ -226,6 +226,15 @@ async def export(db: AsyncSession, p: Principal) -> FamilyExport:
                 select(HealthFollowUp)
                 .where(HealthFollowUp.child_id.in_(child_ids))
                 .order_by(HealthFollowUp.created_at, HealthFollowUp.id),
+            )
+        ],
+        daily_health_checks=[
+            _row(c)
+            for c in await _all(
+                db,
+                select(DailyHealthCheck)
+                .where(DailyHealthCheck.child_id.in_(child_ids))
+                .order_by(DailyHealthCheck.check_date, DailyHealthCheck.session, DailyHealthCheck.id),
             )
         ],
         favourites=[

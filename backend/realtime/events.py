@@ -37,6 +37,8 @@ CATEGORY_BY_SUBJECT = {
     "staff_roster": "notices",  # someone on an institution's roster was blacklisted (id: the institution)
     "child_growth": "notices",  # a growth measurement that needs attention: news for the guardians
     "health_follow_up": "notices",  # a health follow-up item for the institution's staff
+    "health_check": "notices",  # a child sent home or isolated after the daily check: for the guardians
+    "health_cluster": "notices",  # a cluster alert: for the institution and the county health officers
     "filing": "notices",  # filing (备案) submitted/approved/returned: news for the institution and officers
 }
 
@@ -130,6 +132,8 @@ _URLS = {
     "staff_roster": "/staff/{id}/roster",
     "child_growth": "/children/{id}/growth",
     "health_follow_up": "/health/follow-ups",
+    "health_check": "/me/children",
+    "health_cluster": "/health/clusters",
     "filing": "/filing/{id}",  # the PWA opens the officer's review or the institution's filing screen
 }
 

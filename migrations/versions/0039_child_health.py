@@ -1,5 +1,5 @@
 """Children's health (医育结合, issue 21): health profiles with the guardian's consent, growth
-measurements, follow-up items. Health values are ciphertexts (CHECK: the application's format).
+measurements, follow-up items, daily health checks (晨午检) and cluster alerts. Health values are ciphertexts (CHECK: the application's format).
 
 Revision ID: 0039_child_health
 Revises: 0037_channels_wechat
@@ -80,9 +80,53 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'open'"),
     )
     op.create_index("ix_health_follow_ups_child_id", "health_follow_ups", ["child_id"])
+    op.create_table(
+        "daily_health_checks",
+        sa.Column("id", UUID, primary_key=True, server_default=sa.func.gen_random_uuid()),
+        sa.Column("child_id", UUID, sa.ForeignKey("children.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("institution_id", UUID, sa.ForeignKey("institutions.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("class_id", UUID, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("check_date", sa.Date(), nullable=False),
+        sa.Column("session", sa.String(16), nullable=False),
+        sa.Column("well", sa.Boolean(), nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("findings", sa.LargeBinary(), nullable=False),
+        sa.Column("checked_by", UUID, sa.ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        _encrypted("findings", "daily_health_checks"),
+        sa.CheckConstraint("session IN ('morning', 'afternoon')", name=op.f("ck_daily_health_checks_session")),
+        sa.CheckConstraint(
+            "outcome IN ('stay', 'send_home', 'isolation')", name=op.f("ck_daily_health_checks_outcome")
+        ),
+        sa.CheckConstraint("well = (outcome = 'stay') OR NOT well", name=op.f("ck_daily_health_checks_well_stays")),
+        sa.UniqueConstraint(
+            "child_id", "check_date", "session", name=op.f("uq_daily_health_checks_child_id_check_date_session")
+        ),
+    )
+    op.create_index("ix_daily_health_checks_class_id", "daily_health_checks", ["class_id", "check_date"])
+    op.create_table(
+        "health_cluster_alerts",
+        sa.Column("id", UUID, primary_key=True, server_default=sa.func.gen_random_uuid()),
+        sa.Column("institution_id", UUID, sa.ForeignKey("institutions.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("class_id", UUID, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("unit_code", sa.Integer(), nullable=False),
+        sa.Column("symptom", sa.String(16), nullable=False),
+        sa.Column("first_day", sa.Date(), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
+        sa.Column("child_count", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.CheckConstraint(
+            "symptom IN ('fever', 'rash', 'cough', 'diarrhoea', 'other')", name=op.f("ck_health_cluster_alerts_symptom")
+        ),
+        sa.CheckConstraint("child_count >= 3", name=op.f("ck_health_cluster_alerts_child_count")),
+    )
+    op.create_index("ix_health_cluster_alerts_class_id", "health_cluster_alerts", ["class_id", "symptom", "last_day"])
+    op.create_index("ix_health_cluster_alerts_unit_code", "health_cluster_alerts", ["unit_code", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("health_cluster_alerts")
+    op.drop_table("daily_health_checks")
     op.drop_table("health_follow_ups")
     op.drop_table("growth_measurements")
     op.drop_table("child_health_profiles")

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Account
 from backend.bookings.models import Slot
-from backend.childhealth.models import HealthFollowUp
+from backend.childhealth.models import HealthClusterAlert, HealthFollowUp
 from backend.childhealth.schemas import HEALTH_DATA_POLICY_VERSION
 from backend.committees.models import CommitteeMember
 from backend.core.authz import Role
@@ -222,6 +222,20 @@ class World:
         ids["health_follow_up"] = str(
             await self.db.scalar(select(HealthFollowUp.id).where(HealthFollowUp.child_id == enrolled))
         )
+
+        alert = HealthClusterAlert(
+            id=uuid.uuid4(),
+            institution_id=inst,
+            class_id=cls,
+            unit_code=_PLACES[own]["unit"],
+            symptom="cough",
+            first_day=today - dt.timedelta(days=2),
+            last_day=today,
+            child_count=3,
+        )
+        self.db.add(alert)
+        await self.db.commit()
+        ids["cluster_alert"] = str(alert.id)
 
         # Committee: the parent sits on it.
         member = CommitteeMember(

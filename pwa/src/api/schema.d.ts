@@ -473,6 +473,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/childhealth/classes/{class_id}/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A class's health check screen / 班级晨午检
+         * @description The children holding a place in the class with their check of the day and session, and the number of children not well per day over the last 3 days.
+         */
+        get: operations["ApiChildhealthClassesClassIdChecksClassChecks"];
+        put?: never;
+        /**
+         * Record a child's health check / 记录晨午检
+         * @description Today's check (again: replaces it). `outcome` send_home or isolation notifies the guardians at once (live, push and the urgent SMS/WeChat channel; the text holds no child data). Three children of the class with the same symptom within 3 days raise a cluster alert for the institution and the county health officers. 422: `check_well_inconsistent`, `check_symptom_required`, `check_temperature_required`, `check_symptom_repeated`.
+         */
+        post: operations["ApiChildhealthClassesClassIdChecksRecordCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Health cluster alerts / 聚集性健康提醒
+         * @description Counts only, no child data: the institution's own for its staff; the unit's for health officers.
+         */
+        get: operations["ApiChildhealthClustersClusters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/clusters/{alert_id}/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open the checks behind a cluster alert / 查看聚集事件明细
+         * @description Health officers of the institution's unit (and the city admin), with a reason; the reason and the children read are written to the audit log.
+         */
+        post: operations["ApiChildhealthClustersAlertIdAccessClusterAccess"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/childhealth/follow-ups": {
         parameters: {
             query?: never;
@@ -3214,15 +3278,23 @@ export interface components {
             y: number;
             z: number;
         };
-        /** CheckIn */
-        CheckIn: {
-            /** @description Resident ID number (居民身份证号码), 18 characters; hashed on arrival, never stored */
-            id_number: string;
-        };
         /** CheckOut */
         CheckOut: {
-            blacklisted: boolean;
-            entries: components["schemas"]["EntryOut"][];
+            /** Format: date */
+            check_date: string;
+            /** Format: uuid */
+            child_id: string;
+            cluster_alert_ids: string[];
+            /** Format: uuid */
+            id: string;
+            note: string | null;
+            /** @enum {unknown} */
+            outcome: "isolation" | "send_home" | "stay";
+            /** @enum {unknown} */
+            session: "afternoon" | "morning";
+            symptoms: ("cough" | "diarrhoea" | "fever" | "other" | "rash")[];
+            temperature_c: number | null;
+            well: boolean;
         };
         /** ChildIn */
         ChildIn: {
@@ -3251,6 +3323,28 @@ export interface components {
             birth_date?: string;
             /** @description The child's name */
             name?: string;
+        };
+        /** ClassChecksOut */
+        ClassChecksOut: {
+            children: components["schemas"]["ClassChild"][];
+            /** Format: uuid */
+            class_id: string;
+            class_name: string;
+            /** Format: date */
+            day: string;
+            /** @enum {unknown} */
+            session: "afternoon" | "morning";
+            unwell_by_day: {
+                [key: string]: number;
+            };
+        };
+        /** ClassChild */
+        ClassChild: {
+            age_months: number;
+            check: components["schemas"]["CheckOut"] | null;
+            /** Format: uuid */
+            child_id: string;
+            name: string;
         };
         /** ClassIn */
         ClassIn: {
@@ -3283,6 +3377,49 @@ export interface components {
             name?: string;
             /** @description Children enrolled outside the platform */
             offline_enrolled?: number;
+        };
+        /** ClusterAccessIn */
+        ClusterAccessIn: {
+            reason: string;
+        };
+        /** ClusterAccessOut */
+        ClusterAccessOut: {
+            alert: components["schemas"]["ClusterAlertOut"];
+            checks: components["schemas"]["ClusterCheck"][];
+        };
+        /** ClusterAlertOut */
+        ClusterAlertOut: {
+            child_count: number;
+            /** Format: uuid */
+            class_id: string;
+            class_name: string;
+            created_at: string;
+            /** Format: date */
+            first_day: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            institution_id: string;
+            institution_name: string;
+            /** Format: date */
+            last_day: string;
+            /** @enum {unknown} */
+            symptom: "cough" | "diarrhoea" | "fever" | "other" | "rash";
+            unit_code: number;
+        };
+        /** ClusterCheck */
+        ClusterCheck: {
+            /** Format: date */
+            check_date: string;
+            /** Format: uuid */
+            child_id: string;
+            name: string;
+            /** @enum {unknown} */
+            outcome: "isolation" | "send_home" | "stay";
+            /** @enum {unknown} */
+            session: "afternoon" | "morning";
+            symptoms: ("cough" | "diarrhoea" | "fever" | "other" | "rash")[];
+            temperature_c: number | null;
         };
         /** CommitteeOut */
         CommitteeOut: {
@@ -3637,6 +3774,8 @@ export interface components {
             committee_memberships: Record<string, never>[];
             complaints: Record<string, never>[];
             consultation_answers: Record<string, never>[];
+            /** @default [] */
+            daily_health_checks: Record<string, never>[];
             exported_at: string;
             /** @default [] */
             favourites: Record<string, never>[];
@@ -5662,6 +5801,53 @@ export interface components {
             percentile: number;
             z: number;
         };
+        /** CheckIn */
+        blacklist_schemas_CheckIn: {
+            /** @description Resident ID number (居民身份证号码), 18 characters; hashed on arrival, never stored */
+            id_number: string;
+        };
+        /** CheckOut */
+        blacklist_schemas_CheckOut: {
+            blacklisted: boolean;
+            entries: components["schemas"]["EntryOut"][];
+        };
+        /** CheckIn */
+        childhealth_schemas_CheckIn: {
+            /** Format: uuid */
+            child_id: string;
+            note?: string | null;
+            /**
+             * @default stay
+             * @enum {string}
+             */
+            outcome: "stay" | "send_home" | "isolation";
+            /**
+             * @default morning
+             * @enum {string}
+             */
+            session: "morning" | "afternoon";
+            symptoms?: ("fever" | "rash" | "cough" | "diarrhoea" | "other")[];
+            temperature_c?: number | null;
+            well: boolean;
+        };
+        /** CheckOut */
+        childhealth_schemas_CheckOut: {
+            /** Format: date */
+            check_date: string;
+            /** Format: uuid */
+            child_id: string;
+            cluster_alert_ids: string[];
+            /** Format: uuid */
+            id: string;
+            note: string | null;
+            /** @enum {string} */
+            outcome: "stay" | "send_home" | "isolation";
+            /** @enum {string} */
+            session: "morning" | "afternoon";
+            symptoms: ("fever" | "rash" | "cough" | "diarrhoea" | "other")[];
+            temperature_c: number | null;
+            well: boolean;
+        };
         /** ScoreOut */
         childhealth_schemas_ScoreOut: {
             /** @enum {string} */
@@ -7537,7 +7723,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CheckIn"];
+                "application/json": components["schemas"]["blacklist_schemas_CheckIn"];
             };
         };
         responses: {
@@ -7547,7 +7733,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CheckOut"];
+                    "application/json": components["schemas"]["blacklist_schemas_CheckOut"];
                 };
             };
             /** @description Bad request / 请求无效 */
@@ -8043,6 +8229,297 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeasurementOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthClassesClassIdChecksClassChecks: {
+        parameters: {
+            query?: {
+                /** @description Default: today (Beijing) */
+                day?: string | null;
+                /** @description 晨检 or 午检 */
+                session?: "morning" | "afternoon";
+            };
+            header?: never;
+            path: {
+                class_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassChecksOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthClassesClassIdChecksRecordCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                class_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["childhealth_schemas_CheckIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["childhealth_schemas_CheckOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthClustersClusters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterAlertOut"][];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthClustersAlertIdAccessClusterAccess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClusterAccessIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterAccessOut"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
