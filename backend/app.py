@@ -20,7 +20,13 @@ from backend.assessments.routes import AssessmentController, InstitutionAssessme
 from backend.auditlog.routes import AuditController
 from backend.blacklist.routes import BlacklistController
 from backend.bookings.routes import BookingController, SlotController
-from backend.childhealth.routes import GuardianHealthController, HealthCheckController, StaffHealthController
+from backend.childhealth.routes import (
+    GuardianHealthController,
+    GuardianRecordsController,
+    HealthCheckController,
+    StaffHealthController,
+    StaffRecordsController,
+)
 from backend.committees.routes import CommitteeController
 from backend.complaints.open311 import open311_router
 from backend.complaints.routes import complaints_router
@@ -169,6 +175,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, engine: A
             GuardianHealthController,
             StaffHealthController,
             HealthCheckController,
+            GuardianRecordsController,
+            StaffRecordsController,
             StatisticsController,
             AuditController,
             uploads_router(settings),

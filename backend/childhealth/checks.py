@@ -16,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.childhealth import permissions as P
 from backend.childhealth.models import DailyHealthCheck, HealthClusterAlert
 from backend.childhealth.schemas import (
-    CheckIn,
-    CheckOut,
     ClassChecksOut,
     ClassChild,
     ClusterAccessIn,
     ClusterAccessOut,
     ClusterAlertOut,
     ClusterCheck,
+    DailyCheckIn,
+    DailyCheckOut,
 )
 from backend.core import audit, outbox
 from backend.core.authz import Principal
@@ -58,9 +58,9 @@ def _findings(c: DailyHealthCheck) -> dict:
     return json.loads(c.findings)
 
 
-def _out(c: DailyHealthCheck, alerts: list[uuid.UUID] | None = None) -> CheckOut:
+def _out(c: DailyHealthCheck, alerts: list[uuid.UUID] | None = None) -> DailyCheckOut:
     f = _findings(c)
-    return CheckOut(
+    return DailyCheckOut(
         id=c.id,
         child_id=c.child_id,
         check_date=c.check_date,
@@ -74,7 +74,7 @@ def _out(c: DailyHealthCheck, alerts: list[uuid.UUID] | None = None) -> CheckOut
     )
 
 
-def _check_body(data: CheckIn) -> None:
+def _check_body(data: DailyCheckIn) -> None:
     def refuse(message: str, zh: str, code: str) -> None:
         raise RuleViolation(message, detail_zh=zh, code=code)
 
@@ -140,7 +140,7 @@ async def class_checks(
     )
 
 
-async def record_check(db: AsyncSession, p: Principal, class_id: uuid.UUID, data: CheckIn) -> CheckOut:
+async def record_check(db: AsyncSession, p: Principal, class_id: uuid.UUID, data: DailyCheckIn) -> DailyCheckOut:
     cls = await _class(db, p, class_id, P.RECORD_CHECK)
     _check_body(data)
     in_class = await db.scalar(

@@ -12,11 +12,22 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, UniqueConstraint, func, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.core.crypto import EncryptedText
-from backend.core.db import Base, created_at, uuid_pk
+from backend.core.db import Base, created_at, updated_at, uuid_pk
 
 
 def _encrypted(column: str) -> CheckConstraint:
@@ -61,13 +72,14 @@ class GrowthMeasurement(Base):
 
 
 class HealthFollowUp(Base):
-    """An item for the institution's staff: a child whose values need attention (beyond ±2 SD, or
-    crossing two centile lines). ``reasons`` (encrypted JSON list of codes) says which."""
+    """An item for the institution's staff: a child whose growth needs attention (beyond ±2 SD, or
+    crossing two centile lines), an entry check due at the end of a grace period, or a catch-up
+    vaccination due by a deadline. ``reasons`` (encrypted JSON list of codes) says which."""
 
     __tablename__ = "health_follow_ups"
     __table_args__ = (
         _encrypted("reasons"),
-        CheckConstraint("kind IN ('growth')", name="kind"),
+        CheckConstraint("kind IN ('growth', 'entry_check', 'vaccination')", name="kind"),
         CheckConstraint("status IN ('open', 'closed')", name="status"),
         CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_has_time"),
         Index("ix_health_follow_ups_open", "institution_id", "created_at", postgresql_where=text("status = 'open'")),
@@ -84,6 +96,7 @@ class HealthFollowUp(Base):
     created_at: Mapped[dt.datetime] = created_at()
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    due_on: Mapped[dt.date | None] = mapped_column(Date)  # entry check (grace period), catch-up deadline
 
 
 SYMPTOMS = ("fever", "rash", "cough", "diarrhoea", "other")
@@ -139,3 +152,69 @@ class HealthClusterAlert(Base):
     last_day: Mapped[dt.date] = mapped_column(Date)
     child_count: Mapped[int]
     created_at: Mapped[dt.datetime] = created_at()
+
+
+class EntryHealthCheck(Base):
+    """入托体检: the date and the result in clear (the gate and the statistics count them); the hospital,
+    the reasons of a failed check and the examined items encrypted in ``record``. The report (an image or
+    a PDF) is an upload attached to the row (subject ``entry_health_check``)."""
+
+    __tablename__ = "entry_health_checks"
+    __table_args__ = (
+        _encrypted("record"),
+        CheckConstraint("source IN ('guardian', 'staff')", name="source"),
+        Index("ix_entry_health_checks_child_id", "child_id", "examined_on"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    institution_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("institutions.id", ondelete="SET NULL"))
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))
+    examined_on: Mapped[dt.date] = mapped_column(Date)
+    passed: Mapped[bool]
+    record: Mapped[str] = mapped_column(EncryptedText("entry_health_checks.record"))
+    created_at: Mapped[dt.datetime] = created_at()
+
+
+class VaccinationCheck(Base):
+    """查验预防接种证: complete, or missing doses (encrypted JSON list of vaccine codes and dose numbers of
+    ``schedule.SCHEDULE``) with a catch-up deadline."""
+
+    __tablename__ = "vaccination_checks"
+    __table_args__ = (
+        _encrypted("missing"),
+        CheckConstraint("status IN ('complete', 'missing')", name="status"),
+        CheckConstraint("(status = 'missing') = (catch_up_deadline IS NOT NULL)", name="deadline_when_missing"),
+        Index("ix_vaccination_checks_child_id", "child_id", "checked_on"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    institution_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("institutions.id", ondelete="SET NULL"))
+    checked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    checked_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    missing: Mapped[str] = mapped_column(EncryptedText("vaccination_checks.missing"))
+    catch_up_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = created_at()
+
+
+class InstitutionHealthSetting(Base):
+    """What happens when a full-day or half-day place starts without a current (``valid_days``) passed
+    entry check: ``refuse``, or ``grace`` — care starts, the check is due within ``grace_days``."""
+
+    __tablename__ = "institution_health_settings"
+    __table_args__ = (
+        CheckConstraint("entry_check_policy IN ('refuse', 'grace')", name="entry_check_policy"),
+        CheckConstraint("grace_days BETWEEN 0 AND 90", name="grace_days"),
+        CheckConstraint("valid_days BETWEEN 1 AND 365", name="valid_days"),
+    )
+
+    institution_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("institutions.id", ondelete="CASCADE"), primary_key=True
+    )
+    entry_check_policy: Mapped[str] = mapped_column(String(8))
+    grace_days: Mapped[int] = mapped_column(SmallInteger)
+    valid_days: Mapped[int] = mapped_column(SmallInteger)
+    updated_at: Mapped[dt.datetime] = updated_at()

@@ -19,7 +19,7 @@ from backend.core.authz import Principal, Role, action
 from backend.enrolment.models import Application
 from backend.families.models import Child, Guardianship
 from backend.guidance.permissions import health_units
-from backend.institutions.models import CareClass
+from backend.institutions.models import CareClass, Institution
 
 STAFF = {Role.INSTITUTION_STAFF, Role.INSTITUTION_ADMIN}
 IN_CARE = ("accepted", "enrolled")
@@ -100,4 +100,46 @@ CLUSTER_ACCESS = action(
     "open the checks behind a cluster alert, with a reason",
     roles={Role.OFFICER, Role.CITY_ADMIN},
     scope=_health_officer_alerts,
+)
+
+
+def _own_institutions(p: Principal) -> ColumnElement[bool]:
+    institutions = p.institutions()
+    return Institution.id.in_(institutions) if institutions else false()
+
+
+def _admin_institutions(p: Principal) -> ColumnElement[bool]:
+    institutions = p.institutions(Role.INSTITUTION_ADMIN)
+    return Institution.id.in_(institutions) if institutions else false()
+
+
+ENTRY_MINE = action(
+    "childhealth.entry_mine", "hand in your child's entry health check report", roles={Role.PARENT}, scope=_own_children
+)
+RECORDS_MINE = action(
+    "childhealth.records_mine",
+    "see your child's entry and vaccination checks",
+    roles={Role.PARENT},
+    scope=_own_children,
+)
+RECORD_ENTRY = action(
+    "childhealth.record_entry", "record a child's entry health check", roles=STAFF, scope=children_in_care
+)
+RECORD_VACCINATION = action(
+    "childhealth.record_vaccination",
+    "record a child's vaccination certificate check",
+    roles=STAFF,
+    scope=children_in_care,
+)
+STAFF_RECORDS = action(
+    "childhealth.staff_records", "read a child's entry and vaccination checks", roles=STAFF, scope=children_in_care
+)
+READ_SETTING = action(
+    "childhealth.read_setting", "see your institution's health settings", roles=STAFF, scope=_own_institutions
+)
+SET_SETTING = action(
+    "childhealth.set_setting",
+    "change your institution's health settings",
+    roles={Role.INSTITUTION_ADMIN},
+    scope=_admin_institutions,
 )

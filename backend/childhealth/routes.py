@@ -10,21 +10,28 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from backend.childhealth import checks, service
+from backend.childhealth import checks, entry, service
 from backend.childhealth import permissions as P
 from backend.childhealth.schemas import (
-    CheckIn,
-    CheckOut,
     ClassChecksOut,
     ClusterAccessIn,
     ClusterAccessOut,
     ClusterAlertOut,
+    DailyCheckIn,
+    DailyCheckOut,
+    EntryCheckIn,
+    EntryCheckOut,
     FollowUpOut,
     GrowthChartOut,
     HealthProfileIn,
     HealthProfileOut,
+    HealthRecordsOut,
+    HealthSettingIn,
+    HealthSettingOut,
     MeasurementIn,
     MeasurementOut,
+    VaccinationCheckIn,
+    VaccinationCheckOut,
 )
 from backend.core.authz import Principal, requires
 from backend.core.deps import Db
@@ -169,8 +176,8 @@ class HealthCheckController(Controller):
         "`check_temperature_required`, `check_symptom_repeated`.",
     )
     async def record_check(
-        self, db: Db, request: Request[Principal, Any, Any], class_id: FromPath[uuid.UUID], data: JSONBody[CheckIn]
-    ) -> CheckOut:
+        self, db: Db, request: Request[Principal, Any, Any], class_id: FromPath[uuid.UUID], data: JSONBody[DailyCheckIn]
+    ) -> DailyCheckOut:
         out = await checks.record_check(db, request.user, class_id, data)
         await db.commit()
         return out
@@ -202,5 +209,118 @@ class HealthCheckController(Controller):
         data: JSONBody[ClusterAccessIn],
     ) -> ClusterAccessOut:
         out = await checks.cluster_access(db, request.user, alert_id, data)
+        await db.commit()
+        return out
+
+
+class GuardianRecordsController(Controller):
+    """A guardian's entry health check (with the report) and the child's entry and vaccination checks."""
+
+    path = "/api/me/children/{child_id:uuid}"
+    tags = TAGS
+
+    @post(
+        "/entry-checks",
+        opt=requires(P.ENTRY_MINE),
+        responses=error_responses(401, 403, 404, 422),
+        summary="Hand in the entry health check / 提交入托体检",
+        description="With the report: uploads of purpose `health_report` (`POST /api/uploads/documents`; an image "
+        "or a PDF). 422 `entry_check_report_required`, `entry_check_reasons_required`, `examined_on_out_of_range`, "
+        "`upload_unusable`.",
+    )
+    async def hand_in(
+        self, db: Db, request: Request[Principal, Any, Any], child_id: FromPath[uuid.UUID], data: JSONBody[EntryCheckIn]
+    ) -> EntryCheckOut:
+        out = await entry.record_entry_check(db, request.user, child_id, data, by_guardian=True)
+        await db.commit()
+        return out
+
+    @get(
+        "/health-records",
+        opt=requires(P.RECORDS_MINE),
+        responses=error_responses(401, 403, 404),
+        summary="My child's entry and vaccination checks / 入托体检与预防接种查验",
+    )
+    async def mine(
+        self, db: Db, request: Request[Principal, Any, Any], child_id: FromPath[uuid.UUID]
+    ) -> HealthRecordsOut:
+        return await entry.records(db, request.user, child_id, guardian=True)
+
+
+class StaffRecordsController(Controller):
+    path = "/api/childhealth"
+    tags = TAGS
+
+    @post(
+        "/children/{child_id:uuid}/entry-checks",
+        opt=requires(P.RECORD_ENTRY),
+        responses=error_responses(401, 403, 404, 422),
+        summary="Record an entry health check / 登记入托体检",
+    )
+    async def record_entry(
+        self, db: Db, request: Request[Principal, Any, Any], child_id: FromPath[uuid.UUID], data: JSONBody[EntryCheckIn]
+    ) -> EntryCheckOut:
+        out = await entry.record_entry_check(db, request.user, child_id, data, by_guardian=False)
+        await db.commit()
+        return out
+
+    @post(
+        "/children/{child_id:uuid}/vaccination-checks",
+        opt=requires(P.RECORD_VACCINATION),
+        responses=error_responses(401, 403, 404, 422),
+        summary="Record a vaccination certificate check / 登记预防接种证查验",
+        description="Missing doses (of the national schedule) need a catch-up deadline: an open item for staff "
+        "and a message to the guardians. 422 `dose_unknown`, `catch_up_incomplete`, `catch_up_inconsistent`, "
+        "`deadline_in_past`.",
+    )
+    async def record_vaccination(
+        self,
+        db: Db,
+        request: Request[Principal, Any, Any],
+        child_id: FromPath[uuid.UUID],
+        data: JSONBody[VaccinationCheckIn],
+    ) -> VaccinationCheckOut:
+        out = await entry.record_vaccination_check(db, request.user, child_id, data)
+        await db.commit()
+        return out
+
+    @get(
+        "/children/{child_id:uuid}/health-records",
+        opt=requires(P.STAFF_RECORDS),
+        responses=error_responses(401, 403, 404),
+        summary="A child's entry and vaccination checks / 幼儿入托体检与接种查验",
+    )
+    async def records(
+        self, db: Db, request: Request[Principal, Any, Any], child_id: FromPath[uuid.UUID]
+    ) -> HealthRecordsOut:
+        return await entry.records(db, request.user, child_id, guardian=False)
+
+    @get(
+        "/institutions/{institution_id:uuid}/settings",
+        opt=requires(P.READ_SETTING),
+        responses=error_responses(401, 403, 404),
+        summary="The institution's health settings / 机构卫生保健设置",
+    )
+    async def get_setting(
+        self, db: Db, request: Request[Principal, Any, Any], institution_id: FromPath[uuid.UUID]
+    ) -> HealthSettingOut:
+        return await entry.get_setting(db, request.user, institution_id)
+
+    @put(
+        "/institutions/{institution_id:uuid}/settings",
+        opt=requires(P.SET_SETTING),
+        responses=error_responses(401, 403, 404, 422),
+        summary="Set the entry-check rule / 设置入托体检要求",
+        description="Without a current passed entry check a full-day or half-day place either does not start "
+        "(`refuse`: 409 `entry_check_required` when enrolling) or starts with the check due within `grace_days`.",
+    )
+    async def put_setting(
+        self,
+        db: Db,
+        request: Request[Principal, Any, Any],
+        institution_id: FromPath[uuid.UUID],
+        data: JSONBody[HealthSettingIn],
+    ) -> HealthSettingOut:
+        out = await entry.put_setting(db, request.user, institution_id, data)
         await db.commit()
         return out

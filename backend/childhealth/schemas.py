@@ -51,7 +51,7 @@ class MeasurementIn(Input):
     head_cm: HeadCm | None = None
 
 
-class ScoreOut(Output):
+class GrowthScoreOut(Output):
     indicator: Indicator
     z: float
     percentile: float
@@ -67,7 +67,7 @@ class MeasurementOut(Output):
     head_cm: float | None
     bmi: float | None
     measured_by_staff: bool
-    scores: list[ScoreOut]
+    scores: list[GrowthScoreOut]
     # Alert codes: "<indicator>_low"/"<indicator>_high" beyond ±2 SD, "<indicator>_crossed" for two centile lines.
     alerts: list[str]
 
@@ -109,11 +109,12 @@ class FollowUpOut(Output):
     id: uuid.UUID
     child_id: uuid.UUID
     child_name: str
-    kind: Literal["growth"]
+    kind: Literal["growth", "entry_check", "vaccination"]
     reasons: list[str]
     status: Literal["open", "closed"]
     created_at: dt.datetime
     measurement_id: uuid.UUID | None
+    due_on: dt.date | None  # entry check: end of the grace period; vaccination: the catch-up deadline
 
 
 # ---------------------------------------------------------------------------------------------- daily checks
@@ -124,7 +125,7 @@ Outcome = Literal["stay", "send_home", "isolation"]
 CheckNote = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f<>]+$")]
 
 
-class CheckIn(Input):
+class DailyCheckIn(Input):
     """``well``: present and well (no symptoms, outcome ``stay``). Otherwise at least one symptom; a
     fever needs the temperature."""
 
@@ -137,7 +138,7 @@ class CheckIn(Input):
     outcome: Outcome = "stay"
 
 
-class CheckOut(Output):
+class DailyCheckOut(Output):
     id: uuid.UUID
     child_id: uuid.UUID
     check_date: dt.date
@@ -154,7 +155,7 @@ class ClassChild(Output):
     child_id: uuid.UUID
     name: str
     age_months: int
-    check: CheckOut | None
+    check: DailyCheckOut | None
 
 
 class ClassChecksOut(Output):
@@ -198,3 +199,79 @@ class ClusterCheck(Output):
 class ClusterAccessOut(Output):
     alert: ClusterAlertOut
     checks: list[ClusterCheck]
+
+
+# ---------------------------------------------------------------------------------------------- entry and vaccination
+
+EntryText = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f<>]+$")]
+VaccineCode = Literal["HepB", "BCG", "IPV", "bOPV", "DTaP", "MMR", "JE-L", "MPSV-A", "HepA-L"]
+
+
+class EntryCheckIn(Input):
+    examined_on: dt.date
+    hospital: EntryText
+    passed: bool  # 合格 / 不合格
+    reasons: Annotated[list[EntryText], msgspec.Meta(max_length=10)] = msgspec.field(default_factory=list)
+    items: Annotated[list[EntryText], msgspec.Meta(max_length=30)] = msgspec.field(default_factory=list)
+    # Uploads of purpose health_report (POST /api/uploads/documents?purpose=health_report); required from guardians.
+    report_upload_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=5)] = msgspec.field(default_factory=list)
+
+
+class EntryCheckOut(Output):
+    id: uuid.UUID
+    child_id: uuid.UUID
+    examined_on: dt.date
+    hospital: str
+    passed: bool
+    reasons: list[str]
+    items: list[str]
+    source: Literal["guardian", "staff"]
+    report_upload_ids: list[uuid.UUID]
+    created_at: dt.datetime
+
+
+class DoseIn(Input):
+    vaccine: VaccineCode
+    dose: Annotated[int, msgspec.Meta(ge=1, le=4)]
+
+
+class MissingDose(Output):
+    vaccine: str
+    dose: int
+    name_zh: str
+
+
+class VaccinationCheckIn(Input):
+    status: Literal["complete", "missing"]
+    missing: Annotated[list[DoseIn], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=list)
+    catch_up_deadline: dt.date | None = None
+
+
+class VaccinationCheckOut(Output):
+    id: uuid.UUID
+    child_id: uuid.UUID
+    checked_on: dt.date
+    status: Literal["complete", "missing"]
+    missing: list[MissingDose]
+    catch_up_deadline: dt.date | None
+    schedule_source: str
+    created_at: dt.datetime
+
+
+class HealthRecordsOut(Output):
+    child_id: uuid.UUID
+    entry_checks: list[EntryCheckOut]
+    vaccination_checks: list[VaccinationCheckOut]
+
+
+class HealthSettingIn(Input):
+    entry_check_policy: Literal["refuse", "grace"]
+    grace_days: Annotated[int, msgspec.Meta(ge=0, le=90)] = 0
+    valid_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 90
+
+
+class HealthSettingOut(Output):
+    institution_id: uuid.UUID
+    entry_check_policy: Literal["none", "refuse", "grace"]  # none: no setting, no gate
+    grace_days: int
+    valid_days: int

@@ -25,11 +25,11 @@ from backend.childhealth.schemas import (
     CurveOut,
     FollowUpOut,
     GrowthChartOut,
+    GrowthScoreOut,
     HealthProfileIn,
     HealthProfileOut,
     MeasurementIn,
     MeasurementOut,
-    ScoreOut,
 )
 from backend.core import audit, outbox
 from backend.core.authz import Action, Principal
@@ -138,7 +138,7 @@ def _measurement_out(
         head_cm=r.get("head_cm"),
         bmi=round(growth.bmi(weight, length), 1) if length and weight else None,
         measured_by_staff=m.institution_id is not None,
-        scores=[ScoreOut(indicator=s.indicator, z=s.z, percentile=s.percentile) for s in scores],  # type: ignore[arg-type]
+        scores=[GrowthScoreOut(indicator=s.indicator, z=s.z, percentile=s.percentile) for s in scores],  # type: ignore[arg-type]
         alerts=alert_codes,
     )
 
@@ -345,11 +345,12 @@ async def follow_ups(db: AsyncSession, p: Principal, status: str) -> list[Follow
             id=item.id,
             child_id=item.child_id,
             child_name=name,
-            kind="growth",
+            kind=item.kind,  # type: ignore[arg-type]
             reasons=json.loads(item.reasons),
             status=item.status,  # type: ignore[arg-type]
             created_at=item.created_at,
             measurement_id=item.measurement_id,
+            due_on=item.due_on,
         )
         for item, name in rows
     ]

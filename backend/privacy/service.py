@@ -41,7 +41,14 @@ from backend.accounts import service as accounts
 from backend.accounts.models import Account, AuthSession, RoleGrant
 from backend.bookings import service as bookings
 from backend.bookings.models import Booking, BookingStatus
-from backend.childhealth.models import ChildHealthProfile, DailyHealthCheck, GrowthMeasurement, HealthFollowUp
+from backend.childhealth.models import (
+    ChildHealthProfile,
+    DailyHealthCheck,
+    EntryHealthCheck,
+    GrowthMeasurement,
+    HealthFollowUp,
+    VaccinationCheck,
+)
 from backend.committees.models import CommitteeMember
 from backend.complaints.models import Complaint, ComplaintUpdate
 from backend.core import ratelimit
@@ -235,6 +242,24 @@ async def export(db: AsyncSession, p: Principal) -> FamilyExport:
                 select(DailyHealthCheck)
                 .where(DailyHealthCheck.child_id.in_(child_ids))
                 .order_by(DailyHealthCheck.check_date, DailyHealthCheck.session, DailyHealthCheck.id),
+            )
+        ],
+        entry_health_checks=[
+            _row(e)
+            for e in await _all(
+                db,
+                select(EntryHealthCheck)
+                .where(EntryHealthCheck.child_id.in_(child_ids))
+                .order_by(EntryHealthCheck.examined_on, EntryHealthCheck.id),
+            )
+        ],
+        vaccination_checks=[
+            _row(v)
+            for v in await _all(
+                db,
+                select(VaccinationCheck)
+                .where(VaccinationCheck.child_id.in_(child_ids))
+                .order_by(VaccinationCheck.checked_on, VaccinationCheck.id),
             )
         ],
         favourites=[

@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.childhealth.rates import TARGET_PCT, Rates, rates
 from backend.complaints.routing import CATEGORIES
 from backend.core.authz import Principal
 from backend.core.clock import CHINA, local_today, utcnow
@@ -312,6 +313,7 @@ async def overview(
     complaints = await _rows(db, _COMPLAINTS_SQL, **flow)
     resolved = await _rows(db, _RESOLVED_SQL, **flow)
     guidance = await _rows(db, _GUIDANCE_SQL, **flow)
+    health = await rates(db, codes, months)
 
     # Everything keyed by (unit code or None for the city, month).
     CITY = None
@@ -336,9 +338,19 @@ async def overview(
         "filed": 0,
     }
 
+    def health_of(key: int | None, month: dt.date) -> Rates:
+        if key is not None:
+            return health.get((key, month), Rates())
+        total = Rates()
+        for code in codes:
+            total.add(health.get((code, month), Rates()))
+        return total
+
     def figures(
         key: int | None, month: dt.date, s: dict[str, Any], population: int, units_meeting: int | None
     ) -> MonthFigures:
+        hr = health_of(key, month)
+        health_pct, guidance_pct = _pct(hr.managed, hr.children), _pct(hr.reached, hr.families)
         sl = slots_by.get((key, month)) if key is not None else None
         slot_cap = int(sl["capacity"]) if sl else 0
         slot_booked = int(sl["booked"]) if sl else 0
@@ -378,6 +390,14 @@ async def overview(
             complaints_resolved=int(res["n"]) if res else 0,
             median_resolution_hours=round(float(res["median_h"]), 1) if res and res["median_h"] is not None else None,
             families_reached=None if guidance is None else int(guidance_by.get((key, month), 0)),
+            children_under3_in_care=hr.children,
+            health_managed=hr.managed,
+            health_management_rate_pct=health_pct,
+            health_management_target_met=health_pct is not None and health_pct >= TARGET_PCT,
+            guidance_families=hr.families,
+            guidance_families_reached=hr.reached,
+            guidance_rate_pct=guidance_pct,
+            guidance_target_met=guidance_pct is not None and guidance_pct >= TARGET_PCT,
         )
 
     def occupancy_of(places: int, taken: int) -> Occupancy:

@@ -1,5 +1,6 @@
 """Children's health (医育结合, issue 21): health profiles with the guardian's consent, growth
-measurements, follow-up items, daily health checks (晨午检) and cluster alerts. Health values are ciphertexts (CHECK: the application's format).
+measurements, follow-up items, daily health checks (晨午检) and cluster alerts, entry health checks,
+vaccination certificate checks, the institutions' entry-check setting, and the health_report upload purpose. Health values are ciphertexts (CHECK: the application's format).
 
 Revision ID: 0039_child_health
 Revises: 0037_channels_wechat
@@ -66,8 +67,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_by", UUID, sa.ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("due_on", sa.Date(), nullable=True),
         _encrypted("reasons", "health_follow_ups"),
-        sa.CheckConstraint("kind IN ('growth')", name=op.f("ck_health_follow_ups_kind")),
+        sa.CheckConstraint("kind IN ('growth', 'entry_check', 'vaccination')", name=op.f("ck_health_follow_ups_kind")),
         sa.CheckConstraint("status IN ('open', 'closed')", name=op.f("ck_health_follow_ups_status")),
         sa.CheckConstraint(
             "(status = 'closed') = (closed_at IS NOT NULL)", name=op.f("ck_health_follow_ups_closed_has_time")
@@ -123,8 +125,83 @@ def upgrade() -> None:
     op.create_index("ix_health_cluster_alerts_class_id", "health_cluster_alerts", ["class_id", "symptom", "last_day"])
     op.create_index("ix_health_cluster_alerts_unit_code", "health_cluster_alerts", ["unit_code", "created_at"])
 
+    op.create_table(
+        "entry_health_checks",
+        sa.Column("id", UUID, primary_key=True, server_default=sa.func.gen_random_uuid()),
+        sa.Column("child_id", UUID, sa.ForeignKey("children.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("institution_id", UUID, sa.ForeignKey("institutions.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("recorded_by", UUID, sa.ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("source", sa.String(16), nullable=False),
+        sa.Column("examined_on", sa.Date(), nullable=False),
+        sa.Column("passed", sa.Boolean(), nullable=False),
+        sa.Column("record", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        _encrypted("record", "entry_health_checks"),
+        sa.CheckConstraint("source IN ('guardian', 'staff')", name=op.f("ck_entry_health_checks_source")),
+    )
+    op.create_index("ix_entry_health_checks_child_id", "entry_health_checks", ["child_id", "examined_on"])
+    op.create_table(
+        "vaccination_checks",
+        sa.Column("id", UUID, primary_key=True, server_default=sa.func.gen_random_uuid()),
+        sa.Column("child_id", UUID, sa.ForeignKey("children.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("institution_id", UUID, sa.ForeignKey("institutions.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("checked_by", UUID, sa.ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("checked_on", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("missing", sa.LargeBinary(), nullable=False),
+        sa.Column("catch_up_deadline", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        _encrypted("missing", "vaccination_checks"),
+        sa.CheckConstraint("status IN ('complete', 'missing')", name=op.f("ck_vaccination_checks_status")),
+        sa.CheckConstraint(
+            "(status = 'missing') = (catch_up_deadline IS NOT NULL)",
+            name=op.f("ck_vaccination_checks_deadline_when_missing"),
+        ),
+    )
+    op.create_index("ix_vaccination_checks_child_id", "vaccination_checks", ["child_id", "checked_on"])
+    op.create_table(
+        "institution_health_settings",
+        sa.Column("institution_id", UUID, sa.ForeignKey("institutions.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("entry_check_policy", sa.String(8), nullable=False),
+        sa.Column("grace_days", sa.SmallInteger(), nullable=False),
+        sa.Column("valid_days", sa.SmallInteger(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.CheckConstraint(
+            "entry_check_policy IN ('refuse', 'grace')", name=op.f("ck_institution_health_settings_entry_check_policy")
+        ),
+        sa.CheckConstraint("grace_days BETWEEN 0 AND 90", name=op.f("ck_institution_health_settings_grace_days")),
+        sa.CheckConstraint("valid_days BETWEEN 1 AND 365", name=op.f("ck_institution_health_settings_valid_days")),
+    )
+    # Report uploads: a new document purpose (a PDF or an image), like filing documents.
+    op.drop_constraint(op.f("ck_uploads_purpose"), "uploads", type_="check")
+    op.create_check_constraint(
+        op.f("ck_uploads_purpose"),
+        "uploads",
+        "purpose IN ('notice_image', 'complaint_photo', 'room_photo', 'filing_document', 'health_report')",
+    )
+    op.drop_constraint(op.f("ck_uploads_images_have_sizes"), "uploads", type_="check")
+    op.create_check_constraint(
+        op.f("ck_uploads_images_have_sizes"),
+        "uploads",
+        "purpose IN ('filing_document', 'health_report') OR width IS NOT NULL",
+    )
+
 
 def downgrade() -> None:
+    op.execute("DELETE FROM uploads WHERE purpose = 'health_report'")
+    op.drop_constraint(op.f("ck_uploads_images_have_sizes"), "uploads", type_="check")
+    op.create_check_constraint(
+        op.f("ck_uploads_images_have_sizes"), "uploads", "purpose = 'filing_document' OR width IS NOT NULL"
+    )
+    op.drop_constraint(op.f("ck_uploads_purpose"), "uploads", type_="check")
+    op.create_check_constraint(
+        op.f("ck_uploads_purpose"),
+        "uploads",
+        "purpose IN ('notice_image', 'complaint_photo', 'room_photo', 'filing_document')",
+    )
+    op.drop_table("institution_health_settings")
+    op.drop_table("vaccination_checks")
+    op.drop_table("entry_health_checks")
     op.drop_table("health_cluster_alerts")
     op.drop_table("daily_health_checks")
     op.drop_table("health_follow_ups")

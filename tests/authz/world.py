@@ -33,6 +33,7 @@ from backend.committees.models import CommitteeMember
 from backend.core.authz import Role
 from backend.core.clock import local_today, utcnow
 from backend.enrolment.models import Application
+from backend.files.pdf import tiny_pdf
 from backend.filing.models import Filing
 from backend.institutions.models import CareClass, InstitutionMode
 from backend.rooms.models import Room, RoomManager, RoomRating, RoomRevision
@@ -219,6 +220,14 @@ class World:
             f"/api/childhealth/children/{enrolled}/growth",
             json={"measured_on": today.isoformat(), "weight_kg": 5.0, "length_cm": 75.0},
         )
+        report = await self.call(
+            parent,
+            "POST",
+            "/api/uploads/documents",
+            params={"purpose": "health_report"},
+            files={"file": ("report.pdf", tiny_pdf("Report"), "application/pdf")},
+        )
+        ids["health_report"] = report["id"]
         ids["health_follow_up"] = str(
             await self.db.scalar(select(HealthFollowUp.id).where(HealthFollowUp.child_id == enrolled))
         )

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from backend.childhealth.models import DailyHealthCheck, HealthClusterAlert
-from backend.childhealth.schemas import CheckOut, ClassChecksOut, ClusterAccessOut
+from backend.childhealth.schemas import ClassChecksOut, ClusterAccessOut, DailyCheckOut
 from backend.core.audit import AuditEntry
 from backend.core.authz import Grant, Principal, Role
 from backend.core.clock import local_today
@@ -46,7 +46,7 @@ async def test_the_class_screen_and_a_well_check(client, kindergarten):
     child = families[0][2]
     r = await client.post(checks_url(class_id), headers=staff, json={"child_id": str(child.id), "well": True})
     assert r.status_code == 201, r.text
-    check = strict(r.content, CheckOut)
+    check = strict(r.content, DailyCheckOut)
     assert check.well and check.outcome == "stay" and check.cluster_alert_ids == []
     r = await client.get(checks_url(class_id), headers=staff)
     assert r.status_code == 200

@@ -452,6 +452,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/childhealth/children/{child_id}/entry-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record an entry health check / 登记入托体检 */
+        post: operations["ApiChildhealthChildrenChildIdEntryChecksRecordEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/childhealth/children/{child_id}/growth": {
         parameters: {
             query?: never;
@@ -467,6 +484,43 @@ export interface paths {
          * @description For a child holding a place at your institution. 422 `health_consent_required` before the guardian consented, `measurement_empty`, `measured_on_out_of_range`. Values beyond ±2 SD or crossing two centile lines open a follow-up item and send the guardians a gentle message.
          */
         post: operations["ApiChildhealthChildrenChildIdGrowthRecordGrowth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/children/{child_id}/health-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A child's entry and vaccination checks / 幼儿入托体检与接种查验 */
+        get: operations["ApiChildhealthChildrenChildIdHealthRecordsRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/children/{child_id}/vaccination-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a vaccination certificate check / 登记预防接种证查验
+         * @description Missing doses (of the national schedule) need a catch-up deadline: an open item for staff and a message to the guardians. 422 `dose_unknown`, `catch_up_incomplete`, `catch_up_inconsistent`, `deadline_in_past`.
+         */
+        post: operations["ApiChildhealthChildrenChildIdVaccinationChecksRecordVaccination"];
         delete?: never;
         options?: never;
         head?: never;
@@ -565,6 +619,27 @@ export interface paths {
         put?: never;
         /** Close a follow-up item / 关闭随访事项 */
         post: operations["ApiChildhealthFollowUpsFollowUpIdCloseCloseFollowUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/institutions/{institution_id}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The institution's health settings / 机构卫生保健设置 */
+        get: operations["ApiChildhealthInstitutionsInstitutionIdSettingsGetSetting"];
+        /**
+         * Set the entry-check rule / 设置入托体检要求
+         * @description Without a current passed entry check a full-day or half-day place either does not start (`refuse`: 409 `entry_check_required` when enrolling) or starts with the check due within `grace_days`.
+         */
+        put: operations["ApiChildhealthInstitutionsInstitutionIdSettingsPutSetting"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1720,6 +1795,26 @@ export interface paths {
         patch: operations["ApiMeChildrenChildIdUpdateChild"];
         trace?: never;
     };
+    "/api/me/children/{child_id}/entry-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hand in the entry health check / 提交入托体检
+         * @description With the report: uploads of purpose `health_report` (`POST /api/uploads/documents`; an image or a PDF). 422 `entry_check_report_required`, `entry_check_reasons_required`, `examined_on_out_of_range`, `upload_unusable`.
+         */
+        post: operations["ApiMeChildrenChildIdEntryChecksHandIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/children/{child_id}/growth": {
         parameters: {
             query?: never;
@@ -1753,6 +1848,23 @@ export interface paths {
          * @description 422 `health_consent_required` unless `consent.accepted`; 422 `consent_policy_outdated` for another notice version.
          */
         put: operations["ApiMeChildrenChildIdHealthProfileSetProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/children/{child_id}/health-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My child's entry and vaccination checks / 入托体检与预防接种查验 */
+        get: operations["ApiMeChildrenChildIdHealthRecordsMine"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -3062,7 +3174,7 @@ export interface components {
             institution_name: string;
             items: components["schemas"]["ItemOut"][];
             published_at: string | null;
-            scores: components["schemas"]["backend.assessments.schemas.ScoreOut"][];
+            scores: components["schemas"]["ScoreOut"][];
             /** @enum {unknown} */
             status: "draft" | "published";
             summary: string;
@@ -3278,23 +3390,15 @@ export interface components {
             y: number;
             z: number;
         };
+        /** CheckIn */
+        CheckIn: {
+            /** @description Resident ID number (居民身份证号码), 18 characters; hashed on arrival, never stored */
+            id_number: string;
+        };
         /** CheckOut */
         CheckOut: {
-            /** Format: date */
-            check_date: string;
-            /** Format: uuid */
-            child_id: string;
-            cluster_alert_ids: string[];
-            /** Format: uuid */
-            id: string;
-            note: string | null;
-            /** @enum {unknown} */
-            outcome: "isolation" | "send_home" | "stay";
-            /** @enum {unknown} */
-            session: "afternoon" | "morning";
-            symptoms: ("cough" | "diarrhoea" | "fever" | "other" | "rash")[];
-            temperature_c: number | null;
-            well: boolean;
+            blacklisted: boolean;
+            entries: components["schemas"]["EntryOut"][];
         };
         /** ChildIn */
         ChildIn: {
@@ -3341,7 +3445,7 @@ export interface components {
         /** ClassChild */
         ClassChild: {
             age_months: number;
-            check: components["schemas"]["CheckOut"] | null;
+            check: components["schemas"]["DailyCheckOut"] | null;
             /** Format: uuid */
             child_id: string;
             name: string;
@@ -3496,6 +3600,48 @@ export interface components {
         CurveOut: {
             points: number[][];
             z: number;
+        };
+        /**
+         * DailyCheckIn
+         * @description ``well``: present and well (no symptoms, outcome ``stay``). Otherwise at least one symptom; a
+         *         fever needs the temperature.
+         */
+        DailyCheckIn: {
+            /** Format: uuid */
+            child_id: string;
+            note?: string | null;
+            /**
+             * @default stay
+             * @enum {unknown}
+             */
+            outcome: "isolation" | "send_home" | "stay";
+            /**
+             * @default morning
+             * @enum {unknown}
+             */
+            session: "afternoon" | "morning";
+            /** @default [] */
+            symptoms: ("cough" | "diarrhoea" | "fever" | "other" | "rash")[];
+            temperature_c?: number | null;
+            well: boolean;
+        };
+        /** DailyCheckOut */
+        DailyCheckOut: {
+            /** Format: date */
+            check_date: string;
+            /** Format: uuid */
+            child_id: string;
+            cluster_alert_ids: string[];
+            /** Format: uuid */
+            id: string;
+            note: string | null;
+            /** @enum {unknown} */
+            outcome: "isolation" | "send_home" | "stay";
+            /** @enum {unknown} */
+            session: "afternoon" | "morning";
+            symptoms: ("cough" | "diarrhoea" | "fever" | "other" | "rash")[];
+            temperature_c: number | null;
+            well: boolean;
         };
         /** DaySlots */
         DaySlots: {
@@ -3664,6 +3810,12 @@ export interface components {
             id: string;
             width: number | null;
         };
+        /** DoseIn */
+        DoseIn: {
+            dose: number;
+            /** @enum {unknown} */
+            vaccine: "BCG" | "DTaP" | "HepA-L" | "HepB" | "IPV" | "JE-L" | "MMR" | "MPSV-A" | "bOPV";
+        };
         /** ElectedIn */
         ElectedIn: {
             /** Format: uuid */
@@ -3695,6 +3847,36 @@ export interface components {
             /** Format: uuid */
             staff_member_id: string;
             unit_code: number;
+        };
+        /** EntryCheckIn */
+        EntryCheckIn: {
+            /** Format: date */
+            examined_on: string;
+            hospital: string;
+            /** @default [] */
+            items: string[];
+            passed: boolean;
+            /** @default [] */
+            reasons: string[];
+            /** @default [] */
+            report_upload_ids: string[];
+        };
+        /** EntryCheckOut */
+        EntryCheckOut: {
+            /** Format: uuid */
+            child_id: string;
+            created_at: string;
+            /** Format: date */
+            examined_on: string;
+            hospital: string;
+            /** Format: uuid */
+            id: string;
+            items: string[];
+            passed: boolean;
+            reasons: string[];
+            report_upload_ids: string[];
+            /** @enum {unknown} */
+            source: "guardian" | "staff";
         };
         /** EntryCreated */
         EntryCreated: {
@@ -3776,6 +3958,8 @@ export interface components {
             consultation_answers: Record<string, never>[];
             /** @default [] */
             daily_health_checks: Record<string, never>[];
+            /** @default [] */
+            entry_health_checks: Record<string, never>[];
             exported_at: string;
             /** @default [] */
             favourites: Record<string, never>[];
@@ -3799,6 +3983,8 @@ export interface components {
             room_suggestions: Record<string, never>[];
             sessions: Record<string, never>[];
             uploads: Record<string, never>[];
+            /** @default [] */
+            vaccination_checks: Record<string, never>[];
             /** @default [] */
             wechat_identities: Record<string, never>[];
             /** @default [] */
@@ -4035,10 +4221,11 @@ export interface components {
             child_id: string;
             child_name: string;
             created_at: string;
+            due_on: string | null;
             /** Format: uuid */
             id: string;
             /** @enum {unknown} */
-            kind: "growth";
+            kind: "entry_check" | "growth" | "vaccination";
             measurement_id: string | null;
             reasons: string[];
             /** @enum {unknown} */
@@ -4067,6 +4254,13 @@ export interface components {
             measurements: components["schemas"]["MeasurementOut"][];
             sex: ("female" | "male") | null;
             standard: string;
+        };
+        /** GrowthScoreOut */
+        GrowthScoreOut: {
+            /** @enum {unknown} */
+            indicator: "bfa" | "hcfa" | "lhfa" | "wfa" | "wflh";
+            percentile: number;
+            z: number;
         };
         /**
          * GuardianConsentIn
@@ -4308,6 +4502,31 @@ export interface components {
             policy_version: string;
             /** @enum {unknown} */
             sex: "female" | "male";
+        };
+        /** HealthRecordsOut */
+        HealthRecordsOut: {
+            /** Format: uuid */
+            child_id: string;
+            entry_checks: components["schemas"]["EntryCheckOut"][];
+            vaccination_checks: components["schemas"]["VaccinationCheckOut"][];
+        };
+        /** HealthSettingIn */
+        HealthSettingIn: {
+            /** @enum {unknown} */
+            entry_check_policy: "grace" | "refuse";
+            /** @default 0 */
+            grace_days: number;
+            /** @default 90 */
+            valid_days: number;
+        };
+        /** HealthSettingOut */
+        HealthSettingOut: {
+            /** @enum {unknown} */
+            entry_check_policy: "grace" | "none" | "refuse";
+            grace_days: number;
+            /** Format: uuid */
+            institution_id: string;
+            valid_days: number;
         };
         /** HideIn */
         HideIn: {
@@ -4553,7 +4772,7 @@ export interface components {
             measured_by_staff: boolean;
             /** Format: date */
             measured_on: string;
-            scores: components["schemas"]["backend.childhealth.schemas.ScoreOut"][];
+            scores: components["schemas"]["GrowthScoreOut"][];
             weight_kg: number | null;
         };
         /** MemberOut */
@@ -4586,6 +4805,12 @@ export interface components {
             into: string;
             /** @description (no HTML tags) */
             public_note: string;
+        };
+        /** MissingDose */
+        MissingDose: {
+            dose: number;
+            name_zh: string;
+            vaccine: string;
         };
         /** ModeIn */
         ModeIn: {
@@ -4621,6 +4846,11 @@ export interface components {
          *         of the month's end; flows (slots, complaints, guidance) are those of the month.
          */
         MonthFigures: {
+            /**
+             * @description Children under 3 enrolled (full/half day) by the month's end (today's enrolments).
+             * @default 0
+             */
+            children_under3_in_care: number;
             /** @description Complaints filed in the month. */
             complaints: number;
             /** @description Every category code (see /api/complaints/categories), 0 included. */
@@ -4639,6 +4869,35 @@ export interface components {
             filed: number;
             /** @description filed / institutions, in %; null without institutions. */
             filing_rate_pct: number | null;
+            /**
+             * @description Families (a child's guardians) of the children under 3 in care.
+             * @default 0
+             */
+            guidance_families: number;
+            /**
+             * @description Of them: a guardian attended a parenting guidance event in the month.
+             * @default 0
+             */
+            guidance_families_reached: number;
+            /** @description guidance_families_reached / guidance_families, %; null without families. */
+            guidance_rate_pct?: number | null;
+            /**
+             * @description The rate is at least 95 %.
+             * @default false
+             */
+            guidance_target_met: boolean;
+            /**
+             * @description Of them: a passed entry health check by the month's end and a growth measurement in the expected interval (3 months under 1 year, 6 months from 1 to 3). docs/domain/health.md.
+             * @default 0
+             */
+            health_managed: number;
+            /** @description health_managed / children_under3_in_care, %; null without children. */
+            health_management_rate_pct?: number | null;
+            /**
+             * @description The rate is at least 95 %.
+             * @default false
+             */
+            health_management_target_met: boolean;
             /** @description Home-based points (家庭托育点) among them. */
             home_based: number;
             /** @description Inclusive (普惠) institutions among them (today's flag). */
@@ -5192,7 +5451,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             published_at: string;
-            scores: components["schemas"]["backend.assessments.schemas.ScoreOut"][];
+            scores: components["schemas"]["ScoreOut"][];
             summary: string;
             total: number;
         };
@@ -5468,6 +5727,14 @@ export interface components {
             suggestion_number: number | null;
             version: number;
         };
+        /** ScoreOut */
+        ScoreOut: {
+            key: string;
+            max_points: number;
+            name: string;
+            name_zh: string;
+            score: number;
+        };
         /**
          * SeenIn
          * @description The open app saw an event (over the WebSocket): it counts as acknowledged.
@@ -5683,6 +5950,16 @@ export interface components {
              */
             demonstration_per_unit: number;
             /**
+             * @description 科学育儿指导率 of their families, % (seed §二, 2025).
+             * @default 95
+             */
+            guidance_pct: number;
+            /**
+             * @description 健康管理率 of children under 3 in care, % (seed §二, 2025).
+             * @default 95
+             */
+            health_management_pct: number;
+            /**
              * @description 托位 per 1,000 residents (national target for 2025).
              * @default 4.5
              */
@@ -5753,6 +6030,29 @@ export interface components {
             id: string;
             width: number;
         };
+        /** VaccinationCheckIn */
+        VaccinationCheckIn: {
+            catch_up_deadline?: string | null;
+            /** @default [] */
+            missing: components["schemas"]["DoseIn"][];
+            /** @enum {unknown} */
+            status: "complete" | "missing";
+        };
+        /** VaccinationCheckOut */
+        VaccinationCheckOut: {
+            catch_up_deadline: string | null;
+            /** Format: date */
+            checked_on: string;
+            /** Format: uuid */
+            child_id: string;
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            missing: components["schemas"]["MissingDose"][];
+            schedule_source: string;
+            /** @enum {unknown} */
+            status: "complete" | "missing";
+        };
         /** VapidKey */
         VapidKey: {
             public_key: string;
@@ -5777,83 +6077,6 @@ export interface components {
             days: number[];
             /** @description HH:MM, local time */
             opens: string;
-        };
-        /** ScoreOut */
-        assessments_schemas_ScoreOut: {
-            key: string;
-            max_points: number;
-            name: string;
-            name_zh: string;
-            score: number;
-        };
-        /** ScoreOut */
-        "backend.assessments.schemas.ScoreOut": {
-            key: string;
-            max_points: number;
-            name: string;
-            name_zh: string;
-            score: number;
-        };
-        /** ScoreOut */
-        "backend.childhealth.schemas.ScoreOut": {
-            /** @enum {unknown} */
-            indicator: "bfa" | "hcfa" | "lhfa" | "wfa" | "wflh";
-            percentile: number;
-            z: number;
-        };
-        /** CheckIn */
-        blacklist_schemas_CheckIn: {
-            /** @description Resident ID number (居民身份证号码), 18 characters; hashed on arrival, never stored */
-            id_number: string;
-        };
-        /** CheckOut */
-        blacklist_schemas_CheckOut: {
-            blacklisted: boolean;
-            entries: components["schemas"]["EntryOut"][];
-        };
-        /** CheckIn */
-        childhealth_schemas_CheckIn: {
-            /** Format: uuid */
-            child_id: string;
-            note?: string | null;
-            /**
-             * @default stay
-             * @enum {string}
-             */
-            outcome: "stay" | "send_home" | "isolation";
-            /**
-             * @default morning
-             * @enum {string}
-             */
-            session: "morning" | "afternoon";
-            symptoms?: ("fever" | "rash" | "cough" | "diarrhoea" | "other")[];
-            temperature_c?: number | null;
-            well: boolean;
-        };
-        /** CheckOut */
-        childhealth_schemas_CheckOut: {
-            /** Format: date */
-            check_date: string;
-            /** Format: uuid */
-            child_id: string;
-            cluster_alert_ids: string[];
-            /** Format: uuid */
-            id: string;
-            note: string | null;
-            /** @enum {string} */
-            outcome: "stay" | "send_home" | "isolation";
-            /** @enum {string} */
-            session: "morning" | "afternoon";
-            symptoms: ("fever" | "rash" | "cough" | "diarrhoea" | "other")[];
-            temperature_c: number | null;
-            well: boolean;
-        };
-        /** ScoreOut */
-        childhealth_schemas_ScoreOut: {
-            /** @enum {string} */
-            indicator: "wfa" | "lhfa" | "wflh" | "bfa" | "hcfa";
-            percentile: number;
-            z: number;
         };
     };
     responses: never;
@@ -7723,7 +7946,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["blacklist_schemas_CheckIn"];
+                "application/json": components["schemas"]["CheckIn"];
             };
         };
         responses: {
@@ -7733,7 +7956,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["blacklist_schemas_CheckOut"];
+                    "application/json": components["schemas"]["CheckOut"];
                 };
             };
             /** @description Bad request / 请求无效 */
@@ -8134,6 +8357,92 @@ export interface operations {
             };
         };
     };
+    ApiChildhealthChildrenChildIdEntryChecksRecordEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EntryCheckIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryCheckOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiChildhealthChildrenChildIdGrowthStaffGrowth: {
         parameters: {
             query?: never;
@@ -8293,6 +8602,165 @@ export interface operations {
             };
         };
     };
+    ApiChildhealthChildrenChildIdHealthRecordsRecords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthRecordsOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthChildrenChildIdVaccinationChecksRecordVaccination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VaccinationCheckIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VaccinationCheckOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiChildhealthClassesClassIdChecksClassChecks: {
         parameters: {
             query?: {
@@ -8376,7 +8844,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["childhealth_schemas_CheckIn"];
+                "application/json": components["schemas"]["DailyCheckIn"];
             };
         };
         responses: {
@@ -8386,7 +8854,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["childhealth_schemas_CheckOut"];
+                    "application/json": components["schemas"]["DailyCheckOut"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -8710,6 +9178,165 @@ export interface operations {
                 };
             };
             /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthInstitutionsInstitutionIdSettingsGetSetting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthSettingOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthInstitutionsInstitutionIdSettingsPutSetting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HealthSettingIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthSettingOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14569,6 +15196,92 @@ export interface operations {
             };
         };
     };
+    ApiMeChildrenChildIdEntryChecksHandIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EntryCheckIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryCheckOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiMeChildrenChildIdGrowthGrowthChart: {
         parameters: {
             query?: never;
@@ -14718,6 +15431,79 @@ export interface operations {
                 };
             };
             /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeChildrenChildIdHealthRecordsMine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthRecordsOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -18548,7 +19334,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description What the document is for */
-                purpose: "filing_document";
+                purpose: "filing_document" | "health_report";
             };
             header?: never;
             path?: never;
