@@ -5,6 +5,8 @@ reloading. The screen also passes the axe audit."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.pwa.conftest import screenshot, sign_in
@@ -61,3 +63,43 @@ def test_parent_sees_the_growth_chart_and_hears_live_when_staff_record(new_conte
     # The staff's follow-up list has the item.
     items = staff.request.get("/api/childhealth/follow-ups").json()
     assert any(i["child_id"] == child_id and "wfa_low" in i["reasons"] for i in items)
+
+
+def test_staff_record_the_morning_check_and_the_guardian_hears_at_once(new_context) -> None:  # type: ignore[no-untyped-def]
+    staff = new_context().new_page()
+    sign_in(staff, STAFF)
+    institution_id = staff.request.get("/api/me").json()["roles"][0]["institution_id"]
+
+    parent = new_context().new_page()
+    sign_in(parent, PARENT)
+    application = next(
+        a
+        for a in parent.request.get("/api/applications").json()
+        if a["institution_id"] == institution_id and a["status"] == "enrolled"
+    )
+    parent.goto("/me")
+
+    # From the desk's class card to the class's 晨午检 screen.
+    staff.goto(f"/staff/{institution_id}")
+    card = staff.locator(".desk-class").filter(has_text=application["class_name"]).first
+    card.get_by_role("button", name="晨午检").click()
+    staff.wait_for_url(re.compile(r"/health/classes/[0-9a-f-]{36}/checks$"))
+    row = staff.get_by_test_id(f"check-{application['child_id']}")
+    expect(row).to_contain_text("未检查")
+    settle(staff)
+    assert violations_of(staff) == []
+
+    row.get_by_role("button", name=f"异常：{application['child_name']}").click()
+    form = staff.locator(".checks__form")
+    form.get_by_role("checkbox", name="发热").click()
+    form.get_by_label("体温（℃）").fill("38.6")
+    form.get_by_role("radio", name="通知家长接回").click()
+    form.get_by_role("button", name="保存").click()
+    expect(row).to_contain_text("发热 38.6℃ · 通知家长接回")
+    screenshot(staff, "childhealth-class-checks")
+
+    # The guardian's open app shows it at once (live), without the child's data.
+    notice = parent.locator(".app-health-notify")
+    expect(notice).to_contain_text("托育机构请您尽快联系")
+    expect(notice).not_to_contain_text("38.6")
+    screenshot(parent, "childhealth-guardian-notified")
