@@ -172,6 +172,22 @@ def upgrade() -> None:
         sa.CheckConstraint("grace_days BETWEEN 0 AND 90", name=op.f("ck_institution_health_settings_grace_days")),
         sa.CheckConstraint("valid_days BETWEEN 1 AND 365", name=op.f("ck_institution_health_settings_valid_days")),
     )
+    # A deleted entry check (erasure, retention, a child deleted) lets go of its report: the upload becomes
+    # unattached, and the maintenance job deletes object and row (files.service.purge_unattached).
+    op.execute(
+        """
+        CREATE FUNCTION entry_health_checks_release_reports() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE uploads SET subject_type = NULL, subject_id = NULL, position = NULL
+            WHERE subject_type = 'entry_health_check' AND subject_id = OLD.id;
+            RETURN OLD;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER entry_health_checks_release_reports AFTER DELETE ON entry_health_checks "
+        "FOR EACH ROW EXECUTE FUNCTION entry_health_checks_release_reports()"
+    )
     # Report uploads: a new document purpose (a PDF or an image), like filing documents.
     op.drop_constraint(op.f("ck_uploads_purpose"), "uploads", type_="check")
     op.create_check_constraint(
@@ -202,6 +218,7 @@ def downgrade() -> None:
     op.drop_table("institution_health_settings")
     op.drop_table("vaccination_checks")
     op.drop_table("entry_health_checks")
+    op.execute("DROP FUNCTION entry_health_checks_release_reports()")
     op.drop_table("health_cluster_alerts")
     op.drop_table("daily_health_checks")
     op.drop_table("health_follow_ups")

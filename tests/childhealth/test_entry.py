@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 
 import pytest
 from sqlalchemy import select, text
@@ -158,3 +159,20 @@ async def test_the_institution_refuses_or_grants_a_grace_period(client, db, plac
     assert (await client.post(staff_url, headers=staff, json=entry_body())).status_code == 201
     await db.refresh(item)
     assert item.status == "closed"
+
+
+async def test_erasure_lets_go_of_the_report_for_the_cleanup_job(client, db, factory):
+    from backend.core.security import hash_password
+    from backend.files.models import Upload
+
+    parent, headers = await factory.signed_in(Role.PARENT, password_hash=hash_password("pw-erase-1234"))
+    child = await factory.child(parent, age_months=20)
+    upload = await report(client, headers)
+    r = await client.post(
+        f"/api/me/children/{child.id}/entry-checks", headers=headers, json=entry_body(report_upload_ids=[upload])
+    )
+    assert r.status_code == 201, r.text
+    assert (await client.post("/api/me/erase", headers=headers, json={"password": "pw-erase-1234"})).status_code == 200
+    row = await db.get(Upload, uuid.UUID(upload))
+    await db.refresh(row)
+    assert row.subject_id is None and row.subject_type is None  # purge_unattached deletes it
