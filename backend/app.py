@@ -22,6 +22,7 @@ from backend.assessments import routes as assessments
 from backend.auditlog import routes as auditlog
 from backend.blacklist import routes as blacklist
 from backend.bookings import routes as bookings
+from backend.childhealth import routes as childhealth
 from backend.committees import routes as committees
 from backend.complaints import routes as complaints
 from backend.core import crypto, logs, metrics
@@ -84,7 +85,7 @@ DOMAINS: tuple[Domain, ...] = tuple(
     module.DOMAIN
     for module in (
         accounts, families, institutions, enrolment, bookings, committees, notices, complaints, rooms, files,
-        realtime, notify, government, statistics, guidance, assessments, blacklist, staff, filing, wechat,
+        realtime, notify, government, statistics, childhealth, guidance, assessments, blacklist, staff, filing, wechat,
         imports, health, favourites, privacy, auditlog,
     )
 )  # fmt: skip

@@ -6,6 +6,7 @@ def import_all_models() -> None:
     import backend.assessments.models
     import backend.blacklist.models
     import backend.bookings.models
+    import backend.childhealth.models
     import backend.committees.models
     import backend.complaints.models
     import backend.core.audit

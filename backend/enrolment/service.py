@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, over, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.childhealth.entry import entry_gate
 from backend.core import audit, tx
 from backend.core.authz import Action, Principal
 from backend.core.clock import local_today, utcnow
@@ -362,6 +363,8 @@ async def reject(db: AsyncSession, p: Principal, inst_id: uuid.UUID, app_id: uui
 async def enrol(db: AsyncSession, p: Principal, inst_id: uuid.UUID, app_id: uuid.UUID) -> None:
     app = await _lock(db, p, app_id, P.ENROL, inst_id)
     _require(app, {Status.ACCEPTED}, "enrol")
+    # The institution's entry-check rule (refuse, or a grace period) for a place that starts now.
+    await entry_gate(db, app.institution_id, app.child_id)
     await _move_counts(db, app.class_id, offered=-1, enrolled=+1)
     await _set(db, app, Status.ENROLLED)
 

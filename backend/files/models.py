@@ -23,23 +23,25 @@ from backend.core.db import Base, created_at, uuid_pk
 from backend.core.errors import register_constraint_messages
 
 # What an upload is for (``files.service.POLICIES`` says what each accepts). Every purpose takes
-# images only, except 'filing_document' (a PDF or an image; a PDF has no width and height).
-PURPOSES = ("notice_image", "complaint_photo", "room_photo", "filing_document", "institution_cover")
+# images only, except 'filing_document' and 'health_report' (a PDF or an image; a PDF has no width and height).
+PURPOSES = ("notice_image", "complaint_photo", "room_photo", "filing_document", "institution_cover", "health_report")
 
 
 class Upload(Base):
     __tablename__ = "uploads"
     __table_args__ = (
         CheckConstraint(
-            "purpose IN ('notice_image', 'complaint_photo', 'room_photo', 'filing_document', 'institution_cover')",
+            "purpose IN ('notice_image', 'complaint_photo', 'room_photo', 'filing_document', 'institution_cover', 'health_report')",
             name="purpose",
         ),
         CheckConstraint(
             "byte_size > 0 AND ((width IS NULL AND height IS NULL) OR (width > 0 AND height > 0))",
             name="sizes_positive",
         ),
-        # Only filing documents may be something else than an image (a PDF, without pixel sizes).
-        CheckConstraint("purpose = 'filing_document' OR width IS NOT NULL", name="images_have_sizes"),
+        # Only documents (filing documents, health reports) may be something else than an image (a PDF, without pixel sizes).
+        CheckConstraint(
+            "purpose IN ('filing_document', 'health_report') OR width IS NOT NULL", name="images_have_sizes"
+        ),
         # Attached (all three set) or not (none set); positions count from 0.
         CheckConstraint("num_nulls(subject_type, subject_id, position) IN (0, 3)", name="attachment_complete"),
         CheckConstraint("position >= 0", name="position_non_negative"),

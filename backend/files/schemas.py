@@ -13,7 +13,7 @@ from backend.core.schemas import Output
 Purpose = Literal["notice_image", "room_photo", "institution_cover"]
 ImageContentType = Literal["image/jpeg", "image/png", "image/webp"]
 # Filing documents (``POST /api/uploads/documents``): a PDF or an image.
-DocumentPurpose = Literal["filing_document"]
+DocumentPurpose = Literal["filing_document", "health_report"]
 DocumentContentType = Literal["application/pdf", "image/jpeg", "image/png", "image/webp"]
 
 

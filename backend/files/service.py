@@ -85,6 +85,8 @@ POLICIES: dict[str, Policy] = {
     "institution_cover": Policy(max_side=2560, max_files=1),
     # A filing's documents (备案材料): PDFs or photos/scans of certificates, per document kind.
     "filing_document": Policy(max_side=4096, max_files=10, max_bytes=20 * MIB, documents=True),
+    # A child's entry health check report (入托体检报告): a PDF or photos of the paper report.
+    "health_report": Policy(max_side=4096, max_files=5, max_bytes=20 * MIB, documents=True),
 }
 DOCUMENT_PURPOSES = frozenset(purpose for purpose, policy in POLICIES.items() if policy.documents)
 

@@ -7,6 +7,8 @@ Every event kind has an urgency. **Critical** (may fall back to SMS, ignores qui
 * ``application.ended`` — a place ended by the institution;
 * ``booking.cancelled`` with ``cancelled_by = institution`` — a booking cancelled by the institution;
 * ``notice.published`` with the event's urgency ``high`` — an urgent notice;
+* ``health_check.send_home`` — a child sent home or isolated after the daily health check (晨午检);
+* ``health_cluster.alert`` — ≥ 3 children of a class with the same symptom within 3 days;
 * (later) child-safety incidents: add the kind here.
 
 **Normal**: everything else. Normal events never go by SMS, and their pushes wait out quiet hours.
@@ -30,6 +32,8 @@ _CRITICAL: dict[str, tuple[Any, str]] = {
     "application.ended": (lambda e: True, "托位已被机构取消"),
     "booking.cancelled": (lambda e: (e.payload or {}).get("cancelled_by") == "institution", "预约已被机构取消"),
     "notice.published": (lambda e: e.urgency == "high", "紧急通知"),
+    "health_check.send_home": (lambda e: True, "孩子健康提醒"),
+    "health_cluster.alert": (lambda e: True, "健康聚集性提醒"),
 }
 
 CRITICAL_TYPES = tuple(_CRITICAL)

@@ -41,6 +41,13 @@ class FamilyExport(Output, kw_only=True):
     room_ratings: list[Row]
     room_suggestions: list[Row]
     uploads: list[Row]  # file metadata (the files themselves are reached through their notices/complaints)
+    # Children's health (decrypted): consent and sex, growth measurements (readings as JSON), follow-up items.
+    health_profiles: list[Row] = msgspec.field(default_factory=list)
+    growth_measurements: list[Row] = msgspec.field(default_factory=list)
+    health_follow_ups: list[Row] = msgspec.field(default_factory=list)
+    daily_health_checks: list[Row] = msgspec.field(default_factory=list)  # 晨午检, findings as JSON
+    entry_health_checks: list[Row] = msgspec.field(default_factory=list)  # 入托体检 (the report: in uploads)
+    vaccination_checks: list[Row] = msgspec.field(default_factory=list)  # 预防接种证查验
     favourites: list[Row] = msgspec.field(default_factory=list)  # institutions kept in 我的收藏
     wechat_identities: list[Row] = msgspec.field(default_factory=list)  # your WeChat binding (openid, unionid)
     wechat_subscriptions: list[Row] = msgspec.field(default_factory=list)  # the event kinds you subscribed to

@@ -41,6 +41,14 @@ from backend.accounts import service as accounts
 from backend.accounts.models import Account, AuthSession, RoleGrant
 from backend.bookings import service as bookings
 from backend.bookings.models import Booking, BookingStatus
+from backend.childhealth.models import (
+    ChildHealthProfile,
+    DailyHealthCheck,
+    EntryHealthCheck,
+    GrowthMeasurement,
+    HealthFollowUp,
+    VaccinationCheck,
+)
 from backend.committees.models import CommitteeMember
 from backend.complaints.models import Complaint, ComplaintUpdate
 from backend.core import ratelimit, tx
@@ -116,6 +124,7 @@ async def export(db: AsyncSession, p: Principal) -> FamilyExport:
         **await _notification_records(db, me),
         **await _community_records(db, me),
         **await _files_and_wechat(db, me),
+        **await _health_records(db, child_ids),
     )
 
 
@@ -241,6 +250,24 @@ async def _files_and_wechat(db: AsyncSession, me: uuid.UUID) -> dict[str, list[d
         "wechat_subscriptions": [
             _row(w) for w in await _all(db, select(WeChatSubscription).where(WeChatSubscription.account_id == me))
         ],
+    }
+
+
+async def _health_records(db: AsyncSession, child_ids: list[uuid.UUID]) -> dict[str, list[dict[str, Any]]]:
+    """The children's health records (backend/childhealth), each table in the order it was recorded."""
+
+    async def rows(model: Any, *order: Any) -> list[dict[str, Any]]:
+        return [_row(r) for r in await _all(db, select(model).where(model.child_id.in_(child_ids)).order_by(*order))]
+
+    return {
+        "health_profiles": await rows(ChildHealthProfile, ChildHealthProfile.child_id),
+        "growth_measurements": await rows(GrowthMeasurement, GrowthMeasurement.measured_on, GrowthMeasurement.id),
+        "health_follow_ups": await rows(HealthFollowUp, HealthFollowUp.created_at, HealthFollowUp.id),
+        "daily_health_checks": await rows(
+            DailyHealthCheck, DailyHealthCheck.check_date, DailyHealthCheck.session, DailyHealthCheck.id
+        ),
+        "entry_health_checks": await rows(EntryHealthCheck, EntryHealthCheck.examined_on, EntryHealthCheck.id),
+        "vaccination_checks": await rows(VaccinationCheck, VaccinationCheck.checked_on, VaccinationCheck.id),
     }
 
 

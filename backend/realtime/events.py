@@ -35,6 +35,10 @@ CATEGORY_BY_SUBJECT = {
     "assessment": "notices",  # quality assessments: news for the institution (and officers)
     "blacklist_entry": "notices",  # an institution blacklisted: news for it and the health department
     "staff_roster": "notices",  # someone on an institution's roster was blacklisted (id: the institution)
+    "child_growth": "notices",  # a growth measurement that needs attention: news for the guardians
+    "health_follow_up": "notices",  # a health follow-up item for the institution's staff
+    "health_check": "notices",  # a child sent home or isolated after the daily check: for the guardians
+    "health_cluster": "notices",  # a cluster alert: for the institution and the county health officers
     "filing": "notices",  # filing (备案) submitted/approved/returned: news for the institution and officers
 }
 
@@ -126,6 +130,10 @@ _URLS = {
     "assessment": "/assessments/{id}",
     "blacklist_entry": "/blacklist",
     "staff_roster": "/staff/{id}/roster",
+    "child_growth": "/children/{id}/growth",
+    "health_follow_up": "/health/follow-ups",
+    "health_check": "/me/children",
+    "health_cluster": "/health/clusters",
     "filing": "/filing/{id}",  # the PWA opens the officer's review or the institution's filing screen
 }
 

@@ -43,6 +43,12 @@ MONTH_METRICS: list[tuple[str, str]] = [
     ("complaints_resolved", "办结投诉数"),
     ("median_resolution_hours", "办结时长中位数（小时）"),
     ("families_reached", "育儿指导覆盖家庭数"),
+    ("children_under3_in_care", "在托3岁以下婴幼儿数"),
+    ("health_managed", "其中接受健康管理数"),
+    ("health_management_rate_pct", "健康管理率（%，目标≥95）"),
+    ("guidance_families", "在托婴幼儿家庭数"),
+    ("guidance_families_reached", "其中接受育儿指导家庭数"),
+    ("guidance_rate_pct", "科学育儿指导率（%，目标≥95）"),
 ]
 CURRENT_METRICS = [
     ("occupancy_places", "全日托/半日托托位数（当前）"),

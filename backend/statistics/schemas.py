@@ -19,6 +19,12 @@ class Targets(Output):
     demonstration_per_unit: Annotated[
         int, msgspec.Meta(description="示范性 institutions each unit (county/district) should have at least.")
     ] = msgspec.field(default=1)
+    health_management_pct: Annotated[
+        float, msgspec.Meta(description="健康管理率 of children under 3 in care, % (seed §二, 2025).")
+    ] = msgspec.field(default=95.0)
+    guidance_pct: Annotated[
+        float, msgspec.Meta(description="科学育儿指导率 of their families, % (seed §二, 2025).")
+    ] = msgspec.field(default=95.0)
 
 
 class PlacesByClassType(Output):
@@ -90,6 +96,32 @@ class MonthFigures(Output):
             description="Distinct families (accounts) that attended a parenting-guidance event starting in the month; null while parenting guidance is not available (see ``notes``)."
         ),
     ]
+    children_under3_in_care: Annotated[
+        int,
+        msgspec.Meta(description="Children under 3 enrolled (full/half day) by the month's end (today's enrolments)."),
+    ] = 0
+    health_managed: Annotated[
+        int,
+        msgspec.Meta(
+            description="Of them: a passed entry health check by the month's end and a growth measurement in the "
+            "expected interval (3 months under 1 year, 6 months from 1 to 3). docs/domain/health.md."
+        ),
+    ] = 0
+    health_management_rate_pct: Annotated[
+        float | None, msgspec.Meta(description="health_managed / children_under3_in_care, %; null without children.")
+    ] = None
+    health_management_target_met: Annotated[bool, msgspec.Meta(description="The rate is at least 95 %.")] = False
+    guidance_families: Annotated[
+        int, msgspec.Meta(description="Families (a child's guardians) of the children under 3 in care.")
+    ] = 0
+    guidance_families_reached: Annotated[
+        int, msgspec.Meta(description="Of them: a guardian attended a parenting guidance event in the month.")
+    ] = 0
+    guidance_rate_pct: Annotated[
+        float | None,
+        msgspec.Meta(description="guidance_families_reached / guidance_families, %; null without families."),
+    ] = None
+    guidance_target_met: Annotated[bool, msgspec.Meta(description="The rate is at least 95 %.")] = False
 
 
 class Occupancy(Output):

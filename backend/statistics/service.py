@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.childhealth.rates import TARGET_PCT, Rates, rates
 from backend.complaints.routing import CATEGORIES
 from backend.core.authz import Principal
 from backend.core.clock import CHINA, local_today, utcnow
@@ -306,6 +307,7 @@ class _Data:
     complaints: dict[tuple[int | None, dt.date], dict[str, int]]
     resolved: dict[tuple[int | None, dt.date], Any]
     guidance: dict[tuple[int | None, dt.date], int] | None  # None: guidance figures are not available
+    health: dict[tuple[int, dt.date], Rates]  # the two 95 % rates' counts per unit (backend/childhealth/rates.py)
 
 
 _CITY = None  # the key of city-wide figures
@@ -370,6 +372,7 @@ async def _load(db: AsyncSession, scope: _Scope, first: dt.date, last: dt.date) 
     complaints = await _rows(db, _COMPLAINTS_SQL, **flow)
     resolved = await _rows(db, _RESOLVED_SQL, **flow)
     guidance = await _rows(db, _GUIDANCE_SQL, **flow)
+    health = await rates(db, codes, [add_months(first, k) for k in range(months_between(first, last))])
 
     def key(r: Any) -> tuple[int | None, dt.date]:
         return (_CITY if r["city"] else r["unit"], r["month"])
@@ -384,6 +387,7 @@ async def _load(db: AsyncSession, scope: _Scope, first: dt.date, last: dt.date) 
         complaints=by_category,
         resolved={key(r): r for r in resolved},
         guidance=None if guidance is None else {key(r): r["n"] for r in guidance},
+        health=health,
     )
 
 
@@ -398,6 +402,8 @@ def _month_figures(
 ) -> MonthFigures:
     """One unit's (or, ``key`` None, the city's) figures of one month; ``s`` is its stock row."""
     slot_cap, slot_booked = _slot_use(data, scope, key, month)
+    hr = _health_counts(data, scope, key, month)
+    health_pct, guidance_pct = _pct(hr.managed, hr.children), _pct(hr.reached, hr.families)
     by_cat = {code: data.complaints.get((key, month), {}).get(code, 0) for code in CATEGORIES}
     res = data.resolved.get((key, month))
     places = int(s["places"])
@@ -430,7 +436,25 @@ def _month_figures(
         complaints_resolved=int(res["n"]) if res else 0,
         median_resolution_hours=round(float(res["median_h"]), 1) if res and res["median_h"] is not None else None,
         families_reached=None if data.guidance is None else int(data.guidance.get((key, month), 0)),
+        children_under3_in_care=hr.children,
+        health_managed=hr.managed,
+        health_management_rate_pct=health_pct,
+        health_management_target_met=health_pct is not None and health_pct >= TARGET_PCT,
+        guidance_families=hr.families,
+        guidance_families_reached=hr.reached,
+        guidance_rate_pct=guidance_pct,
+        guidance_target_met=guidance_pct is not None and guidance_pct >= TARGET_PCT,
     )
+
+
+def _health_counts(data: _Data, scope: _Scope, key: int | None, month: dt.date) -> Rates:
+    """The unit's counts behind the health-management and guidance rates, or the sum over the units shown."""
+    if key is not None:
+        return data.health.get((key, month), Rates())
+    total = Rates()
+    for code in scope.codes:
+        total.add(data.health.get((code, month), Rates()))
+    return total
 
 
 def _slot_use(data: _Data, scope: _Scope, key: int | None, month: dt.date) -> tuple[int, int]:

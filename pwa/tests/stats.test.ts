@@ -24,7 +24,9 @@ function month(m: string, over: Partial<MonthFigures> = {}): MonthFigures {
     inclusive_share_pct: 55.6, population: 10000, places_per_1000: 4.5, places_target_met: true, filed: 1,
     filing_rate_pct: 50, slot_capacity: 4, slot_booked: 3, slot_use_pct: 75, complaints: 2,
     complaints_by_category: { food_safety: 1, fire_safety: 1, other: 0 }, complaints_resolved: 1,
-    median_resolution_hours: 30, families_reached: null, ...over,
+    median_resolution_hours: 30, families_reached: null, children_under3_in_care: 20, health_managed: 19,
+    health_management_rate_pct: 95, health_management_target_met: true, guidance_families: 20,
+    guidance_families_reached: 10, guidance_rate_pct: 50, guidance_target_met: false, ...over,
   }
 }
 
@@ -46,7 +48,7 @@ const CITY = area(null, [
 ])
 const overview: Overview = {
   from_month: '2025-01', to_month: '2025-02', months: ['2025-01', '2025-02'], timezone: 'Asia/Shanghai',
-  generated_at: '2026-12-02T00:00:00Z', targets: { places_per_1000: 4.5, demonstration_per_unit: 1 },
+  generated_at: '2026-12-02T00:00:00Z', targets: { places_per_1000: 4.5, demonstration_per_unit: 1, health_management_pct: 95, guidance_pct: 95 },
   units: [A, B], city: CITY, notes: [],
 }
 

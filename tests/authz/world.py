@@ -27,10 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.accounts.models import Account
 from backend.bookings.models import Slot
+from backend.childhealth.models import HealthClusterAlert, HealthFollowUp
+from backend.childhealth.schemas import HEALTH_DATA_POLICY_VERSION
 from backend.committees.models import CommitteeMember
 from backend.core.authz import Role
 from backend.core.clock import local_today, utcnow
 from backend.enrolment.models import Application
+from backend.files.pdf import tiny_pdf
 from backend.filing.models import Filing
 from backend.institutions.models import CareClass, InstitutionMode
 from backend.rooms.models import Room, RoomManager, RoomRating, RoomRevision
@@ -202,6 +205,46 @@ class World:
         free = await self._child(parent, "自由")
         ids["child"] = str(free)
         ids["child_spare"] = str(await self._child(parent, "备用"))
+
+        # Health: the enrolled child's guardian consented; staff measured a low weight (a follow-up item).
+        ids["child_enrolled"] = str(enrolled)
+        await self.call(
+            parent,
+            "PUT",
+            f"/api/me/children/{enrolled}/health-profile",
+            json={"sex": "female", "consent": {"policy_version": HEALTH_DATA_POLICY_VERSION, "accepted": True}},
+        )
+        await self.call(
+            staff,
+            "POST",
+            f"/api/childhealth/children/{enrolled}/growth",
+            json={"measured_on": today.isoformat(), "weight_kg": 5.0, "length_cm": 75.0},
+        )
+        report = await self.call(
+            parent,
+            "POST",
+            "/api/uploads/documents",
+            params={"purpose": "health_report"},
+            files={"file": ("report.pdf", tiny_pdf("Report"), "application/pdf")},
+        )
+        ids["health_report"] = report["id"]
+        ids["health_follow_up"] = str(
+            await self.db.scalar(select(HealthFollowUp.id).where(HealthFollowUp.child_id == enrolled))
+        )
+
+        alert = HealthClusterAlert(
+            id=uuid.uuid4(),
+            institution_id=inst,
+            class_id=cls,
+            unit_code=_PLACES[own]["unit"],
+            symptom="cough",
+            first_day=today - dt.timedelta(days=2),
+            last_day=today,
+            child_count=3,
+        )
+        self.db.add(alert)
+        await self.db.commit()
+        ids["cluster_alert"] = str(alert.id)
 
         # Committee: the parent sits on it.
         member = CommitteeMember(

@@ -452,6 +452,200 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/childhealth/children/{child_id}/entry-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record an entry health check / 登记入托体检 */
+        post: operations["ApiChildhealthChildrenChildIdEntryChecksRecordEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/children/{child_id}/growth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A child's growth record / 幼儿生长记录 */
+        get: operations["ApiChildhealthChildrenChildIdGrowthStaffGrowth"];
+        put?: never;
+        /**
+         * Record a growth measurement / 记录生长测量
+         * @description For a child holding a place at your institution. 422 `health_consent_required` before the guardian consented, `measurement_empty`, `measured_on_out_of_range`. Values beyond ±2 SD or crossing two centile lines open a follow-up item and send the guardians a gentle message.
+         */
+        post: operations["ApiChildhealthChildrenChildIdGrowthRecordGrowth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/children/{child_id}/health-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A child's entry and vaccination checks / 幼儿入托体检与接种查验 */
+        get: operations["ApiChildhealthChildrenChildIdHealthRecordsRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/children/{child_id}/vaccination-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a vaccination certificate check / 登记预防接种证查验
+         * @description Missing doses (of the national schedule) need a catch-up deadline: an open item for staff and a message to the guardians. 422 `dose_unknown`, `catch_up_incomplete`, `catch_up_inconsistent`, `deadline_in_past`.
+         */
+        post: operations["ApiChildhealthChildrenChildIdVaccinationChecksRecordVaccination"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/classes/{class_id}/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A class's health check screen / 班级晨午检
+         * @description The children holding a place in the class with their check of the day and session, and the number of children not well per day over the last 3 days.
+         */
+        get: operations["ApiChildhealthClassesClassIdChecksClassChecks"];
+        put?: never;
+        /**
+         * Record a child's health check / 记录晨午检
+         * @description Today's check (again: replaces it). `outcome` send_home or isolation notifies the guardians at once (live, push and the urgent SMS/WeChat channel; the text holds no child data). Three children of the class with the same symptom within 3 days raise a cluster alert for the institution and the county health officers. 422: `check_well_inconsistent`, `check_symptom_required`, `check_temperature_required`, `check_symptom_repeated`.
+         */
+        post: operations["ApiChildhealthClassesClassIdChecksRecordCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Health cluster alerts / 聚集性健康提醒
+         * @description Counts only, no child data: the institution's own for its staff; the unit's for health officers.
+         */
+        get: operations["ApiChildhealthClustersClusters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/clusters/{alert_id}/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open the checks behind a cluster alert / 查看聚集事件明细
+         * @description Health officers of the institution's unit (and the city admin), with a reason; the reason and the children read are written to the audit log.
+         */
+        post: operations["ApiChildhealthClustersAlertIdAccessClusterAccess"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/follow-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health follow-up items / 健康随访事项 */
+        get: operations["ApiChildhealthFollowUpsFollowUps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/follow-ups/{follow_up_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close a follow-up item / 关闭随访事项 */
+        post: operations["ApiChildhealthFollowUpsFollowUpIdCloseCloseFollowUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/childhealth/institutions/{institution_id}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The institution's health settings / 机构卫生保健设置 */
+        get: operations["ApiChildhealthInstitutionsInstitutionIdSettingsGetSetting"];
+        /**
+         * Set the entry-check rule / 设置入托体检要求
+         * @description Without a current passed entry check a full-day or half-day place either does not start (`refuse`: 409 `entry_check_required` when enrolling) or starts with the check due within `grace_days`.
+         */
+        put: operations["ApiChildhealthInstitutionsInstitutionIdSettingsPutSetting"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/complaints": {
         parameters: {
             query?: never;
@@ -1799,6 +1993,83 @@ export interface paths {
         head?: never;
         /** Correct a child's record / 修改孩子信息 */
         patch: operations["ApiMeChildrenChildIdUpdateChild"];
+        trace?: never;
+    };
+    "/api/me/children/{child_id}/entry-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hand in the entry health check / 提交入托体检
+         * @description With the report: uploads of purpose `health_report` (`POST /api/uploads/documents`; an image or a PDF). 422 `entry_check_report_required`, `entry_check_reasons_required`, `examined_on_out_of_range`, `upload_unusable`.
+         */
+        post: operations["ApiMeChildrenChildIdEntryChecksHandIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/children/{child_id}/growth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My child's growth chart / 生长曲线
+         * @description Measurements with WHO 2006 z-scores and percentiles, and the reference curves (-3, -2, 0, +2, +3 SD) per indicator.
+         */
+        get: operations["ApiMeChildrenChildIdGrowthGrowthChart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/children/{child_id}/health-profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Consent to health records; the child's sex / 同意记录健康信息
+         * @description 422 `health_consent_required` unless `consent.accepted`; 422 `consent_policy_outdated` for another notice version.
+         */
+        put: operations["ApiMeChildrenChildIdHealthProfileSetProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/children/{child_id}/health-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My child's entry and vaccination checks / 入托体检与预防接种查验 */
+        get: operations["ApiMeChildrenChildIdHealthRecordsMine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/me/erase": {
@@ -3361,6 +3632,25 @@ export interface components {
             sms_enabled: boolean;
             sms_today: number;
         };
+        /** ChartOut */
+        ChartOut: {
+            curves: components["schemas"]["CurveOut"][];
+            /** @enum {unknown} */
+            indicator: "bfa" | "hcfa" | "lhfa" | "wfa" | "wflh";
+            points: components["schemas"]["ChartPoint"][];
+            title_zh: string;
+            x_label_zh: string;
+            y_label_zh: string;
+        };
+        /** ChartPoint */
+        ChartPoint: {
+            /** Format: date */
+            measured_on: string;
+            percentile: number;
+            x: number;
+            y: number;
+            z: number;
+        };
         /** CheckIn */
         CheckIn: {
             /** @description Resident ID number (居民身份证号码), 18 characters; hashed on arrival, never stored */
@@ -3399,6 +3689,28 @@ export interface components {
             /** @description The child's name */
             name?: string;
         };
+        /** ClassChecksOut */
+        ClassChecksOut: {
+            children: components["schemas"]["ClassChild"][];
+            /** Format: uuid */
+            class_id: string;
+            class_name: string;
+            /** Format: date */
+            day: string;
+            /** @enum {unknown} */
+            session: "afternoon" | "morning";
+            unwell_by_day: {
+                [key: string]: number;
+            };
+        };
+        /** ClassChild */
+        ClassChild: {
+            age_months: number;
+            check: components["schemas"]["DailyCheckOut"] | null;
+            /** Format: uuid */
+            child_id: string;
+            name: string;
+        };
         /** ClassIn */
         ClassIn: {
             capacity: number;
@@ -3430,6 +3742,49 @@ export interface components {
             name?: string;
             /** @description Children enrolled outside the platform */
             offline_enrolled?: number;
+        };
+        /** ClusterAccessIn */
+        ClusterAccessIn: {
+            reason: string;
+        };
+        /** ClusterAccessOut */
+        ClusterAccessOut: {
+            alert: components["schemas"]["ClusterAlertOut"];
+            checks: components["schemas"]["ClusterCheck"][];
+        };
+        /** ClusterAlertOut */
+        ClusterAlertOut: {
+            child_count: number;
+            /** Format: uuid */
+            class_id: string;
+            class_name: string;
+            created_at: string;
+            /** Format: date */
+            first_day: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            institution_id: string;
+            institution_name: string;
+            /** Format: date */
+            last_day: string;
+            /** @enum {unknown} */
+            symptom: "cough" | "diarrhoea" | "fever" | "other" | "rash";
+            unit_code: number;
+        };
+        /** ClusterCheck */
+        ClusterCheck: {
+            /** Format: date */
+            check_date: string;
+            /** Format: uuid */
+            child_id: string;
+            name: string;
+            /** @enum {unknown} */
+            outcome: "isolation" | "send_home" | "stay";
+            /** @enum {unknown} */
+            session: "afternoon" | "morning";
+            symptoms: ("cough" | "diarrhoea" | "fever" | "other" | "rash")[];
+            temperature_c: number | null;
         };
         /** CommitteeOut */
         CommitteeOut: {
@@ -3517,6 +3872,53 @@ export interface components {
             height: number;
             url: string;
             width: number;
+        };
+        /** CurveOut */
+        CurveOut: {
+            points: number[][];
+            z: number;
+        };
+        /**
+         * DailyCheckIn
+         * @description ``well``: present and well (no symptoms, outcome ``stay``). Otherwise at least one symptom; a
+         *         fever needs the temperature.
+         */
+        DailyCheckIn: {
+            /** Format: uuid */
+            child_id: string;
+            note?: string | null;
+            /**
+             * @default stay
+             * @enum {unknown}
+             */
+            outcome: "isolation" | "send_home" | "stay";
+            /**
+             * @default morning
+             * @enum {unknown}
+             */
+            session: "afternoon" | "morning";
+            /** @default [] */
+            symptoms: ("cough" | "diarrhoea" | "fever" | "other" | "rash")[];
+            temperature_c?: number | null;
+            well: boolean;
+        };
+        /** DailyCheckOut */
+        DailyCheckOut: {
+            /** Format: date */
+            check_date: string;
+            /** Format: uuid */
+            child_id: string;
+            cluster_alert_ids: string[];
+            /** Format: uuid */
+            id: string;
+            note: string | null;
+            /** @enum {unknown} */
+            outcome: "isolation" | "send_home" | "stay";
+            /** @enum {unknown} */
+            session: "afternoon" | "morning";
+            symptoms: ("cough" | "diarrhoea" | "fever" | "other" | "rash")[];
+            temperature_c: number | null;
+            well: boolean;
         };
         /** DaySlots */
         DaySlots: {
@@ -3685,6 +4087,12 @@ export interface components {
             id: string;
             width: number | null;
         };
+        /** DoseIn */
+        DoseIn: {
+            dose: number;
+            /** @enum {unknown} */
+            vaccine: "BCG" | "DTaP" | "HepA-L" | "HepB" | "IPV" | "JE-L" | "MMR" | "MPSV-A" | "bOPV";
+        };
         /** ElectedIn */
         ElectedIn: {
             /** Format: uuid */
@@ -3716,6 +4124,36 @@ export interface components {
             /** Format: uuid */
             staff_member_id: string;
             unit_code: number;
+        };
+        /** EntryCheckIn */
+        EntryCheckIn: {
+            /** Format: date */
+            examined_on: string;
+            hospital: string;
+            /** @default [] */
+            items: string[];
+            passed: boolean;
+            /** @default [] */
+            reasons: string[];
+            /** @default [] */
+            report_upload_ids: string[];
+        };
+        /** EntryCheckOut */
+        EntryCheckOut: {
+            /** Format: uuid */
+            child_id: string;
+            created_at: string;
+            /** Format: date */
+            examined_on: string;
+            hospital: string;
+            /** Format: uuid */
+            id: string;
+            items: string[];
+            passed: boolean;
+            reasons: string[];
+            report_upload_ids: string[];
+            /** @enum {unknown} */
+            source: "guardian" | "staff";
         };
         /** EntryCreated */
         EntryCreated: {
@@ -3795,14 +4233,24 @@ export interface components {
             committee_memberships: Record<string, never>[];
             complaints: Record<string, never>[];
             consultation_answers: Record<string, never>[];
+            /** @default [] */
+            daily_health_checks: Record<string, never>[];
+            /** @default [] */
+            entry_health_checks: Record<string, never>[];
             exported_at: string;
             /** @default [] */
             favourites: Record<string, never>[];
             /** @default daqing-family-data/1 */
             format: string;
+            /** @default [] */
+            growth_measurements: Record<string, never>[];
             guardian_consents: Record<string, never>[];
             guardianships: Record<string, never>[];
             guidance_registrations: Record<string, never>[];
+            /** @default [] */
+            health_follow_ups: Record<string, never>[];
+            /** @default [] */
+            health_profiles: Record<string, never>[];
             notice_reads: Record<string, never>[];
             notification_deliveries: Record<string, never>[];
             notification_preferences: Record<string, never>[];
@@ -3812,6 +4260,8 @@ export interface components {
             room_suggestions: Record<string, never>[];
             sessions: Record<string, never>[];
             uploads: Record<string, never>[];
+            /** @default [] */
+            vaccination_checks: Record<string, never>[];
             /** @default [] */
             wechat_identities: Record<string, never>[];
             /** @default [] */
@@ -4042,6 +4492,22 @@ export interface components {
             /** @enum {unknown} */
             status: "open" | "rectified";
         };
+        /** FollowUpOut */
+        FollowUpOut: {
+            /** Format: uuid */
+            child_id: string;
+            child_name: string;
+            created_at: string;
+            due_on: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {unknown} */
+            kind: "entry_check" | "growth" | "vaccination";
+            measurement_id: string | null;
+            reasons: string[];
+            /** @enum {unknown} */
+            status: "closed" | "open";
+        };
         /** GradeBand */
         GradeBand: {
             /** @enum {unknown} */
@@ -4056,6 +4522,22 @@ export interface components {
             role: string;
             role_zh: string;
             unit_code?: number | null;
+        };
+        /** GrowthChartOut */
+        GrowthChartOut: {
+            charts: components["schemas"]["ChartOut"][];
+            /** Format: uuid */
+            child_id: string;
+            measurements: components["schemas"]["MeasurementOut"][];
+            sex: ("female" | "male") | null;
+            standard: string;
+        };
+        /** GrowthScoreOut */
+        GrowthScoreOut: {
+            /** @enum {unknown} */
+            indicator: "bfa" | "hcfa" | "lhfa" | "wfa" | "wflh";
+            percentile: number;
+            z: number;
         };
         /**
          * GuardianConsentIn
@@ -4270,6 +4752,58 @@ export interface components {
         Health: {
             database: string;
             status: string;
+        };
+        /**
+         * HealthConsentIn
+         * @description The guardian's explicit consent to the processing of the child's health data (PIPL art. 28/31).
+         */
+        HealthConsentIn: {
+            accepted: boolean;
+            /**
+             * @description The version of the notice shown; currently 2026-12
+             * @example 2026-12
+             */
+            policy_version: string;
+        };
+        /** HealthProfileIn */
+        HealthProfileIn: {
+            consent: components["schemas"]["HealthConsentIn"];
+            /** @enum {unknown} */
+            sex: "female" | "male";
+        };
+        /** HealthProfileOut */
+        HealthProfileOut: {
+            /** Format: uuid */
+            child_id: string;
+            consented_at: string;
+            policy_version: string;
+            /** @enum {unknown} */
+            sex: "female" | "male";
+        };
+        /** HealthRecordsOut */
+        HealthRecordsOut: {
+            /** Format: uuid */
+            child_id: string;
+            entry_checks: components["schemas"]["EntryCheckOut"][];
+            vaccination_checks: components["schemas"]["VaccinationCheckOut"][];
+        };
+        /** HealthSettingIn */
+        HealthSettingIn: {
+            /** @enum {unknown} */
+            entry_check_policy: "grace" | "refuse";
+            /** @default 0 */
+            grace_days: number;
+            /** @default 90 */
+            valid_days: number;
+        };
+        /** HealthSettingOut */
+        HealthSettingOut: {
+            /** @enum {unknown} */
+            entry_check_policy: "grace" | "none" | "refuse";
+            grace_days: number;
+            /** Format: uuid */
+            institution_id: string;
+            valid_days: number;
         };
         /** HideIn */
         HideIn: {
@@ -4529,6 +5063,31 @@ export interface components {
         MePatch: {
             display_name: string | null;
         };
+        /** MeasurementIn */
+        MeasurementIn: {
+            head_cm?: number | null;
+            length_cm?: number | null;
+            /** Format: date */
+            measured_on: string;
+            weight_kg?: number | null;
+        };
+        /** MeasurementOut */
+        MeasurementOut: {
+            age_days: number;
+            alerts: string[];
+            bmi: number | null;
+            /** Format: uuid */
+            child_id: string;
+            head_cm: number | null;
+            /** Format: uuid */
+            id: string;
+            length_cm: number | null;
+            measured_by_staff: boolean;
+            /** Format: date */
+            measured_on: string;
+            scores: components["schemas"]["GrowthScoreOut"][];
+            weight_kg: number | null;
+        };
         /** MemberOut */
         MemberOut: {
             /** Format: uuid */
@@ -4559,6 +5118,12 @@ export interface components {
             into: string;
             /** @description (no HTML tags) */
             public_note: string;
+        };
+        /** MissingDose */
+        MissingDose: {
+            dose: number;
+            name_zh: string;
+            vaccine: string;
         };
         /** ModeIn */
         ModeIn: {
@@ -4594,6 +5159,11 @@ export interface components {
          *         of the month's end; flows (slots, complaints, guidance) are those of the month.
          */
         MonthFigures: {
+            /**
+             * @description Children under 3 enrolled (full/half day) by the month's end (today's enrolments).
+             * @default 0
+             */
+            children_under3_in_care: number;
             /** @description Complaints filed in the month. */
             complaints: number;
             /** @description Every category code (see /api/complaints/categories), 0 included. */
@@ -4612,6 +5182,35 @@ export interface components {
             filed: number;
             /** @description filed / institutions, in %; null without institutions. */
             filing_rate_pct: number | null;
+            /**
+             * @description Families (a child's guardians) of the children under 3 in care.
+             * @default 0
+             */
+            guidance_families: number;
+            /**
+             * @description Of them: a guardian attended a parenting guidance event in the month.
+             * @default 0
+             */
+            guidance_families_reached: number;
+            /** @description guidance_families_reached / guidance_families, %; null without families. */
+            guidance_rate_pct?: number | null;
+            /**
+             * @description The rate is at least 95 %.
+             * @default false
+             */
+            guidance_target_met: boolean;
+            /**
+             * @description Of them: a passed entry health check by the month's end and a growth measurement in the expected interval (3 months under 1 year, 6 months from 1 to 3). docs/domain/health.md.
+             * @default 0
+             */
+            health_managed: number;
+            /** @description health_managed / children_under3_in_care, %; null without children. */
+            health_management_rate_pct?: number | null;
+            /**
+             * @description The rate is at least 95 %.
+             * @default false
+             */
+            health_management_target_met: boolean;
             /** @description Home-based points (家庭托育点) among them. */
             home_based: number;
             /** @description Inclusive (普惠) institutions among them (today's flag). */
@@ -5680,6 +6279,16 @@ export interface components {
              */
             demonstration_per_unit: number;
             /**
+             * @description 科学育儿指导率 of their families, % (seed §二, 2025).
+             * @default 95
+             */
+            guidance_pct: number;
+            /**
+             * @description 健康管理率 of children under 3 in care, % (seed §二, 2025).
+             * @default 95
+             */
+            health_management_pct: number;
+            /**
              * @description 托位 per 1,000 residents (national target for 2025).
              * @default 4.5
              */
@@ -5749,6 +6358,29 @@ export interface components {
             /** Format: uuid */
             id: string;
             width: number;
+        };
+        /** VaccinationCheckIn */
+        VaccinationCheckIn: {
+            catch_up_deadline?: string | null;
+            /** @default [] */
+            missing: components["schemas"]["DoseIn"][];
+            /** @enum {unknown} */
+            status: "complete" | "missing";
+        };
+        /** VaccinationCheckOut */
+        VaccinationCheckOut: {
+            catch_up_deadline: string | null;
+            /** Format: date */
+            checked_on: string;
+            /** Format: uuid */
+            child_id: string;
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            missing: components["schemas"]["MissingDose"][];
+            schedule_source: string;
+            /** @enum {unknown} */
+            status: "complete" | "missing";
         };
         /** VapidKey */
         VapidKey: {
@@ -8044,6 +8676,996 @@ export interface operations {
                 };
             };
             /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthChildrenChildIdEntryChecksRecordEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EntryCheckIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryCheckOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthChildrenChildIdGrowthStaffGrowth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeasurementOut"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthChildrenChildIdGrowthRecordGrowth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeasurementIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeasurementOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthChildrenChildIdHealthRecordsRecords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthRecordsOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthChildrenChildIdVaccinationChecksRecordVaccination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VaccinationCheckIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VaccinationCheckOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthClassesClassIdChecksClassChecks: {
+        parameters: {
+            query?: {
+                /** @description Default: today (Beijing) */
+                day?: string | null;
+                /** @description 晨检 or 午检 */
+                session?: "morning" | "afternoon";
+            };
+            header?: never;
+            path: {
+                class_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassChecksOut"];
+                };
+            };
+            /** @description Bad request / 请求无效 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthClassesClassIdChecksRecordCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                class_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DailyCheckIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyCheckOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the current state / 与当前状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthClustersClusters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterAlertOut"][];
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthClustersAlertIdAccessClusterAccess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClusterAccessIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterAccessOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthFollowUpsFollowUps: {
+        parameters: {
+            query?: {
+                /** @description open (default) or closed */
+                status?: "open" | "closed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FollowUpOut"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthFollowUpsFollowUpIdCloseCloseFollowUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                follow_up_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthInstitutionsInstitutionIdSettingsGetSetting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthSettingOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiChildhealthInstitutionsInstitutionIdSettingsPutSetting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                institution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HealthSettingIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthSettingOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14672,6 +16294,324 @@ export interface operations {
             };
         };
     };
+    ApiMeChildrenChildIdEntryChecksHandIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EntryCheckIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryCheckOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeChildrenChildIdGrowthGrowthChart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrowthChartOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeChildrenChildIdHealthProfileSetProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HealthProfileIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthProfileOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json / 不支持的内容类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request breaks a rule / 请求不符合规则 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ApiMeChildrenChildIdHealthRecordsMine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                child_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthRecordsOut"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Sign in required / 请先登录 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed / 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NUL or control characters (bad_text), a number beyond 64 bits or a date outside 1900–2199 (out_of_range) / 参数取值超出范围或包含控制字符 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ApiMeEraseErase: {
         parameters: {
             query?: never;
@@ -18568,7 +20508,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description What the document is for */
-                purpose: "filing_document";
+                purpose: "filing_document" | "health_report";
             };
             header?: never;
             path?: never;

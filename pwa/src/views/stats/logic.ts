@@ -78,6 +78,16 @@ export interface Headline {
   occupancyPct: number | null
   inclusiveSharePct: number | null
   familiesReached: number | null
+  healthRate: number | null
+  healthMet: boolean
+  healthManaged: number
+  healthChildren: number
+  healthTarget: number
+  guidanceRate: number | null
+  guidanceMet: boolean
+  guidanceReached: number
+  guidanceFamilies: number
+  guidanceTarget: number
 }
 
 export function headline(o: Overview, area: AreaFigures): Headline | null {
@@ -98,6 +108,16 @@ export function headline(o: Overview, area: AreaFigures): Headline | null {
     occupancyPct: area.occupancy.occupancy_pct,
     inclusiveSharePct: m.inclusive_share_pct,
     familiesReached: m.families_reached,
+    healthRate: m.health_management_rate_pct ?? null,
+    healthMet: m.health_management_target_met ?? false,
+    healthManaged: m.health_managed ?? 0,
+    healthChildren: m.children_under3_in_care ?? 0,
+    healthTarget: o.targets.health_management_pct ?? 95,
+    guidanceRate: m.guidance_rate_pct ?? null,
+    guidanceMet: m.guidance_target_met ?? false,
+    guidanceReached: m.guidance_families_reached ?? 0,
+    guidanceFamilies: m.guidance_families ?? 0,
+    guidanceTarget: o.targets.guidance_pct ?? 95,
   }
 }
 

@@ -10,6 +10,8 @@ export default {
         demonstration: '示范性机构', demoUnits: '{have}/{of} 个县区已有', demoUnit: '{have} 家（目标至少 {of} 家）',
         filing: '备案率', filed: '{filed}/{n} 家已备案', places: '托位数', institutions: '{n} 家机构',
         occupancy: '全日托/半日托托位使用率（当前）', inclusive: '普惠托位占比', families: '育儿指导覆盖家庭（当月）',
+        health: '在托婴幼儿健康管理率', guidance: '科学育儿指导率', targetPct: '目标 ≥{n}%',
+        ofChildren: '{n}/{of} 名3岁以下在托婴幼儿', ofFamilies: '{n}/{of} 户在托婴幼儿家庭',
       },
       chart: {
         byUnit: '各县区每千人口托位数（末月）', trend: '月度趋势', complaints: '投诉举报（按类别）',
@@ -30,6 +32,8 @@ export default {
         demonstration: 'Demonstration institutions', demoUnits: '{have} of {of} units have one', demoUnit: '{have} (target: at least {of})',
         filing: 'Filing rate', filed: '{filed} of {n} filed', places: 'Places', institutions: '{n} institutions',
         occupancy: 'Full/half-day occupancy (now)', inclusive: 'Inclusive (普惠) share', families: 'Families reached by guidance (month)',
+        health: 'Health-management rate (under 3 in care)', guidance: 'Parenting-guidance rate', targetPct: 'Target ≥{n}%',
+        ofChildren: '{n} of {of} children under 3 in care', ofFamilies: '{n} of {of} families',
       },
       chart: {
         byUnit: 'Places per 1,000 by unit (last month)', trend: 'Monthly trend', complaints: 'Complaints by category',
