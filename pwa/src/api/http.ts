@@ -47,3 +47,6 @@ http.use(session)
 export async function data<R extends { data?: unknown }>(pending: Promise<R>): Promise<Exclude<R['data'], undefined>> {
   return (await pending).data as Exclude<R['data'], undefined>
 }
+
+/** The query parameters of a GET path, for code that builds a query apart from the call. */
+export type QueryOf<P extends keyof paths> = paths[P] extends { get: { parameters: { query?: infer Q } } } ? NonNullable<Q> : never
