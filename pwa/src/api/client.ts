@@ -1,7 +1,6 @@
-// The app's requests: the error, session and CSRF rules every request follows. `http` (./http.ts, typed
-// from the OpenAPI document) is how screens call the API; `api` below is the older untyped helper that
-// the screens not yet converted still use, built from the same pieces.
-// One fetch wrapper for the whole app. The session is the HttpOnly cookie set at sign-in; writes echo
+// The rules every request follows, held once: `http` (./http.ts, typed from the OpenAPI document) is
+// how screens call the API; `api` below is the older untyped helper that the screens not yet converted
+// still use, built from the same pieces. The session is the HttpOnly cookie set at sign-in; writes echo
 // the readable dq_csrf cookie in X-CSRF-Token (the API's signed double-submit). Every failure becomes
 // an ApiError carrying the API's bilingual message, or status 0 when the network is unreachable.
 
