@@ -18,8 +18,8 @@ describe('the unread badge', () => {
     localStorage.clear()
     setActivePinia(createPinia())
     fetched = []
-    vi.stubGlobal('fetch', async (url: string) => {
-      fetched.push(String(url))
+    vi.stubGlobal('fetch', async (input: string | Request) => {
+      fetched.push(input instanceof Request ? input.url : String(input)) // the typed client sends a Request
       return new Response(JSON.stringify({ total: 3, urgent: 1, institutions: [] }), {
         status: 200,
         headers: { 'Content-Type': 'application/json' },

@@ -1,4 +1,6 @@
-// One fetch wrapper for the whole app. The session is the HttpOnly cookie set at sign-in; writes echo
+// The rules every request follows, held once: `http` (./http.ts, typed from the OpenAPI document) is
+// how screens call the API; `api` below is the older untyped helper that the screens not yet converted
+// still use, built from the same pieces. The session is the HttpOnly cookie set at sign-in; writes echo
 // the readable dq_csrf cookie in X-CSRF-Token (the API's signed double-submit). Every failure becomes
 // an ApiError carrying the API's bilingual message, or status 0 when the network is unreachable.
 
@@ -77,26 +79,72 @@ export function apiQuiet(): Promise<void> {
 }
 
 export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-  inFlight += 1
+  return counted(() => send<T>(method, path, options))
+}
+
+/** Counts a request as under way until it settles (see apiQuiet). */
+export async function counted<T>(run: () => Promise<T>): Promise<T> {
+  requestStarted()
   try {
-    return await send<T>(method, path, options)
+    return await run()
   } finally {
-    inFlight -= 1
-    if (inFlight === 0) quietWaiters.splice(0).forEach((resolve) => resolve())
+    requestEnded()
+  }
+}
+
+export function requestStarted(): void {
+  inFlight += 1
+}
+
+export function requestEnded(): undefined {
+  inFlight -= 1
+  if (inFlight === 0) quietWaiters.splice(0).forEach((resolve) => resolve())
+  return undefined
+}
+
+/** The session header a request carries besides the cookie: on writes, the CSRF cookie echoed. */
+export function csrfHeaders(method: string): Record<string, string> {
+  const csrf = method !== 'GET' ? readCookie('dq_csrf') : null
+  return csrf ? { 'X-CSRF-Token': csrf } : {}
+}
+
+/** What a failed fetch (no answer at all) becomes: status 0, "offline". Aborts stay aborts. */
+export function networkError(err: unknown): Error {
+  if ((err as Error)?.name === 'AbortError') return err as Error
+  return new ApiError(0, 'network', 'The network is unreachable', '网络不可用，请检查网络连接')
+}
+
+/** The ApiError for an answer that is not 2xx (its parsed JSON body, if any); a 401 outside
+ *  /api/auth/ tells the listeners the session is gone. */
+export function answerError(response: Response, data: unknown, path: string): ApiError {
+  const e = (data ?? {}) as Partial<ErrorBody>
+  if (response.status === 401 && !path.startsWith('/api/auth/')) unauthorizedListeners.forEach((l) => l())
+  return new ApiError(
+    response.status,
+    e.code ?? 'error',
+    e.detail ?? response.statusText,
+    e.detail_zh ?? '请求失败，请稍后再试',
+    e.extra,
+  )
+}
+
+/** A body's JSON, or undefined when it is empty or not JSON. */
+export function parseJson(text: string): unknown {
+  if (!text) return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
   }
 }
 
 async function send<T>(method: string, path: string, options: RequestOptions): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers }
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers, ...csrfHeaders(method) }
   let body: BodyInit | undefined
   if (options.form) body = options.form
   else if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json'
     body = JSON.stringify(options.body)
-  }
-  if (method !== 'GET') {
-    const csrf = readCookie('dq_csrf')
-    if (csrf) headers['X-CSRF-Token'] = csrf
   }
   let response: Response
   try {
@@ -108,30 +156,11 @@ async function send<T>(method: string, path: string, options: RequestOptions): P
       signal: options.signal,
     })
   } catch (err) {
-    if ((err as Error).name === 'AbortError') throw err
-    throw new ApiError(0, 'network', 'The network is unreachable', '网络不可用，请检查网络连接')
+    throw networkError(err)
   }
   if (response.status === 204 || response.status === 304) return undefined as T
-  const text = await response.text()
-  let data: unknown = undefined
-  if (text) {
-    try {
-      data = JSON.parse(text)
-    } catch {
-      data = undefined
-    }
-  }
-  if (!response.ok) {
-    const e = (data ?? {}) as Partial<ErrorBody>
-    if (response.status === 401 && !path.startsWith('/api/auth/')) unauthorizedListeners.forEach((l) => l())
-    throw new ApiError(
-      response.status,
-      e.code ?? 'error',
-      e.detail ?? response.statusText,
-      e.detail_zh ?? '请求失败，请稍后再试',
-      e.extra,
-    )
-  }
+  const data = parseJson(await response.text())
+  if (!response.ok) throw answerError(response, data, path)
   return data as T
 }
 

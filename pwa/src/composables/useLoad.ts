@@ -1,7 +1,7 @@
 // The state every screen that loads something keeps: the data, a loading flag (visible progress), the
 // error text (with retry), and — for answers kept on the device — the time of a stale copy shown
 // offline. Pair with components/PageState.vue:
-//   const { data, loading, error, staleAt, load } = useLoad(() => cachedGet<Booking[]>('/api/bookings'))
+//   const { data, loading, error, staleAt, load } = useLoad(() => kept(cacheKey('/api/bookings'), () => data(http.GET('/api/bookings'))))
 //   <PageState :loading="loading" :error="error" :has-data="data !== null" :stale-at="staleAt" @retry="load()">
 // `load(true)` refreshes quietly (after a live event): no spinner, and a failure keeps what is shown.
 import { ref, type Ref } from 'vue'

@@ -2,8 +2,9 @@
 // never a child's data) is remembered so the app can show the right tabs while offline.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import { api, ApiError, onUnauthorized } from '@/api/client'
-import type { Account, Session } from '@/api/types'
+import { ApiError, onUnauthorized } from '@/api/client'
+import { data, http } from '@/api/http'
+import type { Account } from '@/api/types'
 import { clearCache } from '@/utils/offline'
 
 const KEY = 'dq.account'
@@ -30,7 +31,7 @@ export const useAuth = defineStore('auth', () => {
   /** Ask the server who we are; offline, keep what we remembered. */
   async function refresh(): Promise<void> {
     try {
-      set(await api.get<Account>('/api/me'))
+      set(await data(http.GET('/api/me')))
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) set(null)
       else if (!(err instanceof ApiError && err.offline)) throw err
@@ -40,22 +41,22 @@ export const useAuth = defineStore('auth', () => {
   }
 
   async function loginWithPassword(login: string, password: string): Promise<void> {
-    const session = await api.post<Session>('/api/auth/login', { login, password })
+    const session = await data(http.POST('/api/auth/login', { body: { login, password } }))
     set(session.account)
   }
 
-  async function requestCode(phone: string): Promise<{ resend_after_s: number; expires_in_s: number }> {
-    return api.post('/api/auth/code', { phone })
+  async function requestCode(phone: string) {
+    return data(http.POST('/api/auth/code', { body: { phone } }))
   }
 
   async function verifyCode(phone: string, code: string): Promise<void> {
-    const session = await api.post<Session>('/api/auth/code/verify', { phone, code })
+    const session = await data(http.POST('/api/auth/code/verify', { body: { phone, code } }))
     set(session.account)
   }
 
   async function logout(): Promise<void> {
     try {
-      await api.post('/api/auth/logout')
+      await data(http.POST('/api/auth/logout'))
     } finally {
       set(null)
       await clearCache().catch(() => undefined)

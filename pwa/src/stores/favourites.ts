@@ -3,12 +3,11 @@
 // (PUT/DELETE /api/me/favourites/{id}, idempotent: a double tap is harmless).
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import { api } from '@/api/client'
+import { data, http } from '@/api/http'
 import type { Schema } from '@/api/types'
-import { cachedGet, writeCached } from '@/utils/offline'
+import { kept, writeCached } from '@/utils/offline'
 
 export type Favourite = Schema<'FavouriteOut'>
-type FavouriteList = Schema<'FavouriteList'>
 
 export interface FavouriteTarget {
   id: string
@@ -31,7 +30,7 @@ export const useFavourites = defineStore('favourites', () => {
   function ensure(accountId: string): Promise<void> {
     if (owner.value === accountId && loading) return loading
     owner.value = accountId
-    loading = cachedGet<FavouriteList>('/api/me/favourites', undefined, key(accountId))
+    loading = kept(key(accountId), () => data(http.GET('/api/me/favourites')))
       .then((r) => {
         if (owner.value !== accountId) return
         items.value = r.data.items
@@ -51,12 +50,12 @@ export const useFavourites = defineStore('favourites', () => {
 
   async function toggle(target: FavouriteTarget): Promise<boolean> {
     if (ids.value.has(target.id)) {
-      await api.delete(`/api/me/favourites/${encodeURIComponent(target.id)}`)
+      await data(http.DELETE('/api/me/favourites/{institution_id}', { params: { path: { institution_id: target.id } } }))
       items.value = items.value.filter((i) => i.institution_id !== target.id)
       await save()
       return false
     }
-    await api.put(`/api/me/favourites/${encodeURIComponent(target.id)}`)
+    await data(http.PUT('/api/me/favourites/{institution_id}', { params: { path: { institution_id: target.id } } }))
     const added: Favourite = {
       institution_id: target.id, name: target.name, unit_name_zh: target.unit_name_zh, address: target.address,
       added_at: new Date().toISOString(),

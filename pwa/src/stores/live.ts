@@ -5,7 +5,7 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { LiveEvent } from '@/api/types'
 import { backoffDelay } from '@/utils/backoff'
-import { api } from '@/api/client'
+import { data, http } from '@/api/http'
 
 const LAST_ID_KEY = 'dq.lastEventId'
 export type LiveStatus = 'idle' | 'connecting' | 'open' | 'waiting' | 'closed'
@@ -30,7 +30,7 @@ export const useLive = defineStore('live', () => {
     lastEventId.value = message.id
     localStorage.setItem(LAST_ID_KEY, String(message.id))
     // Critical news seen in the open app: no SMS fallback needed (best effort; the server decides).
-    if (message.critical) api.post('/api/me/notifications/seen', { event: message.id }).catch(() => undefined)
+    if (message.critical) data(http.POST('/api/me/notifications/seen', { body: { event: message.id } })).catch(() => undefined)
     listeners.forEach((l) => {
       try {
         l(message)

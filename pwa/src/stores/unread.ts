@@ -3,14 +3,8 @@
 // and nothing is asked.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import { api } from '@/api/client'
+import { data, http } from '@/api/http'
 import { useAuth } from '@/stores/auth'
-
-interface UnreadOut {
-  total: number
-  urgent: number
-  institutions: Array<{ institution_id: string; unread: number }>
-}
 
 export const useUnread = defineStore('unread', () => {
   const total = ref(0)
@@ -21,7 +15,7 @@ export const useUnread = defineStore('unread', () => {
       return
     }
     try {
-      const out = await api.get<UnreadOut>('/api/notices/unread')
+      const out = await data(http.GET('/api/notices/unread'))
       total.value = out.total
       urgent.value = out.urgent
     } catch {

@@ -17,8 +17,14 @@ export function cacheKey(path: string, query?: Query): string {
 }
 
 export async function cachedGet<T>(path: string, query?: Query, key = cacheKey(path, query)): Promise<Cached<T>> {
+  return kept(key, () => api.get<T>(path, query))
+}
+
+/** Any read kept on the device under `key` (a typed call: `kept(cacheKey(path), () => data(http.GET(...)))`):
+ *  fresh when the network works, the saved copy marked stale when it does not. */
+export async function kept<T>(key: string, read: () => Promise<T>): Promise<Cached<T>> {
   try {
-    const data = await api.get<T>(path, query)
+    const data = await read()
     const savedAt = new Date().toISOString()
     await set(key, { data, savedAt }, store()).catch(() => undefined)
     return { data, savedAt, stale: false }

@@ -1,7 +1,7 @@
 // Inside WeChat's built-in browser (UA "MicroMessenger"): WeChat sign-in, subscription messages
 // instead of Web Push, and the JS-SDK (bundled from the weixin-js-sdk package: the CSP allows
 // scripts from 'self' only) for the location. Outside WeChat none of this runs.
-import { api } from '@/api/client'
+import { data, http } from '@/api/http'
 import type { Schema } from '@/api/types'
 import { fromDisplay, type LatLng } from './geo'
 
@@ -15,7 +15,7 @@ let status: Promise<WeChatStatus> | null = null
 
 /** Whether the city switched WeChat on (cached for the page's life; off when unreachable). */
 export function wechatStatus(): Promise<WeChatStatus> {
-  status ??= api.get<WeChatStatus>('/api/wechat/status').catch(() => {
+  status ??= data(http.GET('/api/wechat/status')).catch(() => {
     status = null
     return { enabled: false, app_id: null, event_kinds: [] }
   })
@@ -43,7 +43,7 @@ export function wxReady(): Promise<Wx> {
   configured ??= (async () => {
     const wx = (await import('weixin-js-sdk')).default
     const url = location.href.split('#')[0]
-    const cfg = await api.get<Schema<'JsSdkConfigOut'>>(`/api/wechat/jssdk-config?url=${encodeURIComponent(url)}`)
+    const cfg = await data(http.GET('/api/wechat/jssdk-config', { params: { query: { url } } }))
     return new Promise<Wx>((resolve, reject) => {
       wx.config({
         debug: false,

@@ -1,7 +1,7 @@
 // Web Push for this device: the browser's PushManager subscription, registered with the API so it can
 // send notifications when the app is closed. The pure parts (key decoding, the request body, the
 // state) are exported for the unit tests; the rest talks to the browser and the API.
-import { api } from '@/api/client'
+import { data, http } from '@/api/http'
 import type { Schema } from '@/api/types'
 
 export type PushState = 'unsupported' | 'denied' | 'on' | 'off'
@@ -69,7 +69,7 @@ export async function enablePush(): Promise<PushState> {
   if (!pushSupported()) return 'unsupported'
   const permission = await Notification.requestPermission()
   if (permission !== 'granted') return pushState(true, permission, false)
-  const { public_key } = await api.get<Schema<'VapidKey'>>('/api/push/vapid-public-key')
+  const { public_key } = await data(http.GET('/api/push/vapid-public-key'))
   const reg = await registration()
   let sub = await reg.pushManager.getSubscription()
   if (!sub) {
@@ -78,7 +78,7 @@ export async function enablePush(): Promise<PushState> {
       applicationServerKey: base64UrlToUint8Array(public_key),
     })
   }
-  await api.post('/api/push/subscriptions', subscriptionBody(sub.toJSON()))
+  await data(http.POST('/api/push/subscriptions', { body: subscriptionBody(sub.toJSON()) }))
   return 'on'
 }
 
@@ -88,7 +88,7 @@ export async function disablePush(): Promise<PushState> {
   if (sub) {
     try {
       const body: Schema<'UnsubscribeIn'> = { endpoint: sub.endpoint }
-      await api.post('/api/push/unsubscribe', body)
+      await data(http.POST('/api/push/unsubscribe', { body }))
     } catch (err) {
       // 404: the server had already forgotten it; unsubscribe locally anyway
       if (!(err instanceof Error && 'status' in err && (err as { status: number }).status === 404)) throw err

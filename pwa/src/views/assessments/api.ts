@@ -1,11 +1,14 @@
-// The assessment screens' requests. The standard rarely changes: it is kept on the device.
-import { api } from '@/api/client'
-import { cachedGet } from '@/utils/offline'
-import type { AssessmentListItem, AssessmentOut, PublicAssessment, StandardOut } from './types'
+// The assessment screens' requests (typed: src/api/http.ts). The standard rarely changes: it is kept
+// on the device, and so is an institution's published history.
+import { data, http, type QueryOf } from '@/api/http'
+import { cacheKey, kept } from '@/utils/offline'
 
-export const getStandard = () => cachedGet<StandardOut>('/api/assessments/dimensions')
-export const getAssessment = (id: string) => api.get<AssessmentOut>(`/api/assessments/${id}`)
-export const listAssessments = (query: Record<string, string | number | boolean | undefined>) =>
-  api.get<AssessmentListItem[]>('/api/assessments', query)
+export const getStandard = () =>
+  kept(cacheKey('/api/assessments/dimensions'), () => data(http.GET('/api/assessments/dimensions')))
+export const getAssessment = (id: string) =>
+  data(http.GET('/api/assessments/{assessment_id}', { params: { path: { assessment_id: id } } }))
+export const listAssessments = (query: QueryOf<'/api/assessments'>) => data(http.GET('/api/assessments', { params: { query } }))
 export const publicHistory = (institutionId: string) =>
-  cachedGet<PublicAssessment[]>(`/api/institutions/${institutionId}/assessments`)
+  kept(cacheKey(`/api/institutions/${institutionId}/assessments`), () =>
+    data(http.GET('/api/institutions/{institution_id}/assessments', { params: { path: { institution_id: institutionId } } })),
+  )

@@ -1,7 +1,7 @@
 import type { RouteRecordRaw } from 'vue-router'
 
 export default [
-  { path: '/officer/assessments', component: () => import('./AssessmentList.vue'), meta: { role: 'officer' } },
+  { path: '/officer/assessments', component: () => import('./officer/AssessmentList.vue'), meta: { role: 'officer' } },
   { path: '/officer/assessments/new', component: () => import('./AssessmentForm.vue'), meta: { role: 'officer' } },
   { path: '/officer/assessments/:id/edit', component: () => import('./AssessmentForm.vue'), meta: { role: 'officer' } },
   // Officers and the institution's staff (the scope decides; others get 404). Live events link here.

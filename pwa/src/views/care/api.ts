@@ -1,9 +1,14 @@
-// The care screens' reads. Each keeps its last good answer on the device (cachedGet) so results,
-// bookings and applications stay readable offline; the search also keeps "the last search" whatever
+// The care screens' requests (typed: src/api/http.ts). Each read keeps its last good answer on the
+// device (kept) so results, bookings and applications stay readable offline; the search also keeps "the last search" whatever
 // its filters, so going offline after changing a filter still shows something, marked stale.
 import { ApiError, type Query } from '@/api/client'
-import { cachedGet, readCached, writeCached, type Cached } from '@/utils/offline'
-import type { Application, ApplicationDetail, Booking, BookingDetail, Child, InstitutionDetail, NearbyPage } from './types'
+import { data, http } from '@/api/http'
+import type { Schema } from '@/api/types'
+import { cacheKey, cachedGet, kept, readCached, writeCached, type Cached } from '@/utils/offline'
+import type { Band, NearbyPage } from './types'
+
+type ApplicationIn = Schema<'ApplicationIn'>
+type BookingIn = Schema<'BookingIn'>
 
 const LAST_SEARCH = 'care:nearby:last'
 
@@ -21,12 +26,36 @@ export async function searchNearby(query: Query): Promise<Cached<NearbyPage>> {
   }
 }
 
-export const getInstitution = (id: string) => cachedGet<InstitutionDetail>(`/api/institutions/${id}`)
-export const getChildren = () => cachedGet<Child[]>('/api/me/children')
-export const getBookings = () => cachedGet<Booking[]>('/api/bookings')
-export const getBooking = (id: string) => cachedGet<BookingDetail>(`/api/bookings/${id}`)
-export const getApplications = () => cachedGet<Application[]>('/api/applications')
-export const getApplication = (id: string) => cachedGet<ApplicationDetail>(`/api/applications/${id}`)
+const path = (id: string) => ({ params: { path: { institution_id: id } } })
+
+export const getInstitution = (id: string) =>
+  kept(cacheKey(`/api/institutions/${id}`), () => data(http.GET('/api/institutions/{institution_id}', path(id))))
+export const getChildren = () => kept(cacheKey('/api/me/children'), () => data(http.GET('/api/me/children')))
+export const getBookings = () => kept(cacheKey('/api/bookings'), () => data(http.GET('/api/bookings')))
+export const getBooking = (id: string) =>
+  kept(cacheKey(`/api/bookings/${id}`), () =>
+    data(http.GET('/api/bookings/{booking_id}', { params: { path: { booking_id: id } } })),
+  )
+export const getApplications = () => kept(cacheKey('/api/applications'), () => data(http.GET('/api/applications')))
+export const getApplication = (id: string) =>
+  kept(cacheKey(`/api/applications/${id}`), () =>
+    data(http.GET('/api/applications/{application_id}', { params: { path: { application_id: id } } })),
+  )
+
+export const getSlots = (id: string, day: string, band: Band) =>
+  data(http.GET('/api/institutions/{institution_id}/slots', { params: { path: { institution_id: id }, query: { day, band } } }))
+
+export const apply = (body: ApplicationIn, idempotencyKey: string) =>
+  data(http.POST('/api/applications', { params: { header: { 'Idempotency-Key': idempotencyKey } }, body }))
+export const book = (body: BookingIn, idempotencyKey: string) =>
+  data(http.POST('/api/bookings', { params: { header: { 'Idempotency-Key': idempotencyKey } }, body }))
+
+export const acceptOffer = (id: string) =>
+  data(http.POST('/api/applications/{application_id}/accept', { params: { path: { application_id: id } } }))
+export const withdrawApplication = (id: string, reason: string | null) =>
+  data(http.POST('/api/applications/{application_id}/withdraw', { params: { path: { application_id: id } }, body: { reason } }))
+export const cancelBooking = (id: string, reason: string) =>
+  data(http.POST('/api/bookings/{booking_id}/cancel', { params: { path: { booking_id: id } }, body: { reason } }))
 
 /** A fresh Idempotency-Key for one attempt at a creation (a retry of the same attempt reuses it). */
 export function newIdempotencyKey(): string {

@@ -46,4 +46,10 @@ export default [
     meta: { role: 'parent' },
     beforeEnter: staffElsewhere,
   },
+  // Institution staff: the enrolment queue.
+  {
+    path: '/staff/:institutionId([0-9a-fA-F-]{36})/applications',
+    component: () => import('./staff/StaffApplications.vue'),
+    meta: { role: 'staff' },
+  },
 ] satisfies RouteRecordRaw[]

@@ -19,4 +19,10 @@ export default [
       return true
     },
   },
+  // Institution staff read their institution's complaints (the pattern keeps /staff/complaints/:id apart).
+  { path: `/staff/:institutionId([0-9a-fA-F-]{36})/complaints`, component: () => import('./staff/StaffComplaints.vue'), meta: { role: 'staff' } },
+  { path: '/staff/complaints/:id', component: () => import('./staff/StaffComplaint.vue'), meta: { role: 'staff' } },
+  // Officers and city admins: the complaint desk.
+  { path: '/officer', component: () => import('./officer/OfficerHome.vue'), meta: { role: 'officer' } },
+  { path: '/officer/complaints/:id', component: () => import('./officer/OfficerComplaint.vue'), meta: { role: 'officer' } },
 ] satisfies RouteRecordRaw[]

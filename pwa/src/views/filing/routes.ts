@@ -4,10 +4,10 @@ const INST = ':institutionId([0-9a-fA-F-]{36})'
 
 export default [
   // The institution's admins keep the filing; its staff read it.
-  { path: `/staff/${INST}/filing`, component: () => import('./StaffFiling.vue'), meta: { role: 'staff' } },
+  { path: `/staff/${INST}/filing`, component: () => import('./staff/StaffFiling.vue'), meta: { role: 'staff' } },
   // Health officers (their units) and city admins review.
-  { path: '/officer/filings', component: () => import('./FilingQueue.vue'), meta: { role: 'officer' } },
-  { path: '/officer/filings/:id', component: () => import('./FilingReview.vue'), meta: { role: 'officer' } },
+  { path: '/officer/filings', component: () => import('./officer/FilingQueue.vue'), meta: { role: 'officer' } },
+  { path: '/officer/filings/:id', component: () => import('./officer/FilingReview.vue'), meta: { role: 'officer' } },
   // Live events (filing.submitted/approved/returned) link here: officers to the review, staff to their filing.
   { path: '/filing/:id', component: () => import('./FilingOpen.vue'), meta: { auth: true } },
 ] satisfies RouteRecordRaw[]

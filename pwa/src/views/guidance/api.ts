@@ -1,30 +1,36 @@
-import { api, type Query } from '@/api/client'
-import type { Schema } from '@/api/types'
-import { cachedGet } from '@/utils/offline'
-import type {
-  EventIn,
-  GuidanceEventDetail,
-  GuidancePage,
-  HostedEvent,
-  HostedEventDetail,
-  Registration,
-} from './types'
+// The guidance screens' requests (typed: src/api/http.ts). My registrations and the units are kept on
+// the device.
+import { data, http, type QueryOf } from '@/api/http'
+import { cacheKey, kept } from '@/utils/offline'
+import type { EventIn } from './types'
 
-export const listEvents = (query: Query) => api.get<GuidancePage>('/api/guidance/events', query)
-export const getEvent = (id: string) => api.get<GuidanceEventDetail>(`/api/guidance/events/${id}`)
-export const myRegistrations = () => cachedGet<Registration[]>('/api/guidance/registrations')
-export const getUnits = () => cachedGet<Schema<'UnitOut'>[]>('/api/units')
+export const listEvents = (query: QueryOf<'/api/guidance/events'>) => data(http.GET('/api/guidance/events', { params: { query } }))
+export const getEvent = (id: string) =>
+  data(http.GET('/api/guidance/events/{event_id}', { params: { path: { event_id: id } } }))
+export const myRegistrations = () =>
+  kept(cacheKey('/api/guidance/registrations'), () => data(http.GET('/api/guidance/registrations')))
+export const getUnits = () => kept(cacheKey('/api/units'), () => data(http.GET('/api/units')))
 
 export const register = (eventId: string, childId: string | null, idempotencyKey: string) =>
-  api.post<Registration>(`/api/guidance/events/${eventId}/registrations`, childId ? { child_id: childId } : {}, {
-    'Idempotency-Key': idempotencyKey,
-  })
-export const cancelRegistration = (id: string) => api.post<Registration>(`/api/guidance/registrations/${id}/cancel`, {})
+  data(
+    http.POST('/api/guidance/events/{event_id}/registrations', {
+      params: { path: { event_id: eventId }, header: { 'Idempotency-Key': idempotencyKey } },
+      body: childId ? { child_id: childId } : {},
+    }),
+  )
+export const cancelRegistration = (id: string) =>
+  data(http.POST('/api/guidance/registrations/{registration_id}/cancel', { params: { path: { registration_id: id } } }))
 
-export const hostedEvents = (past: boolean) => api.get<HostedEvent[]>('/api/guidance/hosted', { past })
-export const hostedEvent = (id: string) => api.get<HostedEventDetail>(`/api/guidance/hosted/${id}`)
-export const publishEvent = (body: EventIn) => api.post<HostedEventDetail>('/api/guidance/events', body)
+export const hostedEvents = (past: boolean) => data(http.GET('/api/guidance/hosted', { params: { query: { past } } }))
+export const hostedEvent = (id: string) =>
+  data(http.GET('/api/guidance/hosted/{event_id}', { params: { path: { event_id: id } } }))
+export const publishEvent = (body: EventIn) => data(http.POST('/api/guidance/events', { body }))
 export const markAttendance = (eventId: string, regId: string, status: 'attended' | 'no_show') =>
-  api.post<HostedEventDetail>(`/api/guidance/hosted/${eventId}/registrations/${regId}/attendance`, { status })
+  data(
+    http.POST('/api/guidance/hosted/{event_id}/registrations/{registration_id}/attendance', {
+      params: { path: { event_id: eventId, registration_id: regId } },
+      body: { status },
+    }),
+  )
 export const cancelEvent = (eventId: string, reason: string) =>
-  api.post<HostedEventDetail>(`/api/guidance/hosted/${eventId}/cancel`, { reason })
+  data(http.POST('/api/guidance/hosted/{event_id}/cancel', { params: { path: { event_id: eventId } }, body: { reason } }))

@@ -1,5 +1,5 @@
 // Pure logic of the guidance screens (tested in tests/guidance.test.ts).
-import type { Query } from '@/api/client'
+import type { QueryOf } from '@/api/http'
 import type { EventIn, GuidanceEvent, HostedRegistration, Kind, Registration } from './types'
 
 export const PAGE_SIZE = 20
@@ -10,7 +10,7 @@ export interface ListFilters {
 }
 
 /** The query for one page of upcoming events. */
-export function listQuery(filters: ListFilters, offset = 0): Query {
+export function listQuery(filters: ListFilters, offset = 0): QueryOf<'/api/guidance/events'> {
   return {
     kind: filters.kind || undefined,
     unit: filters.unit || undefined,

@@ -14,12 +14,12 @@ export default [
   { path: `/guidance/:id${UUID}`, component: () => import('./GuidanceEvent.vue') },
   { path: '/guidance/registrations', component: () => import('./MyGuidance.vue'), meta: { role: 'parent', tab: 'me' } },
   { path: `/guidance/registrations/:id${UUID}`, component: () => import('./MyGuidance.vue'), meta: { role: 'parent' } },
-  { path: '/guidance/host', component: () => import('./GuidanceHost.vue'), meta: { auth: true }, beforeEnter: hostsOnly },
+  { path: '/guidance/host', component: () => import('./staff/GuidanceHost.vue'), meta: { auth: true }, beforeEnter: hostsOnly },
   { path: '/guidance/host/new', component: () => import('./GuidancePublish.vue'), meta: { auth: true }, beforeEnter: hostsOnly },
-  { path: `/guidance/host/:id${UUID}`, component: () => import('./GuidanceAttendance.vue'), meta: { auth: true }, beforeEnter: hostsOnly },
+  { path: `/guidance/host/:id${UUID}`, component: () => import('./staff/GuidanceAttendance.vue'), meta: { auth: true }, beforeEnter: hostsOnly },
   {
     path: `/staff/:institutionId${UUID}/guidance`,
-    component: () => import('./GuidanceHost.vue'),
+    component: () => import('./staff/GuidanceHost.vue'),
     meta: { role: 'staff' },
   },
 ] satisfies RouteRecordRaw[]

@@ -1,5 +1,6 @@
 // Pure rules of the officer console (unit-tested in tests/officer.test.ts).
 import type { ComplaintStatus, DeskItem } from './types'
+import type { QueryOf } from '@/api/http'
 
 export const OPEN: ComplaintStatus[] = ['received', 'accepted', 'investigating']
 export const CLOSED: ComplaintStatus[] = ['resolved', 'rejected', 'duplicate', 'referred']
@@ -58,13 +59,14 @@ export interface QueueFilters {
 }
 
 /** The query string of GET /api/complaints/desk for the filters. */
-export function queueQuery(f: QueueFilters, limit: number, offset: number): Record<string, string | number | boolean | string[] | undefined> {
+export function queueQuery(f: QueueFilters, limit: number, offset: number): QueryOf<'/api/complaints/desk'> {
   return {
     status: f.status === 'all' ? ALL_STATUSES : f.status ? [f.status] : undefined,
-    category: f.category || undefined,
+    // the filter comes from the address bar: the API refuses an unknown category with its 400
+    category: (f.category || undefined) as QueryOf<'/api/complaints/desk'>['category'],
     unit: f.unit ? Number(f.unit) : undefined,
     overdue: f.overdue || undefined,
-    urgent: f.urgent || undefined,
+    urgent: f.urgent ? f.urgent === 'true' : undefined,
     limit,
     offset,
   }

@@ -1,5 +1,5 @@
 // 我的数据: the pure parts (file name, the erasure request) and the two calls.
-import { api } from '@/api/client'
+import { data as answer, http } from '@/api/http'
 import type { Schema } from '@/api/types'
 
 export type ConfirmMode = 'password' | 'code'
@@ -22,7 +22,7 @@ export function eraseBody(mode: ConfirmMode, value: string): { body: EraseBody }
 
 /** Fetch the export and hand it to the browser as a file download. */
 export async function downloadExport(): Promise<FamilyExport> {
-  const data = await api.get<FamilyExport>('/api/me/export')
+  const data = await answer(http.GET('/api/me/export'))
   const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })
   const url = URL.createObjectURL(blob)
   try {
@@ -39,5 +39,5 @@ export async function downloadExport(): Promise<FamilyExport> {
 }
 
 export function erase(body: EraseBody): Promise<Erasure> {
-  return api.post<Erasure>('/api/me/erase', body)
+  return answer(http.POST('/api/me/erase', { body }))
 }

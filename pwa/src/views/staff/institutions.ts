@@ -1,6 +1,6 @@
 // Names (and the few facts the console needs) of the staff's institutions, fetched once per session.
 import { reactive } from 'vue'
-import { api } from '@/api/client'
+import { data, http } from '@/api/http'
 import type { InstitutionBrief } from './types'
 
 const known = reactive<Record<string, InstitutionBrief>>({})
@@ -14,7 +14,7 @@ export async function loadInstitution(id: string): Promise<InstitutionBrief> {
   if (known[id]) return known[id]
   let p = pending.get(id)
   if (!p) {
-    p = api.get<InstitutionBrief>(`/api/institutions/${id}`).then((inst) => {
+    p = data(http.GET('/api/institutions/{institution_id}', { params: { path: { institution_id: id } } })).then((inst) => {
       known[id] = inst
       return inst
     })

@@ -1,6 +1,7 @@
 // The dashboard's pure rules: month ranges, the query string, the headline cards, and the ECharts
 // options built from an /api/statistics/overview answer. No ECharts import here (options are plain data).
 import { buildUrl } from '@/api/client'
+import type { QueryOf } from '@/api/http'
 import type { AreaFigures, MonthFigures, Overview } from './types'
 
 export const MAX_MONTHS = 36
@@ -45,8 +46,8 @@ export function rangeProblem(r: Range): 'order' | 'tooLong' | null {
   return null
 }
 
-export function statsQuery(r: Range, unit: string): Record<string, string | undefined> {
-  return { from: r.from, to: r.to, unit: unit || undefined }
+export function statsQuery(r: Range, unit: string): QueryOf<'/api/statistics/overview'> {
+  return { from: r.from, to: r.to, unit: unit ? Number(unit) : undefined }
 }
 
 export function csvUrl(r: Range, unit: string): string {
