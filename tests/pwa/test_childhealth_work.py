@@ -124,17 +124,61 @@ def test_the_admin_sets_the_entry_check_rule(new_context) -> None:  # type: igno
     audited(admin)
 
 
+def place_children(parent, staff, application: dict, n: int) -> None:  # type: ignore[no-untyped-def]
+    """``n`` more children of the parent, of the enrolled child's age, holding a place (accepted) in
+    its class — through the app's own flow: add the child, apply, the institution offers, the parent accepts."""
+    birth = next(c for c in parent.request.get("/api/me/children").json() if c["id"] == application["child_id"])[
+        "birth_date"
+    ]
+    today = staff.evaluate("new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10)")  # Beijing date
+    for i in range(n):
+        r = parent.request.post(
+            "/api/me/children",
+            data={
+                "name": f"聚集测试 宝宝{i + 1}",
+                "birth_date": birth,
+                "relation": "mother",
+                "consent": {"policy_version": "2026-12", "accepted": True},
+            },
+            headers=csrf(parent),
+        )
+        assert r.status == 201, r.text()
+        r = parent.request.post(
+            "/api/applications",
+            data={
+                "child_id": r.json()["id"],
+                "institution_id": application["institution_id"],
+                "mode": "full_day",
+                "start_date": today,
+                "class_id": application["class_id"],
+            },
+            headers=csrf(parent),
+        )
+        assert r.status == 201, r.text()
+        app_id = r.json()["id"]
+        r = staff.request.post(
+            f"/api/institutions/{application['institution_id']}/applications/{app_id}/offer", headers=csrf(staff)
+        )
+        assert r.ok, r.text()
+        r = parent.request.post(f"/api/applications/{app_id}/accept", headers=csrf(parent))
+        assert r.ok, r.text()
+
+
 def test_an_officer_opens_a_cluster_alert_with_a_reason(new_context) -> None:  # type: ignore[no-untyped-def]
     staff = new_context().new_page()
     sign_in(staff, STAFF)
     institution_id = staff.request.get("/api/me").json()["roles"][0]["institution_id"]
-    desk = staff.request.get(f"/api/institutions/{institution_id}/desk").json()
-    # A class with three children in care; each has a rash today.
-    screen = next(
-        s
-        for s in (staff.request.get(f"/api/childhealth/classes/{c['id']}/checks").json() for c in desk["classes"])
-        if len(s["children"]) >= 3
+    parent = new_context().new_page()
+    sign_in(parent, PARENT)
+    application = next(
+        a
+        for a in parent.request.get("/api/applications").json()
+        if a["institution_id"] == institution_id and a["status"] == "enrolled"
     )
+    # Three children of the class have a rash today (the demo class has one or two: two more join).
+    place_children(parent, staff, application, 2)
+    screen = staff.request.get(f"/api/childhealth/classes/{application['class_id']}/checks").json()
+    assert len(screen["children"]) >= 3
     raised = []
     for child in screen["children"][:3]:
         r = staff.request.post(
@@ -176,6 +220,8 @@ def test_an_officer_opens_a_cluster_alert_with_a_reason(new_context) -> None:  #
     city = new_context().new_page()
     sign_in(city, CITY_ADMIN)
     child_id = screen["children"][0]["child_id"]
-    entries = city.request.get("/api/audit", params={"child_id": child_id}).json()
+    entries = city.request.get(
+        "/api/audit", params={"child_id": child_id, "action": "childhealth.cluster_access"}
+    ).json()
     rows = entries["items"] if isinstance(entries, dict) else entries
     assert any(reason in str(e) for e in rows), rows
