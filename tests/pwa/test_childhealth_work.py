@@ -194,7 +194,7 @@ def test_an_officer_opens_a_cluster_alert_with_a_reason(new_context) -> None:  #
     sign_in(officer, HEALTH_OFFICER)
     officer.goto("/officer")
     officer.get_by_test_id("officer-health-clusters").click()
-    officer.wait_for_url(re.compile(r"/officer/health/clusters$"))
+    officer.wait_for_url(re.compile(r"/health/clusters$"))
     alert = officer.get_by_test_id("cluster-alert").filter(has_text=screen["class_name"]).filter(has_text="皮疹")
     expect(alert).to_contain_text("3 名幼儿")
     for child in screen["children"][:3]:
@@ -202,7 +202,7 @@ def test_an_officer_opens_a_cluster_alert_with_a_reason(new_context) -> None:  #
     audited(officer)
 
     alert.get_by_role("button", name=re.compile("^查看明细")).click()
-    officer.wait_for_url(re.compile(rf"/officer/health/clusters/{alert_id}$"))
+    officer.wait_for_url(re.compile(rf"/health/clusters/{alert_id}$"))
     audited(officer)
     officer.get_by_role("button", name="说明理由并查看").click()
     expect(officer.get_by_text("请填写至少4个字的理由")).to_be_visible()  # no reason: nothing is read
