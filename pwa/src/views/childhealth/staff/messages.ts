@@ -21,7 +21,9 @@ export default {
       noFollowUp: '各项指标在参考范围内，无需随访',
       history: '测量记录',
       none: '还没有测量记录',
-      ageDays: '月龄 {m} 个月',
+      ageMonths: '月龄 {m} 个月',
+      cm: '{what} {v} 厘米',
+      kg: '{what} {v} 千克',
       zscore: 'Z 评分 {z}，第{p}百分位',
     },
     entry: {
