@@ -19,7 +19,10 @@ from backend.core.config import REPO_ROOT
 from backend.core.errors import http_exception_handler
 from backend.core.static import negotiate
 
-NOT_APP_PREFIXES = ("/api/", "/ws", "/schema", "/open311/", "/health", "/assets/", "/icons/")
+NOT_APP_PREFIXES = ("/api/", "/ws", "/schema", "/open311/", "/assets/", "/icons/")
+# The liveness probe is exactly /health; the app's health screens live under /health/ (the links of the
+# health_follow_up and health_cluster events: realtime/events.py).
+NOT_APP_PATHS = ("/health",)
 
 
 def pwa_directory(configured: Path | None = None) -> Path:
@@ -36,6 +39,7 @@ def is_app_page(request: Request[Any, Any, Any]) -> bool:
     return (
         request.method == "GET"
         and not path.startswith(NOT_APP_PREFIXES)
+        and path.rstrip("/") not in NOT_APP_PATHS
         and "." not in path.rsplit("/", 1)[-1]  # a missing file (x.js, y.png) stays a 404
         and "text/html" in request.headers.get("accept", "")
     )

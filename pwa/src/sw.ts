@@ -19,7 +19,7 @@ precacheAndRoute(self.__WB_MANIFEST)
 // The API, the socket and the docs are never answered with the app's page.
 registerRoute(
   new NavigationRoute(createHandlerBoundToURL('/index.html'), {
-    denylist: [/^\/api\//, /^\/ws/, /^\/schema/, /^\/open311\//, /^\/health/],
+    denylist: [/^\/api\//, /^\/ws/, /^\/schema/, /^\/open311\//, /^\/health\/?$/],
   }),
 )
 

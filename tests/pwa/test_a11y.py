@@ -72,10 +72,18 @@ SCREENS = {
         "/staff/{desk}/notices",
         "/staff/{desk}/complaints",
         "/guidance/host/new",
+        "/health/follow-ups",
+        "/health/clusters",
         "/notices",
         "/me",
     ],
-    "admin": ["/staff/{desk}", "/staff/{desk}/notices/new", "/staff/{desk}/roster", "/me"],
+    "admin": [
+        "/staff/{desk}",
+        "/staff/{desk}/notices/new",
+        "/staff/{desk}/roster",
+        "/health/institutions/{desk}/settings",
+        "/me",
+    ],
     "officer": [
         "/officer",
         "/officer/assessments",
@@ -83,10 +91,19 @@ SCREENS = {
         "/officer/filings",
         "/officer/blacklist",
         "/officer/blacklist/new",
+        "/health/clusters",
         "/stats",
         "/me",
     ],
-    "city-admin": ["/officer", "/stats", "/stats/supply", "/officer/imports", "/officer/audit", "/me"],
+    "city-admin": [
+        "/officer",
+        "/health/clusters",
+        "/stats",
+        "/stats/supply",
+        "/officer/imports",
+        "/officer/audit",
+        "/me",
+    ],
 }
 
 

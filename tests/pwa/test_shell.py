@@ -43,3 +43,9 @@ def test_deep_links_are_the_app_and_unknown_api_paths_stay_json(e2e_server) -> N
     assert api.status_code == 404 and api.json()["code"] == "not_found"
     asset = httpx.get(e2e_server.base_url + "/assets/missing.js", headers={"Accept": "text/html"})
     assert asset.status_code == 404
+    # The liveness probe is exactly /health; the health screens under /health/ are the app (the links of
+    # the health_follow_up and health_cluster events).
+    probe = httpx.get(e2e_server.base_url + "/health", headers={"Accept": "text/html"})
+    assert probe.json()["status"] == "ok"
+    screen = httpx.get(e2e_server.base_url + "/health/follow-ups", headers={"Accept": "text/html"})
+    assert screen.status_code == 200 and '<div id="app">' in screen.text

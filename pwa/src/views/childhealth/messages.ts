@@ -1,6 +1,11 @@
+import officer from './officer/messages'
+import staff from './staff/messages'
+
 export default {
   'zh-CN': {
     childhealth: {
+      ...staff,
+      ...officer,
       title: '生长曲线',
       entry: '生长曲线',
       standard: '参照标准：世界卫生组织（WHO）2006年儿童生长标准',
