@@ -276,6 +276,15 @@ async def test_bad_search_input_is_rejected(client):
     assert r.status_code == 422 and r.json()["code"] == "invalid_cursor"
 
 
+def test_a_price_cap_is_a_bound_parameter_of_a_statement_built_once():
+    a, pa = queries.nearby_statement(queries.NearbyQuery(lat=46.5, lng=125.0, max_price=1000))
+    b, pb = queries.nearby_statement(queries.NearbyQuery(lat=46.6, lng=125.1, max_price=3000))
+    assert a is b  # one statement for the filter combination, new values each time
+    assert (pa["max_price_fen"], pb["max_price_fen"]) == (100_000, 300_000)  # yuan → fen
+    assert "300000" not in str(b.compile())
+    assert "max_price_fen" not in queries.nearby_statement(queries.NearbyQuery(lat=46.5, lng=125.0))[1]
+
+
 def _plan_nodes(plan: dict):
     yield plan
     for child in plan.get("Plans", []):
@@ -324,6 +333,7 @@ async def test_small_tables_use_the_gist_index(db):
     for q in (
         queries.NearbyQuery(lat=46.5, lng=125.5, radius_m=3000),
         queries.NearbyQuery(lat=46.5, lng=125.5, radius_m=3000, age_months=14, vacancy=True, mode="full_day"),
+        queries.NearbyQuery(lat=46.5, lng=125.5, radius_m=3000, max_price=2000),
     ):
         plan = await _plan(db, q)
         scans = _earth_index_scans(plan)
