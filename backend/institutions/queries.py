@@ -60,7 +60,14 @@ from backend.core.errors import NotFound, RuleViolation
 from backend.files.models import Upload
 from backend.government.models import Unit
 from backend.institutions.models import CareClass, Institution, InstitutionMode
-from backend.institutions.rules import CLASS_RULES, MODE_NAMES_ZH, FilingStatus, class_types_for_age
+from backend.institutions.rules import CLASS_RULES, MODE_NAMES_ZH, FilingStatus, PriceUnit, class_types_for_age
+
+MAX_PRICE_DOC = (
+    "Only institutions with a monthly fee of at most this many yuan: a mode priced per month (全日托 or 半日托 "
+    "by the month) at or under it; with `mode`, that mode, priced per month. Hourly and per-day prices are not "
+    "monthly fees and never match"
+)
+MAX_PRICE_LIMIT = 100_000  # yuan; the price_range check allows up to 10,000,000 fen
 
 
 def _key(name: str) -> Any:
@@ -301,17 +308,21 @@ def _filters(
     text_query: bool,
     grade: bool = False,
     filed: bool = False,
+    price: bool = False,
 ) -> list[Any]:
     conds: list[Any] = [~institution_blacklisted(Institution.id)]  # the public search hides blacklisted ones
     if filed:
         conds.append(Institution.filing_status == FilingStatus.FILED.value)
-    if mode:
-        conds.append(
-            exists().where(
-                InstitutionMode.institution_id == Institution.id,
-                InstitutionMode.mode == bindparam("mode", type_=String),
-            )
-        )
+    if mode or price:
+        # One mode row that is the chosen mode (if any) and, with a price cap, priced per month within it
+        # (see ``MAX_PRICE_DOC``): hourly and per-day prices are not monthly fees and never match.
+        mode_cond = [InstitutionMode.institution_id == Institution.id]
+        if mode:
+            mode_cond.append(InstitutionMode.mode == bindparam("mode", type_=String))
+        if price:
+            mode_cond.append(InstitutionMode.price_unit == _sql_literal(PriceUnit.MONTH.value))
+            mode_cond.append(InstitutionMode.price_fen <= bindparam("max_price_fen", type_=Integer))
+        conds.append(exists().where(*mode_cond))
     if age_filtered or vacancy:
         class_cond = [CareClass.institution_id == Institution.id]
         if age_filtered:
@@ -334,9 +345,16 @@ def _filters(
 
 
 def _filter_params(
-    *, types: list[str] | None, mode: str | None, q: str | None, min_grade: str | None = None
+    *,
+    types: list[str] | None,
+    mode: str | None,
+    q: str | None,
+    min_grade: str | None = None,
+    max_price: int | None = None,
 ) -> dict[str, Any]:
     params: dict[str, Any] = {}
+    if max_price is not None:
+        params["max_price_fen"] = max_price * 100  # yuan → fen, as prices are stored
     if min_grade is not None:
         params["min_grade"] = min_grade
     if types is not None:
@@ -365,6 +383,7 @@ class NearbyQuery:
     cursor: str | None = None
     min_grade: str | None = None  # latest published quality grade at least this (A best)
     filed: bool = False  # only institutions whose filing (备案) is approved
+    max_price: int | None = None  # yuan per month (MAX_PRICE_DOC)
 
 
 @lru_cache(maxsize=128)
@@ -377,6 +396,7 @@ def _nearby_statement(
     after_cursor: bool,
     grade: bool = False,
     filed: bool = False,
+    price: bool = False,
 ) -> Select[Any]:
     point = func.ll_to_earth(Institution.lat, Institution.lng)
     centre = func.ll_to_earth(bindparam("lat", type_=Float), bindparam("lng", type_=Float))
@@ -393,6 +413,7 @@ def _nearby_statement(
             text_query=text_query,
             grade=grade,
             filed=filed,
+            price=price,
         ),
     )
     if after_cursor:
@@ -423,13 +444,14 @@ def nearby_statement(query: NearbyQuery) -> tuple[Select[Any], dict[str, Any]]:
         query.cursor is not None,
         query.min_grade is not None,
         query.filed,
+        query.max_price is not None,
     )
     params: dict[str, Any] = {
         "lat": query.lat,
         "lng": query.lng,
         "radius": float(query.radius_m),
         "limit": query.limit + 1,
-        **_filter_params(types=types, mode=query.mode, q=query.q, min_grade=query.min_grade),
+        **_filter_params(types=types, mode=query.mode, q=query.q, min_grade=query.min_grade, max_price=query.max_price),
     }
     if query.cursor is not None:
         params["after_chord"], params["after_id"] = decode_cursor(query.cursor, (float, uuid.UUID))

@@ -103,6 +103,9 @@ class InstitutionController(Controller):
         cursor: Cursor = None,
         min_grade: MinGrade = None,
         filed: Annotated[bool, QueryParameter(description="Only institutions whose filing (备案) is approved")] = False,
+        max_price: Annotated[
+            int | None, QueryParameter(ge=1, le=queries.MAX_PRICE_LIMIT, description=queries.MAX_PRICE_DOC)
+        ] = None,
     ) -> Response[NearbyPage]:
         """Nearest first, with `distance_m` (great-circle metres). With `age_months`, each institution shows only
         the classes that fit that age, and institutions without one are left out."""
@@ -122,6 +125,7 @@ class InstitutionController(Controller):
                     cursor=cursor,
                     min_grade=min_grade,
                     filed=filed,
+                    max_price=max_price,
                 ),
             )
         )

@@ -10,16 +10,18 @@ import type { Application, Booking, ClassOut, ModeOut, SlotOut } from '@/views/c
 describe('search filters', () => {
   it('round-trips through the query string, leaving defaults out', () => {
     expect(filtersToQuery(defaultFilters())).toEqual({})
-    const f = { ...defaultFilters(), mode: 'hourly' as const, age: 26, vacancy: true, inclusive: true, radius: 10000, lat: 46.63, lng: 125.11, view: 'map' as const, q: '阳光' }
+    const f = { ...defaultFilters(), mode: 'hourly' as const, age: 26, vacancy: true, inclusive: true, maxPrice: 2000, radius: 10000, lat: 46.63, lng: 125.11, view: 'map' as const, q: '阳光' }
     const q = filtersToQuery(f)
-    expect(q).toEqual({ mode: 'hourly', age: '26', vacancy: '1', inclusive: '1', radius: '10000', lat: '46.63000', lng: '125.11000', view: 'map', q: '阳光' })
+    expect(q).toEqual({ mode: 'hourly', age: '26', vacancy: '1', inclusive: '1', price: '2000', radius: '10000', lat: '46.63000', lng: '125.11000', view: 'map', q: '阳光' })
     expect(filtersFromQuery(q)).toEqual(f)
   })
   it('ignores invalid values in the URL', () => {
-    const f = filtersFromQuery({ mode: 'nightly', age: '40', radius: '7', lat: '91', lng: '10', view: 'globe', vacancy: 'yes' })
+    const f = filtersFromQuery({ mode: 'nightly', age: '40', radius: '7', lat: '91', lng: '10', view: 'globe', vacancy: 'yes', price: '1999' })
     expect(f).toEqual(defaultFilters())
     expect(filtersFromQuery({ age: ['3', '9'] }).age).toBe(3)
     expect(filtersFromQuery({ age: '2.5' }).age).toBeNull()
+    expect(filtersFromQuery({ price: 'abc' }).maxPrice).toBeNull()
+    expect(filtersFromQuery({ price: '3000' }).maxPrice).toBe(3000)
   })
   it('maps to the nearby API query, sending only chosen filters', () => {
     const base = nearbyQuery(defaultFilters(), { lat: 46.630001234, lng: 125.11 })
@@ -31,7 +33,9 @@ describe('search filters', () => {
     expect(filtersToQuery(all)).toEqual({ filed: '0' })
     expect(nearbyQuery(all, { lat: 46.6, lng: 125.1 }).filed).toBeUndefined()
     const q = nearbyQuery({ ...defaultFilters(), mode: 'full_day', age: 0, vacancy: true }, { lat: 46.6, lng: 125.1 })
-    expect(q).toMatchObject({ mode: 'full_day', age_months: 0, vacancy: true, inclusive: undefined })
+    expect(q).toMatchObject({ mode: 'full_day', age_months: 0, vacancy: true, inclusive: undefined, max_price: undefined })
+    // The monthly cap goes to the API as max_price (yuan).
+    expect(nearbyQuery({ ...defaultFilters(), maxPrice: 1000 }, { lat: 46.6, lng: 125.1 }).max_price).toBe(1000)
     // A name search goes to the API as q; blank is no filter.
     expect(nearbyQuery({ ...defaultFilters(), q: '萨尔图' }, { lat: 46.6, lng: 125.1 }).q).toBe('萨尔图')
     expect(filtersFromQuery({ q: '  ' }).q).toBe('')

@@ -38,6 +38,8 @@ class Point:
     lat: float
     lng: float
     vacancy: bool
+    price_fen: int = 100000  # full-day price, in fen per ``price_unit``
+    price_unit: str = "month"
 
 
 def institution_rows(points: list[Point], unit_code: int = 230602) -> tuple[list[dict], list[dict], list[dict]]:
@@ -68,7 +70,7 @@ def institution_rows(points: list[Point], unit_code: int = 230602) -> tuple[list
                 "offline_count": 5 if p.vacancy else 10,
             }
         )
-        modes.append({"institution_id": p.id, "mode": "full_day", "price_fen": 100000, "price_unit": "month"})
+        modes.append({"institution_id": p.id, "mode": "full_day", "price_fen": p.price_fen, "price_unit": p.price_unit})
     return insts, classes, modes
 
 
@@ -81,8 +83,19 @@ async def insert_points(session, points: list[Point]) -> None:
         await session.flush()
 
 
-def oracle(points: list[Point], lat: float, lng: float, radius: float, vacancy: bool) -> list[tuple[float, uuid.UUID]]:
-    hits = [(haversine_m(lat, lng, p.lat, p.lng), p.id) for p in points if not vacancy or p.vacancy]
+def within_budget(p: Point, max_price: int | None) -> bool:
+    """A monthly fee of at most ``max_price`` yuan (per-day prices never match)."""
+    return max_price is None or (p.price_unit == "month" and p.price_fen <= max_price * 100)
+
+
+def oracle(
+    points: list[Point], lat: float, lng: float, radius: float, vacancy: bool, max_price: int | None = None
+) -> list[tuple[float, uuid.UUID]]:
+    hits = [
+        (haversine_m(lat, lng, p.lat, p.lng), p.id)
+        for p in points
+        if (not vacancy or p.vacancy) and within_budget(p, max_price)
+    ]
     return sorted((d, i) for d, i in hits if d <= radius)
 
 
@@ -105,19 +118,32 @@ async def page_through(session, q: queries.NearbyQuery) -> list[tuple[float, uui
 
 # Coordinates in micro-degrees around a centre far from any other test data.
 offsets = st.tuples(st.integers(-40_000, 40_000), st.integers(-40_000, 40_000), st.booleans())
+# A full-day price: a monthly fee around the cap values below (yuan × 100, 1 fen either side), or per day.
+prices = st.one_of(
+    st.tuples(
+        st.sampled_from([1500, 2000, 3000]).flatmap(lambda y: st.sampled_from([y * 100 - 1, y * 100, y * 100 + 1])),
+        st.just("month"),
+    ),
+    st.tuples(st.integers(100_000, 400_000), st.just("month")),
+    st.tuples(st.integers(5_000, 20_000), st.just("day")),
+)
 
 
 @hsettings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(
     centre=st.tuples(st.integers(-60, 60), st.integers(-170, 170)),
-    raw=st.lists(offsets, max_size=40),
+    raw=st.lists(st.tuples(offsets, prices), max_size=40),
     radius=st.integers(50, 9000).map(lambda r: r + 0.5),
     limit=st.integers(1, 12),
     vacancy=st.booleans(),
+    max_price=st.none() | st.sampled_from([1500, 2000, 3000]),
 )
-def test_nearby_matches_the_haversine_oracle(database_url, centre, raw, radius, limit, vacancy):
+def test_nearby_matches_the_haversine_oracle(database_url, centre, raw, radius, limit, vacancy, max_price):
     clat, clng = centre[0] + 0.25, centre[1] + 0.25
-    points = [Point(uuid.uuid4(), round(clat + dy / 1e6, 6), round(clng + dx / 1e6, 6), v) for dy, dx, v in raw]
+    points = [
+        Point(uuid.uuid4(), round(clat + dy / 1e6, 6), round(clng + dx / 1e6, 6), v, fen, unit)
+        for (dy, dx, v), (fen, unit) in raw
+    ]
 
     async def check() -> None:
         engine = create_async_engine(database_url, poolclass=NullPool)
@@ -126,8 +152,11 @@ def test_nearby_matches_the_haversine_oracle(database_url, centre, raw, radius, 
                 trans = await conn.begin()
                 session = async_sessionmaker(bind=conn, join_transaction_mode="create_savepoint")()
                 await insert_points(session, points)
-                q = queries.NearbyQuery(lat=clat, lng=clng, radius_m=radius, limit=limit, vacancy=vacancy)
-                assert_matches(await page_through(session, q), oracle(points, clat, clng, radius, vacancy))
+                q = queries.NearbyQuery(
+                    lat=clat, lng=clng, radius_m=radius, limit=limit, vacancy=vacancy, max_price=max_price
+                )
+                expected = oracle(points, clat, clng, radius, vacancy, max_price)
+                assert_matches(await page_through(session, q), expected)
                 await trans.rollback()
         finally:
             await engine.dispose()
@@ -169,7 +198,7 @@ async def test_filters_and_age_specific_classes(client, factory):
         lat=lat,
         lng=lng + 0.001,
         classes=[("infant", 9, 3, 9), ("older_toddler", 20, 3, 2)],
-        modes={"full_day": (1, "month"), "hourly": (3000, "hour")},
+        modes={"full_day": (250000, "month"), "hourly": (3000, "hour")},
         is_inclusive=True,
         name="甲 全日托与计时托",
     )
@@ -177,7 +206,7 @@ async def test_filters_and_age_specific_classes(client, factory):
         lat=lat,
         lng=lng + 0.002,
         classes=[("toddler", 15, 3, 3)],
-        modes={"half_day": (1, "month")},
+        modes={"half_day": (180000, "month")},
         name="乙 半日托",
         filing_status="submitted",
     )
@@ -200,6 +229,14 @@ async def test_filters_and_age_specific_classes(client, factory):
     assert await names(age_months=8, vacancy="true") == []  # its infant class is full
     assert await names(age_months=14) == ["乙 半日托"]
     assert await names(age_months=3) == []  # nothing takes babies under 6 months
+    # max_price: a monthly fee (yuan) at most this; per-hour prices are not monthly fees.
+    assert await names(max_price=3000) == ["甲 全日托与计时托", "乙 半日托"]
+    assert await names(max_price=2500) == ["甲 全日托与计时托", "乙 半日托"]  # at most: 2,500 itself is in
+    assert await names(max_price=2499) == ["乙 半日托"]
+    assert await names(max_price=1799) == []
+    assert await names(max_price=2000, mode="full_day") == []  # 甲's full day is 2,500; 乙 has none
+    assert await names(max_price=100, mode="hourly") == []  # 30 yuan an hour is no monthly fee
+    assert await names(max_price=2000, inclusive="true") == []
 
     item = (await client.get(url, params={**base, "age_months": 30})).json()["items"][0]
     assert item["id"] == str(both.id)
@@ -221,6 +258,11 @@ async def test_bad_search_input_is_rejected(client):
         {"lat": 46, "lng": 125, "limit": 0},
         {"lat": 46, "lng": 125, "limit": 51},
         {"lat": 46, "lng": 125, "cursor": "garbage!"},
+        {"lat": 46, "lng": 125, "max_price": 0},
+        {"lat": 46, "lng": 125, "max_price": -1500},
+        {"lat": 46, "lng": 125, "max_price": 100_001},
+        {"lat": 46, "lng": 125, "max_price": "1500.5"},
+        {"lat": 46, "lng": 125, "max_price": "便宜"},
     ]
     for params in cases:
         r = await client.get(url, params=params)
@@ -232,6 +274,15 @@ async def test_bad_search_input_is_rejected(client):
     # Well-formed but not a cursor this API handed out (["x", 1] in base64).
     r = await client.get(url, params={"lat": 46, "lng": 125, "cursor": "WyJ4IiwgMV0"})
     assert r.status_code == 422 and r.json()["code"] == "invalid_cursor"
+
+
+def test_a_price_cap_is_a_bound_parameter_of_a_statement_built_once():
+    a, pa = queries.nearby_statement(queries.NearbyQuery(lat=46.5, lng=125.0, max_price=1000))
+    b, pb = queries.nearby_statement(queries.NearbyQuery(lat=46.6, lng=125.1, max_price=3000))
+    assert a is b  # one statement for the filter combination, new values each time
+    assert (pa["max_price_fen"], pb["max_price_fen"]) == (100_000, 300_000)  # yuan → fen
+    assert "300000" not in str(b.compile())
+    assert "max_price_fen" not in queries.nearby_statement(queries.NearbyQuery(lat=46.5, lng=125.0))[1]
 
 
 def _plan_nodes(plan: dict):
@@ -282,6 +333,7 @@ async def test_small_tables_use_the_gist_index(db):
     for q in (
         queries.NearbyQuery(lat=46.5, lng=125.5, radius_m=3000),
         queries.NearbyQuery(lat=46.5, lng=125.5, radius_m=3000, age_months=14, vacancy=True, mode="full_day"),
+        queries.NearbyQuery(lat=46.5, lng=125.5, radius_m=3000, max_price=2000),
     ):
         plan = await _plan(db, q)
         scans = _earth_index_scans(plan)

@@ -29,6 +29,30 @@ def test_the_filter_bar_is_compact_sticky_keyboard_usable_and_keeps_every_filter
     more = page.locator(".filter-bar").get_by_role("button", name="筛选")
     expect(more).to_be_visible()
 
+    # 价格: a monthly cap narrows the list to places whose monthly fee is at most that.
+    names = page.locator(".inst-card__name")
+    before = set(names.all_inner_texts())
+    filter_button(page, "价格").click()
+    expect(page.get_by_role("menuitem", name=re.compile("^不限价格"))).to_be_focused()  # the panel has opened
+    assert not violations_of(page), violations_of(page)  # the open price panel passes the audit
+    with page.expect_response(lambda r: "/api/institutions/nearby" in r.url and "max_price=2000" in r.url) as hit:
+        page.get_by_role("menuitem", name=re.compile(r"^月费2000元以下[\s\W]*$")).click()
+    expect(page).to_have_url(re.compile(r"price=2000"))
+    expect(filter_button(page, "价格", "≤2000元")).to_be_visible()
+    # The choice fits its title at 390 px: one line, not cut off.
+    title = page.locator(".filter-bar .van-dropdown-menu__title .van-ellipsis").filter(has_text="≤2000元")
+    fits = "e => e.scrollWidth <= e.clientWidth && e.getBoundingClientRect().height < 30"
+    assert title.evaluate(fits), title.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    screenshot(page, "find-care-price-filter")
+    items = hit.value.json()["items"]
+    assert items, "the demo data has places under 2,000 yuan a month"
+    for item in items:
+        assert any(m["price_unit"] == "month" and m["price_fen"] <= 200_000 for m in item["modes"]), item["modes"]
+    expect(names).to_have_count(len(items))
+    after = set(names.all_inner_texts())
+    assert after == {i["name"] for i in items}
+    assert before - after, "some places of the unfiltered first page cost more"
+
     # Keyboard only: focus 类型, Enter opens it on the chosen option, ↓ ↓ ↓ reaches 计时托, Enter chooses.
     filter_button(page, "类型").focus()
     page.keyboard.press("Enter")
@@ -40,6 +64,9 @@ def test_the_filter_bar_is_compact_sticky_keyboard_usable_and_keeps_every_filter
     with page.expect_response(lambda r: "/api/institutions/nearby" in r.url and "mode=hourly" in r.url):
         page.keyboard.press("Enter")
     expect(filter_button(page, "类型", "计时托")).to_be_visible()
+    # Hourly care is priced per hour: the monthly cap is let go rather than leaving nothing.
+    expect(filter_button(page, "价格", "价格")).to_be_visible()
+    expect(page).not_to_have_url(re.compile(r"price="))
 
     # Each filter of the old block, now in the bar, still lands in the URL (and the API query).
     choose_filter(page, "区域", "10公里内")

@@ -12654,6 +12654,8 @@ export interface operations {
                 min_grade?: "A" | "B" | "C" | "D" | null;
                 /** @description Only institutions whose filing (备案) is approved */
                 filed?: boolean;
+                /** @description Only institutions with a monthly fee of at most this many yuan: a mode priced per month (全日托 or 半日托 by the month) at or under it; with `mode`, that mode, priced per month. Hourly and per-day prices are not monthly fees and never match */
+                max_price?: number | null;
             };
             header?: never;
             path?: never;

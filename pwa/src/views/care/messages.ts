@@ -7,7 +7,8 @@ export default {
       mapUnavailable: '地图暂不可用，已显示列表',
       bar: {
         label: '筛选条件', area: '区域', type: '类型', age: '月龄', price: '价格', more: '筛选',
-        within: '{n}公里内', anyPrice: '不限价格', inclusive: '普惠（政府限价）', grade: '质量评估等级',
+        within: '{n}公里内', anyPrice: '不限价格', inclusive: '普惠（政府限价）',
+        priceUnder: '月费{n}元以下', priceTitle: '≤{n}元', grade: '质量评估等级',
         others: '其他条件', ageOption: '{n}个月', coverAlt: '{name}的封面照片',
       },
       searchLabel: '按名称搜索托育机构', searchPlaceholder: '搜索机构名称或地址',
@@ -154,7 +155,8 @@ export default {
       mapUnavailable: 'The map is unavailable; showing the list',
       bar: {
         label: 'Filters', area: 'Area', type: 'Type', age: 'Age', price: 'Price', more: 'Filters',
-        within: 'Within {n} km', anyPrice: 'Any price', inclusive: 'Inclusive (price-capped)', grade: 'Quality grade',
+        within: 'Within {n} km', anyPrice: 'Any price', inclusive: 'Inclusive (price-capped)',
+        priceUnder: 'Up to ¥{n} a month', priceTitle: '≤ ¥{n}', grade: 'Quality grade',
         others: 'More conditions', ageOption: '{n} months', coverAlt: 'Cover photo of {name}',
       },
       searchLabel: 'Search childcare by name', searchPlaceholder: 'Institution name or address',
