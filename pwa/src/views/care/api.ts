@@ -2,9 +2,9 @@
 // device (kept) so results, bookings and applications stay readable offline; the search also keeps "the last search" whatever
 // its filters, so going offline after changing a filter still shows something, marked stale.
 import { ApiError, type Query } from '@/api/client'
-import { data, http } from '@/api/http'
+import { data, http, type QueryOf } from '@/api/http'
 import type { Schema } from '@/api/types'
-import { cacheKey, cachedGet, kept, readCached, writeCached, type Cached } from '@/utils/offline'
+import { cacheKey, kept, readCached, writeCached, type Cached } from '@/utils/offline'
 import type { Band, NearbyPage } from './types'
 
 type ApplicationIn = Schema<'ApplicationIn'>
@@ -14,7 +14,11 @@ const LAST_SEARCH = 'care:nearby:last'
 
 export async function searchNearby(query: Query): Promise<Cached<NearbyPage>> {
   try {
-    const result = await cachedGet<NearbyPage>('/api/institutions/nearby', query)
+    // The screen builds its query from the URL's filters (strings), so it is passed as the API's query type.
+    const params = { query: query as unknown as QueryOf<'/api/institutions/nearby'> }
+    const result: Cached<NearbyPage> = await kept(cacheKey('/api/institutions/nearby', query), () =>
+      data(http.GET('/api/institutions/nearby', { params })),
+    )
     if (!result.stale) await writeCached(LAST_SEARCH, result.data).catch(() => undefined)
     return result
   } catch (err) {
