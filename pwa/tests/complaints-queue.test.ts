@@ -1,6 +1,10 @@
 // @vitest-environment node
 // (Node's Blob, FormData and structuredClone: jsdom's Blob does not survive fake-indexeddb's clone.)
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+// The typed client (src/api/http.ts) builds Requests against the page's origin: give it one.
+vi.hoisted(() => {
+  ;(globalThis as { location?: { origin: string } }).location ??= { origin: 'http://localhost' }
+})
 import { clear, createStore } from 'idb-keyval'
 import {
   enqueue,
@@ -70,7 +74,7 @@ describe('the offline complaint queue', () => {
   })
 
   it('sends pending complaints as multipart and keeps the tracking code', async () => {
-    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => json(201, filed))
+    const fetchMock = vi.fn(async (_request: Request) => json(201, filed))
     vi.stubGlobal('fetch', fetchMock)
     const photo = new Blob([new Uint8Array([1, 2, 3])], { type: 'image/jpeg' })
     await enqueue(fields, [photo], { anonymous: true, summary: '食品安全 · 午餐' })
@@ -78,17 +82,20 @@ describe('the offline complaint queue', () => {
     const result = await flushQueue()
     expect(result).toMatchObject({ sent: 1, failed: 0, pending: 0 })
     expect(fetchMock).toHaveBeenCalledTimes(1)
-    const [url, init] = fetchMock.mock.calls[0]
-    expect(url).toBe('/api/complaints') // the code never goes in a URL; nothing but the path here
-    expect(init.method).toBe('POST')
-    expect(init.credentials).toBe('omit') // anonymous: no session cookie
-    const body = init.body as FormData
+    const [request] = fetchMock.mock.calls[0]
+    const url = new URL(request.url)
+    expect(url.pathname).toBe('/api/complaints')
+    expect(url.search).toBe('') // the code never goes in a URL; nothing but the path here
+    expect(request.method).toBe('POST')
+    expect(request.credentials).toBe('omit') // anonymous: no session cookie
+    expect(request.headers.get('Content-Type')).toMatch(/^multipart\/form-data; boundary=/)
+    const body = await request.formData()
     expect(body.get('category')).toBe('food_safety')
     expect(body.get('description')).toBe('午餐的米饭是生的')
     expect(body.get('lat')).toBe('46.63')
     expect(body.getAll('photos')).toHaveLength(1)
     expect((body.get('photos') as File).size).toBe(3)
-    expect((init.headers as Record<string, string>)['X-Device-Id']).toMatch(/^[0-9a-f]{32}$/)
+    expect(request.headers.get('X-Device-Id')).toMatch(/^[0-9a-f]{32}$/)
 
     const [item] = await loadQueue()
     expect(item.state).toBe('sent')
@@ -103,7 +110,7 @@ describe('the offline complaint queue', () => {
 
   it('keeps the photos when storage was down, for 补传照片 from the queue', async () => {
     const answers = [json(201, { ...filed, photos: 0, photos_not_stored: 1 }), json(200, { photos: 1 })]
-    const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => answers.shift()!)
+    const fetchMock = vi.fn(async (_request: Request) => answers.shift()!)
     vi.stubGlobal('fetch', fetchMock)
     const photo = new Blob([new Uint8Array([1, 2, 3])], { type: 'image/jpeg' })
     const queued = await enqueue(fields, [photo], { anonymous: true, summary: '食品安全 · 午餐' })
@@ -113,9 +120,10 @@ describe('the offline complaint queue', () => {
     expect(item.photos).toHaveLength(1) // kept: the server stored none
 
     expect(await retryQueuedPhotos(queued.id)).toBe(1)
-    const [url, init] = fetchMock.mock.calls[1]
-    expect(url).toBe('/api/complaints/track/photos')
-    const body = init.body as FormData
+    const [request] = fetchMock.mock.calls[1]
+    expect(new URL(request.url).pathname).toBe('/api/complaints/track/photos')
+    expect(request.credentials).toBe('omit') // the code is the key, not a session
+    const body = await request.formData()
     expect(body.get('tracking_code')).toBe(filed.tracking_code)
     expect((body.get('photos') as File).size).toBe(3)
     ;[item] = await loadQueue()
@@ -141,8 +149,8 @@ describe('the offline complaint queue', () => {
 
     // Back online: both go, oldest first.
     const sent: string[] = []
-    vi.stubGlobal('fetch', vi.fn(async (_u: string, init: RequestInit) => {
-      sent.push(String((init.body as FormData).get('description')))
+    vi.stubGlobal('fetch', vi.fn(async (request: Request) => {
+      sent.push(String((await request.formData()).get('description')))
       return json(201, { ...filed, reference: `DQ-${sent.length}` })
     }))
     expect(await flushQueue()).toMatchObject({ sent: 2, pending: 0 })
@@ -153,8 +161,8 @@ describe('the offline complaint queue', () => {
     const keys: string[] = []
     // The first attempt reaches the server but its answer is lost (a 503 here); the retry must be
     // recognisable as the same filing.
-    vi.stubGlobal('fetch', vi.fn(async (_u: string, init: RequestInit) => {
-      keys.push((init.headers as Record<string, string>)['Idempotency-Key'])
+    vi.stubGlobal('fetch', vi.fn(async (request: Request) => {
+      keys.push(request.headers.get('Idempotency-Key')!)
       return keys.length === 1 ? json(503, { code: 'unavailable', detail: 'Down', detail_zh: '服务暂不可用' }) : json(201, filed)
     }))
     const item = await enqueue(fields, [], { anonymous: true, summary: 'k' })
@@ -215,10 +223,17 @@ describe('the offline complaint queue', () => {
   })
 
   it('sends the session (and CSRF token) only when not anonymous', async () => {
-    const fetchMock = vi.fn(async (_u: string, _init: RequestInit) => json(201, filed))
+    vi.stubGlobal('document', { cookie: 'dq_csrf=tok%3D1' })
+    const fetchMock = vi.fn(async (_request: Request) => json(201, filed))
     vi.stubGlobal('fetch', fetchMock)
     await enqueue(fields, [], { anonymous: false, summary: 'x' })
     await flushQueue()
-    expect(fetchMock.mock.calls[0][1].credentials).toBe('same-origin')
+    expect(fetchMock.mock.calls[0][0].credentials).toBe('same-origin')
+    expect(fetchMock.mock.calls[0][0].headers.get('X-CSRF-Token')).toBe('tok=1')
+
+    await enqueue(fields, [], { anonymous: true, summary: 'y' })
+    await flushQueue()
+    expect(fetchMock.mock.calls[1][0].credentials).toBe('omit')
+    expect(fetchMock.mock.calls[1][0].headers.get('X-CSRF-Token')).toBeNull() // no session: nothing to echo
   })
 })

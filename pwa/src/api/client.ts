@@ -43,6 +43,7 @@ export interface RequestOptions {
 }
 
 export function readCookie(name: string): string | null {
+  if (typeof document === 'undefined') return null // outside a page (a worker, tests): no cookies
   for (const part of document.cookie.split(';')) {
     const [k, ...v] = part.trim().split('=')
     if (k === name) return decodeURIComponent(v.join('='))

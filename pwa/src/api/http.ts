@@ -14,7 +14,9 @@ const session: Middleware = {
   onRequest({ request }) {
     requestStarted() // called at once by http.GET/POST…, so apiQuiet waits for it
     if (!request.headers.has('Accept')) request.headers.set('Accept', 'application/json')
-    for (const [name, value] of Object.entries(csrfHeaders(request.method))) request.headers.set(name, value)
+    // A request sent without cookies (an anonymous complaint) has no session: nothing to echo.
+    if (request.credentials !== 'omit')
+      for (const [name, value] of Object.entries(csrfHeaders(request.method))) request.headers.set(name, value)
     return request
   },
   async onResponse({ request, response }) {

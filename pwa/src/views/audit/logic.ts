@@ -1,11 +1,11 @@
-import type { Query } from '@/api/client'
+import type { QueryOf } from '@/api/http'
 import type { Schema } from '@/api/types'
 
 export type AuditEntry = Schema<'AuditEntryOut'>
 export type AuditPage = Schema<'AuditPage'>
 
 /** The query for GET /api/audit: an action ends in '.' to mean "every action of this domain". */
-export function auditQuery(action: string, since: string, before: number | null): Query {
+export function auditQuery(action: string, since: string, before: number | null): QueryOf<'/api/audit'> {
   const a = action.trim().toLowerCase()
   return {
     action: /^[a-z_.]+$/.test(a) ? a : undefined,

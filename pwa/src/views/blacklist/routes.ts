@@ -5,7 +5,7 @@ export default [
   { path: '/blacklist', component: () => import('./BlacklistPublic.vue'), meta: { tab: 'complaints' } },
   // Health and police officers, the city admin.
   { path: '/officer/blacklist', component: () => import('./officer/BlacklistManage.vue'), meta: { role: 'officer' } },
-  { path: '/officer/blacklist/new', component: () => import('./BlacklistEntryForm.vue'), meta: { role: 'officer' } },
+  { path: '/officer/blacklist/new', component: () => import('./officer/BlacklistEntryForm.vue'), meta: { role: 'officer' } },
   { path: '/officer/blacklist/check', component: () => import('./officer/BlacklistCheck.vue'), meta: { role: 'officer' } },
   // An institution's admins.
   {

@@ -46,10 +46,15 @@ export default [
     meta: { role: 'parent' },
     beforeEnter: staffElsewhere,
   },
-  // Institution staff: the enrolment queue.
+  // Institution staff: the enrolment queue, the day's bookings and attendance.
   {
     path: '/staff/:institutionId([0-9a-fA-F-]{36})/applications',
     component: () => import('./staff/StaffApplications.vue'),
+    meta: { role: 'staff' },
+  },
+  {
+    path: '/staff/:institutionId([0-9a-fA-F-]{36})/bookings',
+    component: () => import('./staff/StaffBookings.vue'),
     meta: { role: 'staff' },
   },
 ] satisfies RouteRecordRaw[]

@@ -9,7 +9,8 @@
 // server answers the first filing again (with its tracking code) instead of filing it twice.
 import { shallowRef } from 'vue'
 import { createStore, del, get, set, values } from 'idb-keyval'
-import { ApiError, readCookie } from '@/api/client'
+import { ApiError } from '@/api/client'
+import { data, http } from '@/api/http'
 import { deviceId, saveCode } from './codes'
 import type { ComplaintFields, Filed } from './types'
 
@@ -99,19 +100,10 @@ export async function enqueue(
   return item
 }
 
-async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text()
-  if (!text) return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-/** POST /api/complaints as multipart/form-data. Anonymous filings are sent without the session cookie,
- * so that no account is linked to them even when someone is signed in on this device. The same
- * `idempotencyKey` with the same complaint is filed once: a retry gets the first answer again. */
+/** POST /api/complaints as multipart/form-data. Anonymous filings are sent without the session cookie
+ * (and so without the CSRF echo: src/api/http.ts), so that no account is linked to them even when
+ * someone is signed in on this device. The same `idempotencyKey` with the same complaint is filed
+ * once: a retry gets the first answer again. */
 export async function sendComplaint(
   fields: ComplaintFields,
   photos: QueuedPhoto[] | Array<Blob | File>,
@@ -126,68 +118,33 @@ export async function sendComplaint(
     if ('blob' in p) form.append('photos', p.blob, p.name)
     else form.append('photos', p, p instanceof File && p.name ? p.name : `photo-${i + 1}`)
   })
-  const headers: Record<string, string> = { Accept: 'application/json', 'X-Device-Id': deviceId() }
-  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey
-  if (!anonymous && typeof document !== 'undefined') {
-    const csrf = readCookie('dq_csrf')
-    if (csrf) headers['X-CSRF-Token'] = csrf
-  }
-  let response: Response
-  try {
-    response = await fetch('/api/complaints', {
-      method: 'POST',
-      body: form,
-      headers,
+  return data(
+    http.POST('/api/complaints', {
+      params: { header: { 'X-Device-Id': deviceId(), 'Idempotency-Key': idempotencyKey } },
+      body: form as never, // multipart: the FormData goes as it is
       credentials: anonymous ? 'omit' : 'same-origin',
-    })
-  } catch {
-    throw new ApiError(0, 'network', 'The network is unreachable', '网络不可用，请检查网络连接')
-  }
-  const data = (await readJson(response)) as Record<string, unknown> | undefined
-  if (!response.ok) {
-    const e = data ?? {}
-    throw new ApiError(
-      response.status,
-      String(e.code ?? 'error'),
-      String(e.detail ?? response.statusText),
-      String(e.detail_zh ?? '请求失败，请稍后再试'),
-      e.extra,
-    )
-  }
-  return data as unknown as Filed
+    }),
+  )
 }
 
-/** Remember a filed complaint's code on this device. */
 /** Add photos to a filed complaint by its tracking code: for photos the server could not store when it
- *  was filed (its answer had `photos_not_stored`: file storage was down). Resolves to the photo count. */
+ *  was filed (its answer had `photos_not_stored`: file storage was down). Resolves to the photo count.
+ *  Sent without the session cookie: the code is the only key. */
 export async function addPhotos(trackingCode: string, photos: Array<Blob | File>): Promise<number> {
   const form = new FormData()
   form.append('tracking_code', trackingCode)
   photos.forEach((p, i) => form.append('photos', p, p instanceof File && p.name ? p.name : `photo-${i + 1}`))
-  let response: Response
-  try {
-    response = await fetch('/api/complaints/track/photos', {
-      method: 'POST',
-      body: form,
-      headers: { Accept: 'application/json', 'X-Device-Id': deviceId() },
+  const out = await data(
+    http.POST('/api/complaints/track/photos', {
+      params: { header: { 'X-Device-Id': deviceId() } },
+      body: form as never, // multipart
       credentials: 'omit',
-    })
-  } catch {
-    throw new ApiError(0, 'network', 'The network is unreachable', '网络不可用，请检查网络连接')
-  }
-  const data = ((await readJson(response)) ?? {}) as Record<string, unknown>
-  if (!response.ok) {
-    throw new ApiError(
-      response.status,
-      String(data.code ?? 'error'),
-      String(data.detail ?? response.statusText),
-      String(data.detail_zh ?? '请求失败，请稍后再试'),
-      data.extra,
-    )
-  }
-  return Number(data.photos ?? 0)
+    }),
+  )
+  return Number(out?.photos ?? 0)
 }
 
+/** Remember a filed complaint's code on this device. */
 export function rememberFiled(filed: Filed, summary: string): void {
   try {
     saveCode({ code: filed.tracking_code, reference: filed.reference, summary, savedAt: new Date().toISOString() })

@@ -15,7 +15,7 @@ export default [
   { path: '/guidance/registrations', component: () => import('./MyGuidance.vue'), meta: { role: 'parent', tab: 'me' } },
   { path: `/guidance/registrations/:id${UUID}`, component: () => import('./MyGuidance.vue'), meta: { role: 'parent' } },
   { path: '/guidance/host', component: () => import('./staff/GuidanceHost.vue'), meta: { auth: true }, beforeEnter: hostsOnly },
-  { path: '/guidance/host/new', component: () => import('./GuidancePublish.vue'), meta: { auth: true }, beforeEnter: hostsOnly },
+  { path: '/guidance/host/new', component: () => import('./staff/GuidancePublish.vue'), meta: { auth: true }, beforeEnter: hostsOnly },
   { path: `/guidance/host/:id${UUID}`, component: () => import('./staff/GuidanceAttendance.vue'), meta: { auth: true }, beforeEnter: hostsOnly },
   {
     path: `/staff/:institutionId${UUID}/guidance`,

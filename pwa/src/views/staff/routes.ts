@@ -8,5 +8,4 @@ const INST = ':institutionId([0-9a-fA-F-]{36})'
 export default [
   { path: '/staff', component: () => import('./StaffHome.vue'), meta: { role: 'staff' } },
   { path: `/staff/${INST}`, component: () => import('./StaffDesk.vue'), meta: { role: 'staff' } },
-  { path: `/staff/${INST}/bookings`, component: () => import('./StaffBookings.vue'), meta: { role: 'staff' } },
 ] satisfies RouteRecordRaw[]
