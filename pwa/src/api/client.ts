@@ -1,6 +1,6 @@
 // The rules every request follows, held once: `http` (./http.ts, typed from the OpenAPI document) is
-// how screens call the API; `api` below is the older untyped helper that the screens not yet converted
-// still use, built from the same pieces. The session is the HttpOnly cookie set at sign-in; writes echo
+// how screens call the API, built from the pieces here (only the import upload, which reports its
+// progress, goes through XMLHttpRequest: views/imports/logic.ts). The session is the HttpOnly cookie set at sign-in; writes echo
 // the readable dq_csrf cookie in X-CSRF-Token (the API's signed double-submit). Every failure becomes
 // an ApiError carrying the API's bilingual message, or status 0 when the network is unreachable.
 
@@ -33,14 +33,6 @@ export class ApiError extends Error {
 }
 
 export type Query = Record<string, string | number | boolean | null | undefined | Array<string | number>>
-
-export interface RequestOptions {
-  query?: Query
-  body?: unknown
-  form?: FormData
-  headers?: Record<string, string>
-  signal?: AbortSignal
-}
 
 export function readCookie(name: string): string | null {
   if (typeof document === 'undefined') return null // outside a page (a worker, tests): no cookies
@@ -77,20 +69,6 @@ const quietWaiters: Array<() => void> = []
 export function apiQuiet(): Promise<void> {
   if (inFlight === 0) return Promise.resolve()
   return new Promise((resolve) => quietWaiters.push(resolve))
-}
-
-export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-  return counted(() => send<T>(method, path, options))
-}
-
-/** Counts a request as under way until it settles (see apiQuiet). */
-export async function counted<T>(run: () => Promise<T>): Promise<T> {
-  requestStarted()
-  try {
-    return await run()
-  } finally {
-    requestEnded()
-  }
 }
 
 export function requestStarted(): void {
@@ -137,41 +115,6 @@ export function parseJson(text: string): unknown {
   } catch {
     return undefined
   }
-}
-
-async function send<T>(method: string, path: string, options: RequestOptions): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers, ...csrfHeaders(method) }
-  let body: BodyInit | undefined
-  if (options.form) body = options.form
-  else if (options.body !== undefined) {
-    headers['Content-Type'] = 'application/json'
-    body = JSON.stringify(options.body)
-  }
-  let response: Response
-  try {
-    response = await fetch(buildUrl(path, options.query), {
-      method,
-      headers,
-      body,
-      credentials: 'same-origin',
-      signal: options.signal,
-    })
-  } catch (err) {
-    throw networkError(err)
-  }
-  if (response.status === 204 || response.status === 304) return undefined as T
-  const data = parseJson(await response.text())
-  if (!response.ok) throw answerError(response, data, path)
-  return data as T
-}
-
-export const api = {
-  get: <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>('GET', path, { query, signal }),
-  post: <T>(path: string, body?: unknown, headers?: Record<string, string>) => request<T>('POST', path, { body, headers }),
-  put: <T>(path: string, body?: unknown) => request<T>('PUT', path, { body }),
-  patch: <T>(path: string, body?: unknown) => request<T>('PATCH', path, { body }),
-  delete: <T>(path: string, body?: unknown) => request<T>('DELETE', path, { body }),
-  form: <T>(method: string, path: string, form: FormData, query?: Query) => request<T>(method, path, { form, query }),
 }
 
 /** The language the app is shown in (set on <html lang> by i18n's setLocale); zh-CN unless English. */

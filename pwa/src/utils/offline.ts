@@ -1,8 +1,8 @@
 // Keeping the last good answer of a GET on the device (IndexedDB via idb-keyval), so search results
-// and my bookings stay readable offline. `cachedGet` answers fresh data when the network works and
+// and my bookings stay readable offline. `kept` answers fresh data when the network works and
 // the saved copy, marked stale with its time, when it does not.
 import { clear, createStore, del, get, set } from 'idb-keyval'
-import { api, ApiError, type Query } from '@/api/client'
+import { ApiError, type Query } from '@/api/client'
 
 const store = () => createStore('dq-cache', 'responses')
 
@@ -14,10 +14,6 @@ export interface Cached<T> {
 
 export function cacheKey(path: string, query?: Query): string {
   return query ? `${path}?${JSON.stringify(query, Object.keys(query).sort())}` : path
-}
-
-export async function cachedGet<T>(path: string, query?: Query, key = cacheKey(path, query)): Promise<Cached<T>> {
-  return kept(key, () => api.get<T>(path, query))
 }
 
 /** Any read kept on the device under `key` (a typed call: `kept(cacheKey(path), () => data(http.GET(...)))`):
