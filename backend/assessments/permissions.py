@@ -25,7 +25,7 @@ def health_units(p: Principal) -> tuple[bool, frozenset[int]]:
     """(acts city-wide, units acted on) for ``p`` as an assessor."""
     if p.is_city_admin:
         return True, frozenset()
-    units = [unit for department, unit in p.officer_scopes() if department == DEPARTMENT]
+    units = p.officer_units(DEPARTMENT)
     return None in units, frozenset(u for u in units if u is not None)
 
 

@@ -72,7 +72,7 @@ def _own_classes(p: Principal) -> ColumnElement[bool]:
 def _health_officer_alerts(p: Principal) -> ColumnElement[bool]:
     if p.is_city_admin:
         return true()
-    units = [unit for department, unit in p.officer_scopes() if department == "health"]  # health officer units
+    units = p.officer_units("health")
     if None in units:
         return true()
     return HealthClusterAlert.unit_code.in_([u for u in units if u is not None]) if units else false()

@@ -85,6 +85,10 @@ class Principal:
             (g.department_code, g.unit_code) for g in self.grants if g.role is Role.OFFICER and g.department_code
         )
 
+    def officer_units(self, department: str) -> list[int | None]:
+        """The units this principal is an officer of ``department`` in (None: city-wide)."""
+        return [unit for dept, unit in self.officer_scopes() if dept == department]
+
 
 Scope = Callable[[Principal], ColumnElement[bool]]
 

@@ -21,7 +21,7 @@ HOST_ROLES = {Role.INSTITUTION_STAFF, Role.INSTITUTION_ADMIN, Role.OFFICER, Role
 
 def health_units(p: Principal) -> list[int | None]:
     """The units ``p`` acts in as a health officer (None: city-wide)."""
-    return [unit for department, unit in p.officer_scopes() if department == HEALTH]
+    return p.officer_units(HEALTH)
 
 
 def hosted_by(p: Principal) -> ColumnElement[bool]:

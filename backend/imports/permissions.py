@@ -40,7 +40,7 @@ def city_wide(p: Principal) -> bool:
 
 
 def health_units(p: Principal) -> frozenset[int]:
-    return frozenset(unit for dept, unit in p.officer_scopes() if dept == DEPARTMENT and unit is not None)
+    return frozenset(unit for unit in p.officer_units(DEPARTMENT) if unit is not None)
 
 
 def require_importer(p: Principal) -> None:

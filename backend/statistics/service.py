@@ -330,7 +330,7 @@ async def overview(
     first, last = month_range(from_month, to_month)
     scope = await _scope(db, p, unit)
     months = [add_months(first, k) for k in range(months_between(first, last))]
-    data = await _load(db, scope, first, last)
+    data = await _load(db, scope, months)
     return Overview(
         from_month=month_label(first),
         to_month=month_label(last),
@@ -360,9 +360,11 @@ async def _scope(db: AsyncSession, p: Principal, unit: int | None) -> _Scope:
     return _Scope(all_units, visible, with_city=unit is None and P.sees_city(p))
 
 
-async def _load(db: AsyncSession, scope: _Scope, first: dt.date, last: dt.date) -> _Data:
-    """Run the period's queries (stock, occupancy, slots, complaints, resolutions, guidance)."""
+async def _load(db: AsyncSession, scope: _Scope, months: list[dt.date]) -> _Data:
+    """Run the period's queries (stock, occupancy, slots, complaints, resolutions, guidance, health rates)
+    over ``months`` (the period's months in order)."""
     codes = scope.codes
+    first, last = months[0], months[-1]
     after = add_months(last, 1)
     starts, ends = local_start(first), local_start(after)
     stock = await _rows(db, _stock_sql(), units=codes, first=first, last=last, ends=ends)
@@ -372,7 +374,7 @@ async def _load(db: AsyncSession, scope: _Scope, first: dt.date, last: dt.date) 
     complaints = await _rows(db, _COMPLAINTS_SQL, **flow)
     resolved = await _rows(db, _RESOLVED_SQL, **flow)
     guidance = await _rows(db, _GUIDANCE_SQL, **flow)
-    health = await rates(db, codes, [add_months(first, k) for k in range(months_between(first, last))])
+    health = await rates(db, codes, months)
 
     def key(r: Any) -> tuple[int | None, dt.date]:
         return (_CITY if r["city"] else r["unit"], r["month"])
