@@ -1,7 +1,8 @@
 """The code's own rules, checked by the tools `make lint` also runs: every import declared in pyproject.toml
 (deptry), the layering contracts (import-linter, configured in pyproject.toml), no long function without
-a reason (tests/long_functions.py)."""
+a reason (tests/long_functions.py), and no private module of a dependency imported."""
 
+import ast
 import subprocess
 import sys
 import tomllib
@@ -59,3 +60,18 @@ def test_the_contracts_name_every_package() -> None:
         if p.is_dir() and p.name != "__pycache__" and not (p / "__init__.py").exists()
     ]
     assert not unpackaged, f"packages without __init__.py are invisible to import-linter: {unpackaged}"
+
+
+def test_no_private_module_of_a_dependency_is_imported() -> None:
+    """Only a dependency's public API: no ``from litestar._parsers import …`` (it may change in any release)."""
+    private = []
+    for path in sorted((ROOT / "backend").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] != "backend" and any(part.startswith("_") for part in parts[1:]):
+                    private.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert not private, private

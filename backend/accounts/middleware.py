@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
-from litestar._parsers import parse_cookie_string
 from litestar.connection import ASGIConnection
 from litestar.exceptions import WebSocketException
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -138,7 +137,8 @@ def _credentials(scope: Scope) -> tuple[str | None, bool]:
         if scheme.lower() == "bearer" and value.strip():
             return value.strip(), False
         raise Unauthenticated("Use 'Authorization: Bearer <token>'", detail_zh="身份凭证格式错误", code="invalid_token")
-    cookie = parse_cookie_string(cookie_header).get(SESSION_COOKIE) if cookie_header else None
+    # Only a request that carries cookies builds Litestar's cookie parser (public API).
+    cookie = ASGIConnection(scope).cookies.get(SESSION_COOKIE) if cookie_header else None
     if cookie:
         return cookie, True
     return None, False

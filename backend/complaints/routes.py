@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Controller, Request, Response, Router, get, post
-from litestar._parsers import parse_url_encoded_form_data
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
@@ -131,8 +132,17 @@ async def complaint_form_body(request: Request[Any, Any, Any]) -> None:
         fields = {k: _form_text(v) for k, v in value.items() if v is not None}
     else:
         check_form_encoded(body, "body")
-        fields = dict(parse_url_encoded_form_data(body))
+        fields = _form_fields(body)
     ScopeState.from_scope(request.scope).form = fields
+
+
+def _form_fields(body: bytes) -> dict[str, str | list[str]]:
+    """An urlencoded body's fields (checked UTF-8 above): a name given more than once keeps every value,
+    as a list, which the form's single-valued fields then refuse."""
+    values: defaultdict[str, list[str]] = defaultdict(list)
+    for name, value in parse_qsl(body.decode("utf-8"), keep_blank_values=True, separator="&"):
+        values[name].append(value)
+    return {name: found if len(found) > 1 else found[0] for name, found in values.items()}
 
 
 def _checked(form: FilingForm) -> ComplaintForm:

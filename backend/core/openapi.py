@@ -270,9 +270,7 @@ def _gate_responses(app: Litestar, openapi: OpenAPI) -> None:
 
 def finalize_openapi(app: Litestar) -> None:
     """Build the document once, now, and correct it before anyone reads it."""
-    from litestar._openapi.plugin import OpenAPIPlugin
-
-    openapi = app.plugins.get(OpenAPIPlugin).provide_openapi()
+    openapi = app.openapi_schema  # built once by the OpenAPI plugin; the same object is served
     _exact_struct_components(openapi)
     _restore_zero_bounds(app, openapi)
     _parameters_without_null(openapi)
